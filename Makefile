@@ -1,0 +1,50 @@
+# nostrbazaar: `make run` and `make test` set everything up on a fresh machine.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-stamp
+JS_DIR  := tests/interop/js
+JS_STAMP := $(JS_DIR)/node_modules/.installed-stamp
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install run test test-deps check format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/nostrbazaar serve
+
+# Test-only peers: nostr-tools (npm, pinned by the lock file) and Debian's chromium.
+$(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	cd $(JS_DIR) && npm ci --no-audit --no-fund --silent
+	touch $(JS_STAMP)
+
+$(CHROMIUM):
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+
+test-deps: $(JS_STAMP) $(CHROMIUM)
+
+test: install test-deps
+	$(VENV)/bin/pytest -q
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	npx --yes prettier@3 --check "static/**/*.{js,css}" "templates/**/*.html" --ignore-path .prettierignore
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	npx --yes prettier@3 --write "static/**/*.{js,css}" "templates/**/*.html" --ignore-path .prettierignore
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(JS_DIR)/node_modules

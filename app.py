@@ -1,0 +1,44 @@
+"""The FastAPI application and the LNbits-style entry points."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from . import __version__
+from .config import Settings
+from .runtime import Runtime
+from .views_api import api_router
+
+nostrbazaar_ext: APIRouter = APIRouter()
+nostrbazaar_ext.include_router(api_router)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the runtime starts and stops with the app's lifespan."""
+    runtime = Runtime(settings or Settings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title="nostrbazaar", version=__version__, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.include_router(nostrbazaar_ext)
+    return app
+
+
+async def nostrbazaar_start(runtime: Runtime) -> None:
+    """LNbits-style start hook: bring up the background machinery."""
+    await runtime.start()
+
+
+async def nostrbazaar_stop(runtime: Runtime) -> None:
+    """LNbits-style stop hook: stop tasks and close connections cleanly."""
+    await runtime.stop()

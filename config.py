@@ -1,0 +1,171 @@
+"""Configuration from `NOSTRBAZAAR_*` environment variables.
+
+Every value is parsed and checked once at start-up; a bad one raises
+`ConfigError` naming the variable, so the process stops with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlparse
+
+PREFIX = "NOSTRBAZAAR_"
+WALLETS = ("fake", "lnbits", "nwc")
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration variable holds a value we cannot use."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{PREFIX}{variable}: {problem}")
+        self.variable = PREFIX + variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process is configured with; see the README for each variable."""
+
+    host: str = "127.0.0.1"
+    port: int = 5000
+    data_dir: Path = Path("./data")
+    relays: tuple[str, ...] = ()
+    secret: str | None = None
+    wallet: str = "fake"
+    lnbits_url: str | None = None
+    lnbits_invoice_key: str | None = None
+    nwc_uri: str | None = None
+    invoice_expiry_seconds: int = 3600
+    allow_signup: bool = True
+    fiat_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    max_open_orders_per_customer: int = 5
+    outbox_max_attempts: int = 20
+    log_level: str = "INFO"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "nostrbazaar.sqlite3"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every `NOSTRBAZAAR_*` variable."""
+        source = os.environ if env is None else env
+
+        def get(name: str, parse: Callable[[str, str], T], default: T) -> T:
+            raw = source.get(PREFIX + name, "").strip()
+            return parse(name, raw) if raw else default
+
+        return cls(
+            host=get("HOST", _text, "127.0.0.1"),
+            port=get("PORT", _port, 5000),
+            data_dir=get("DATA_DIR", lambda _n, v: Path(v), Path("./data")),
+            relays=get("RELAYS", _relay_list, ()),
+            secret=get("SECRET", _optional_text, None),
+            wallet=get("WALLET", _wallet, "fake"),
+            lnbits_url=get("LNBITS_URL", _http_url, None),
+            lnbits_invoice_key=get("LNBITS_INVOICE_KEY", _optional_text, None),
+            nwc_uri=get("NWC_URI", _nwc_uri, None),
+            invoice_expiry_seconds=get("INVOICE_EXPIRY", _positive_int, 3600),
+            allow_signup=get("ALLOW_SIGNUP", _boolean, True),
+            fiat_rates=get("FIAT_RATES", _fiat_rates, {}),
+            max_open_orders_per_customer=get("MAX_OPEN_ORDERS", _positive_int, 5),
+            outbox_max_attempts=get("OUTBOX_MAX_ATTEMPTS", _positive_int, 20),
+            log_level=get("LOG_LEVEL", _log_level, "INFO"),
+        )
+
+
+def _text(_name: str, raw: str) -> str:
+    return raw
+
+
+def _optional_text(_name: str, raw: str) -> str | None:
+    return raw
+
+
+def _port(name: str, raw: str) -> int:
+    port = _integer(name, raw)
+    if not 1 <= port <= 65535:
+        raise ConfigError(name, f"port must be between 1 and 65535, got {raw!r}")
+    return port
+
+
+def _positive_int(name: str, raw: str) -> int:
+    value = _integer(name, raw)
+    if value <= 0:
+        raise ConfigError(name, f"must be a positive integer, got {raw!r}")
+    return value
+
+
+def _integer(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be an integer, got {raw!r}") from None
+
+
+def _boolean(name: str, raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"must be true or false, got {raw!r}")
+
+
+def _relay_list(name: str, raw: str) -> tuple[str, ...]:
+    urls = [part.strip() for part in raw.split(",") if part.strip()]
+    for url in urls:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("ws", "wss") or not parsed.hostname:
+            raise ConfigError(name, f"not a ws:// or wss:// relay URL: {url!r}")
+        try:
+            _ = parsed.port
+        except ValueError:
+            raise ConfigError(name, f"bad port in relay URL: {url!r}") from None
+    return tuple(dict.fromkeys(urls))
+
+
+def _http_url(name: str, raw: str) -> str:
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(name, f"not an http:// or https:// URL: {raw!r}")
+    return raw.rstrip("/")
+
+
+def _nwc_uri(name: str, raw: str) -> str:
+    if not raw.startswith("nostr+walletconnect://"):
+        raise ConfigError(name, "must start with nostr+walletconnect://")
+    return raw
+
+
+def _wallet(name: str, raw: str) -> str:
+    if raw not in WALLETS:
+        raise ConfigError(name, f"must be one of {', '.join(WALLETS)}, got {raw!r}")
+    return raw
+
+
+def _log_level(name: str, raw: str) -> str:
+    level = raw.upper()
+    if level not in ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(name, f"unknown log level {raw!r}")
+    return level
+
+
+def _fiat_rates(name: str, raw: str) -> dict[str, Decimal]:
+    """Parse `USD=1600,EUR=1700`: satoshis per one unit of each currency."""
+    rates: dict[str, Decimal] = {}
+    for pair in filter(None, (p.strip() for p in raw.split(","))):
+        code, _, value = pair.partition("=")
+        try:
+            rate = Decimal(value.strip())
+        except InvalidOperation:
+            raise ConfigError(name, f"bad rate in {pair!r}; expected CODE=sats") from None
+        if not code.strip().isalpha() or not rate.is_finite() or rate <= 0:
+            raise ConfigError(name, f"bad rate in {pair!r}; expected CODE=sats")
+        rates[code.strip().upper()] = rate
+    return rates

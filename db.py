@@ -1,0 +1,135 @@
+"""The SQLite connection: one writer behind a lock, one reader (WAL snapshots).
+
+Every state change happens inside `Database.transaction()`, which takes the
+write lock and issues `BEGIN IMMEDIATE`, so a service's reads and writes are
+one atomic unit. Reads that need no transaction go to the reader connection
+and never wait for writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Params = Sequence[Any] | dict[str, Any]
+Connection = aiosqlite.Connection
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+class Database:
+    """A SQLite database file with a serialised writer and a separate reader."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def connect(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._open()
+        self._reader = await self._open()
+
+    async def _open(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        for pragma in _PRAGMAS:
+            await conn.execute(pragma)
+        return conn
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One atomic unit of work: commit on success, roll back on any error."""
+        writer = self._require(self._writer)
+        async with self._write_lock:
+            await writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield writer
+            except BaseException:
+                await writer.rollback()
+                raise
+            await writer.commit()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        async with self._require(self._reader).execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        async with self._require(self._reader).execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def executescript(self, script: str) -> None:
+        async with self._write_lock:
+            await self._require(self._writer).executescript(script)
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            return await self.fetchone("SELECT 1") is not None
+        except Exception:
+            return False
+
+    @staticmethod
+    def _require(conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
+        if conn is None:
+            raise RuntimeError("database is not connected")
+        return conn
+
+
+async def fetchone(conn: Connection, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    """Read one row through a given connection (inside a transaction)."""
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def fetchall(conn: Connection, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+    """Read all rows through a given connection (inside a transaction)."""
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def executemany(conn: Connection, sql: str, rows: Iterable[Params]) -> None:
+    await conn.executemany(sql, rows)
+
+
+def split_statements(script: str) -> list[str]:
+    """Split SQL into whole statements (trigger bodies included) without committing.
+
+    `executescript` commits any open transaction first, which would break the
+    all-or-nothing promise of a migration; this lets us run a script statement
+    by statement inside one transaction.
+    """
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement: {pending.strip()[:80]!r}")
+    return statements
+
+
+async def execute_script(conn: Connection, script: str) -> None:
+    """Run every statement of `script` on `conn`, inside the caller's transaction."""
+    for statement in split_statements(script):
+        await conn.execute(statement)

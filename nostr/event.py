@@ -1,0 +1,142 @@
+"""NIP-01 events: canonical serialisation, id, BIP-340 signing and verification.
+
+`parse_event` turns untrusted JSON into an `Event` only when its shape, id and
+signature are all correct; every failure carries a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .keys import PrivateKey, verify_signature
+
+Tags = list[list[str]]
+_HEX = frozenset("0123456789abcdef")
+_FIELDS = ("id", "pubkey", "created_at", "kind", "tags", "content", "sig")
+
+
+class InvalidEvent(ValueError):
+    """An event that fails NIP-01 checks; `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A signed Nostr event. Build with `sign_event` or `parse_event`, not by hand."""
+
+    id: str
+    pubkey: str
+    created_at: int
+    kind: int
+    tags: Tags
+    content: str
+    sig: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _FIELDS}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    def tag_values(self, name: str) -> list[str]:
+        """The first value of every tag called `name` (e.g. all `p` pubkeys)."""
+        return [tag[1] for tag in self.tags if len(tag) > 1 and tag[0] == name]
+
+    def first_tag(self, name: str) -> str | None:
+        values = self.tag_values(name)
+        return values[0] if values else None
+
+
+def serialize(pubkey: str, created_at: int, kind: int, tags: Sequence[Sequence[str]], content: str) -> bytes:
+    """The canonical NIP-01 serialisation whose sha256 is the event id."""
+    payload = [0, pubkey, created_at, kind, tags, content]
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_id(pubkey: str, created_at: int, kind: int, tags: Sequence[Sequence[str]], content: str) -> str:
+    return hashlib.sha256(serialize(pubkey, created_at, kind, tags, content)).hexdigest()
+
+
+def sign_event(
+    key: PrivateKey,
+    kind: int,
+    content: str,
+    tags: Sequence[Sequence[str]] = (),
+    created_at: int | None = None,
+) -> Event:
+    """Build, hash and sign an event with `key`."""
+    stamp = int(time.time()) if created_at is None else created_at
+    tag_list = [list(tag) for tag in tags]
+    event_id = compute_id(key.public_key, stamp, kind, tag_list, content)
+    sig = key.sign(bytes.fromhex(event_id)).hex()
+    return Event(event_id, key.public_key, stamp, kind, tag_list, content, sig)
+
+
+def parse_event(raw: object) -> Event:
+    """Check shape, id and signature of untrusted input; raise `InvalidEvent` with a reason."""
+    if isinstance(raw, str | bytes):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise InvalidEvent("not valid JSON") from None
+    if not isinstance(raw, dict):
+        raise InvalidEvent("event is not a JSON object")
+    event = _check_shape(raw)
+    expected = compute_id(event.pubkey, event.created_at, event.kind, event.tags, event.content)
+    if expected != event.id:
+        raise InvalidEvent("id does not match the event's content")
+    if not verify_signature(bytes.fromhex(event.pubkey), bytes.fromhex(event.id), bytes.fromhex(event.sig)):
+        raise InvalidEvent("bad signature")
+    return event
+
+
+def verify_event(raw: object) -> str | None:
+    """None when `raw` is a valid signed event, otherwise the reason it is not."""
+    try:
+        parse_event(raw)
+    except InvalidEvent as error:
+        return error.reason
+    return None
+
+
+def _check_shape(raw: dict[str, Any]) -> Event:
+    missing = [name for name in _FIELDS if name not in raw]
+    if missing:
+        raise InvalidEvent(f"missing field {missing[0]!r}")
+    _check_hex(raw["id"], "id", 32)
+    _check_hex(raw["pubkey"], "pubkey", 32)
+    _check_hex(raw["sig"], "sig", 64)
+    created_at, kind = raw["created_at"], raw["kind"]
+    if not _is_int(created_at) or created_at < 0:
+        raise InvalidEvent("created_at is not a non-negative integer")
+    if not _is_int(kind) or not 0 <= kind <= 65535:
+        raise InvalidEvent("kind is not an integer between 0 and 65535")
+    if not isinstance(raw["content"], str):
+        raise InvalidEvent("content is not a string")
+    tags = raw["tags"]
+    if not isinstance(tags, list) or not all(
+        isinstance(tag, list) and all(isinstance(item, str) for item in tag) for tag in tags
+    ):
+        raise InvalidEvent("tags is not a list of lists of strings")
+    return Event(raw["id"], raw["pubkey"], created_at, kind, tags, raw["content"], raw["sig"])
+
+
+def _check_hex(value: object, name: str, size: int) -> None:
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{name} is not a string")
+    if len(value) != size * 2:
+        raise InvalidEvent(f"{name} has wrong length ({len(value)} characters, expected {size * 2})")
+    if not _HEX.issuperset(value):
+        raise InvalidEvent(f"{name} is not lowercase hex")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

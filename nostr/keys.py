@@ -1,0 +1,130 @@
+"""secp256k1 keys for Nostr: x-only public keys, BIP-340 signatures, ECDH.
+
+Calls libsecp256k1 through the `secp256k1` package's cffi bindings directly:
+it is the fastest path here and keeps every check explicit.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from secp256k1 import ffi, lib, secp256k1_ctx
+
+_CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+class InvalidKey(ValueError):
+    """A key that is not a valid secp256k1 key."""
+
+
+def _hex32(value: str, what: str) -> bytes:
+    if not isinstance(value, str) or len(value) != 64:
+        raise InvalidKey(f"{what} must be 64 hex characters")
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise InvalidKey(f"{what} is not hex") from None
+
+
+@lru_cache(maxsize=65536)
+def _parse_xonly(pubkey: bytes) -> object | None:
+    """Parse a 32-byte x-only key into libsecp256k1's form; None when off the curve."""
+    parsed = ffi.new("secp256k1_xonly_pubkey *")
+    if not lib.secp256k1_xonly_pubkey_parse(secp256k1_ctx, parsed, pubkey):
+        return None
+    return parsed
+
+
+def is_valid_public_key(pubkey_hex: str) -> bool:
+    """True when `pubkey_hex` is a 32-byte x coordinate of a point on the curve."""
+    try:
+        return _parse_xonly(_hex32(pubkey_hex, "public key")) is not None
+    except InvalidKey:
+        return False
+
+
+def verify_signature(pubkey: bytes, message: bytes, signature: bytes) -> bool:
+    """BIP-340 verification of `signature` over `message` by x-only `pubkey`."""
+    if len(pubkey) != 32 or len(signature) != 64:
+        return False
+    parsed = _parse_xonly(pubkey)
+    if parsed is None:
+        return False
+    return bool(
+        lib.secp256k1_schnorrsig_verify(secp256k1_ctx, signature, message, len(message), parsed)
+    )
+
+
+@dataclass(frozen=True)
+class PrivateKey:
+    """A secp256k1 secret key with its x-only public key."""
+
+    secret: bytes
+    _keypair: object = field(repr=False, compare=False)
+    public_key: str = ""
+
+    @classmethod
+    def generate(cls) -> PrivateKey:
+        while True:
+            try:
+                return cls.from_bytes(os.urandom(32))
+            except InvalidKey:  # pragma: no cover - probability ~2**-128
+                continue
+
+    @classmethod
+    def from_hex(cls, secret_hex: str) -> PrivateKey:
+        return cls.from_bytes(_hex32(secret_hex, "private key"))
+
+    @classmethod
+    def from_bytes(cls, secret: bytes) -> PrivateKey:
+        if len(secret) != 32 or not 0 < int.from_bytes(secret, "big") < _CURVE_ORDER:
+            raise InvalidKey("private key out of range")
+        keypair = ffi.new("secp256k1_keypair *")
+        if not lib.secp256k1_keypair_create(secp256k1_ctx, keypair, secret):
+            raise InvalidKey("private key rejected by libsecp256k1")
+        xonly = ffi.new("secp256k1_xonly_pubkey *")
+        lib.secp256k1_keypair_xonly_pub(secp256k1_ctx, xonly, ffi.NULL, keypair)
+        out = ffi.new("unsigned char [32]")
+        lib.secp256k1_xonly_pubkey_serialize(secp256k1_ctx, out, xonly)
+        return cls(secret, keypair, bytes(ffi.buffer(out, 32)).hex())
+
+    @property
+    def hex(self) -> str:
+        return self.secret.hex()
+
+    def sign(self, message: bytes, aux_rand: bytes | None = None) -> bytes:
+        """BIP-340 Schnorr signature; fresh auxiliary randomness unless given."""
+        aux = os.urandom(32) if aux_rand is None else aux_rand
+        if len(aux) != 32:
+            raise ValueError("aux_rand must be 32 bytes")
+        params = ffi.new("secp256k1_schnorrsig_extraparams *")
+        params.magic = bytes((0xDA, 0x6F, 0xB3, 0x8C))
+        params.noncefp = ffi.NULL
+        params.ndata = ffi.from_buffer(aux)
+        sig = ffi.new("unsigned char [64]")
+        ok = lib.secp256k1_schnorrsig_sign_custom(
+            secp256k1_ctx, sig, message, len(message), self._keypair, params
+        )
+        if not ok:  # pragma: no cover - only with a corrupted keypair
+            raise RuntimeError("libsecp256k1 refused to sign")
+        return bytes(ffi.buffer(sig, 64))
+
+    def ecdh_x(self, pubkey_hex: str) -> bytes:
+        """The unhashed x coordinate of secret * P, as NIP-04 and NIP-44 use it."""
+        return _shared_x(self.secret, pubkey_hex)
+
+
+@lru_cache(maxsize=16384)
+def _shared_x(secret: bytes, pubkey_hex: str) -> bytes:
+    compressed = b"\x02" + _hex32(pubkey_hex, "public key")
+    point = ffi.new("secp256k1_pubkey *")
+    if not lib.secp256k1_ec_pubkey_parse(secp256k1_ctx, point, compressed, 33):
+        raise InvalidKey("public key is not on the curve")
+    if not lib.secp256k1_ec_pubkey_tweak_mul(secp256k1_ctx, point, secret):
+        raise InvalidKey("ECDH failed")
+    out = ffi.new("unsigned char [33]")
+    size = ffi.new("size_t *", 33)
+    lib.secp256k1_ec_pubkey_serialize(secp256k1_ctx, out, size, point, lib.SECP256K1_EC_COMPRESSED)
+    return bytes(ffi.buffer(out, 33))[1:]

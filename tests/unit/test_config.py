@@ -1,0 +1,45 @@
+from decimal import Decimal
+
+import pytest
+
+from nostrbazaar.config import ConfigError, Settings
+
+
+def test_defaults_are_the_embedded_setup():
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port, settings.relays, settings.wallet) == (
+        "127.0.0.1",
+        5000,
+        (),
+        "fake",
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PORT", "70000"),
+        ("PORT", "zero"),
+        ("RELAYS", "http://relay.example"),
+        ("RELAYS", "wss://"),
+        ("RELAYS", "ws://host:99999"),
+        ("WALLET", "paypal"),
+        ("ALLOW_SIGNUP", "maybe"),
+        ("FIAT_RATES", "USD=abc"),
+        ("INVOICE_EXPIRY", "-5"),
+    ],
+)
+def test_bad_value_names_the_variable(variable, value):
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({f"NOSTRBAZAAR_{variable}": value})
+    assert f"NOSTRBAZAAR_{variable}" in str(raised.value)
+
+
+def test_relays_are_parsed_and_deduplicated():
+    env = {"NOSTRBAZAAR_RELAYS": "wss://a.example, ws://127.0.0.1:7000,wss://a.example"}
+    assert Settings.from_env(env).relays == ("wss://a.example", "ws://127.0.0.1:7000")
+
+
+def test_fiat_rates_are_exact_decimals():
+    rates = Settings.from_env({"NOSTRBAZAAR_FIAT_RATES": "usd=1612.5,EUR=1700"}).fiat_rates
+    assert rates == {"USD": Decimal("1612.5"), "EUR": Decimal("1700")}
