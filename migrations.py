@@ -122,7 +122,7 @@ async def m001_catalogue(conn: Connection) -> None:
         );
         CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
         CREATE INDEX outbox_by_merchant ON outbox(merchant_id, status);
-        """
+        """,
     )
 
 

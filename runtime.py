@@ -13,6 +13,7 @@ from typing import Any
 
 from loguru import logger
 
+from .bus import Bus
 from .config import Settings
 from .db import Database
 from .embedded_relay import EmbeddedRelay
@@ -28,6 +29,10 @@ class Runtime:
     db: Database = field(init=False)
     keystore: KeyStore = field(init=False)
     relays: tuple[str, ...] = ()
+    bus: Bus = field(default_factory=Bus)
+    # Wired as their issues land: nostr.relay_pool.RelayPool and a wallets.base.Wallet.
+    pool: Any = None
+    wallet: Any = None
     embedded_relay: EmbeddedRelay | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -61,6 +66,6 @@ class Runtime:
     async def health(self) -> dict[str, Any]:
         return {
             "database": "ok" if await self.db.ping() else "unavailable",
-            "relays": {url: "configured" for url in self.relays},
+            "relays": dict.fromkeys(self.relays, "configured"),
             "embedded_relay": self.embedded_relay is not None,
         }

@@ -55,13 +55,17 @@ class Event:
         return values[0] if values else None
 
 
-def serialize(pubkey: str, created_at: int, kind: int, tags: Sequence[Sequence[str]], content: str) -> bytes:
+def serialize(
+    pubkey: str, created_at: int, kind: int, tags: Sequence[Sequence[str]], content: str
+) -> bytes:
     """The canonical NIP-01 serialisation whose sha256 is the event id."""
     payload = [0, pubkey, created_at, kind, tags, content]
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def compute_id(pubkey: str, created_at: int, kind: int, tags: Sequence[Sequence[str]], content: str) -> str:
+def compute_id(
+    pubkey: str, created_at: int, kind: int, tags: Sequence[Sequence[str]], content: str
+) -> str:
     return hashlib.sha256(serialize(pubkey, created_at, kind, tags, content)).hexdigest()
 
 
@@ -93,7 +97,9 @@ def parse_event(raw: object) -> Event:
     expected = compute_id(event.pubkey, event.created_at, event.kind, event.tags, event.content)
     if expected != event.id:
         raise InvalidEvent("id does not match the event's content")
-    if not verify_signature(bytes.fromhex(event.pubkey), bytes.fromhex(event.id), bytes.fromhex(event.sig)):
+    if not verify_signature(
+        bytes.fromhex(event.pubkey), bytes.fromhex(event.id), bytes.fromhex(event.sig)
+    ):
         raise InvalidEvent("bad signature")
     return event
 
@@ -133,7 +139,9 @@ def _check_hex(value: object, name: str, size: int) -> None:
     if not isinstance(value, str):
         raise InvalidEvent(f"{name} is not a string")
     if len(value) != size * 2:
-        raise InvalidEvent(f"{name} has wrong length ({len(value)} characters, expected {size * 2})")
+        raise InvalidEvent(
+            f"{name} has wrong length ({len(value)} characters, expected {size * 2})"
+        )
     if not _HEX.issuperset(value):
         raise InvalidEvent(f"{name} is not lowercase hex")
 

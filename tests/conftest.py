@@ -8,7 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager  # type: ignore[import-not-found]
-
 from nostrbazaar.app import create_app
 from nostrbazaar.config import Settings
 
