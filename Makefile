@@ -24,8 +24,10 @@ $(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
 	cd $(JS_DIR) && npm ci --no-audit --no-fund --silent
 	touch $(JS_STAMP)
 
+# Waits for the dpkg lock rather than failing when another install is running.
+APT := apt-get -o DPkg::Lock::Timeout=600 -qq
 $(CHROMIUM):
-	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+	($(APT) update && DEBIAN_FRONTEND=noninteractive $(APT) install -y chromium) >/dev/null
 
 test-deps: $(JS_STAMP) $(CHROMIUM)
 
