@@ -1,0 +1,211 @@
+"""The embedded default backend: real, signed BOLT11 invoices that nobody can pay
+on the Lightning network, settled by `pay()` (the fake-pay endpoint or CLI).
+
+The node key is generated once and kept in the data directory
+(`fake_wallet_node.key`, mode 0600), so invoices decode to the same payee
+across restarts; invoices and settlements live in `fake_wallet.sqlite3` there.
+Invoices are for regtest (`lnbcrt...`), so a real wallet refuses to pay them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import bolt11 as bolt11_lib
+from loguru import logger
+from secp256k1 import PrivateKey as EcdsaKey
+
+from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletError
+from .fake_store import FakeInvoice, FakeStore
+from .invoice_codec import InvoiceFields, encode_invoice
+from .stream import SettlementHub
+
+KEY_FILE = "fake_wallet_node.key"
+STORE_FILE = "fake_wallet.sqlite3"
+
+
+class MalformedInvoice(WalletError):
+    """The string is not a BOLT11 invoice at all."""
+
+
+class UnknownInvoice(WalletError):
+    """A valid invoice, but not one this wallet issued."""
+
+
+class InvoiceAlreadyPaid(WalletError):
+    """The invoice was settled before; paying again would count the money twice."""
+
+
+class InvoiceNotPayable(WalletError):
+    """The invoice expired or was cancelled, so it can no longer be paid."""
+
+
+def load_node_key(data_dir: Path) -> EcdsaKey:
+    """The fake node's ECDSA key, generated on first use and kept 0600 in `data_dir`."""
+    path = data_dir / KEY_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = bytes.fromhex(path.read_text().strip())
+    else:
+        secret = EcdsaKey().private_key
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret.hex() + "\n")
+    return EcdsaKey(secret)
+
+
+class FakeWallet:
+    """A self-contained Lightning backend for development, demos and tests."""
+
+    name = "fake"
+
+    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
+        self.data_dir = data_dir
+        self._clock = clock
+        self._store = FakeStore(data_dir / STORE_FILE)
+        self._hub = SettlementHub()
+        self._key: EcdsaKey | None = None
+        self._started = False
+
+    @property
+    def node_pubkey(self) -> str:
+        """The payee node id (33-byte compressed key, hex) every invoice recovers to."""
+        return self._node_key().pubkey.serialize().hex()
+
+    async def start(self) -> None:
+        """Load the node key and the stored invoices."""
+        try:
+            self._key = load_node_key(self.data_dir)
+            self._store.open()
+        except (OSError, ValueError) as error:
+            raise WalletError(
+                f"fake wallet: cannot use data dir {self.data_dir}: {error}"
+            ) from error
+        self._hub.reopen()
+        self._started = True
+
+    async def stop(self) -> None:
+        self._started = False
+        self._hub.close()
+        self._store.close()
+
+    async def create_invoice(
+        self, amount_msat: int, memo: str, expiry_seconds: int, extra: dict[str, Any] | None = None
+    ) -> NewInvoice:
+        """Mint and store a signed invoice; its preimage stays in the wallet."""
+        self._check_started()
+        _check_request(amount_msat, expiry_seconds)
+        preimage = os.urandom(32)
+        now = int(self._clock())
+        fields = InvoiceFields(
+            amount_msat=amount_msat,
+            payment_hash=hashlib.sha256(preimage).digest(),
+            payment_secret=os.urandom(32),
+            description=memo,
+            timestamp=now,
+            expiry=expiry_seconds,
+        )
+        try:
+            bolt11 = encode_invoice(fields, self._node_key())
+        except ValueError as error:
+            raise WalletError(f"fake wallet: {error}") from error
+        invoice = FakeInvoice(
+            payment_hash=fields.payment_hash.hex(),
+            bolt11=bolt11,
+            amount_msat=amount_msat,
+            memo=memo,
+            created_at=now,
+            expires_at=now + expiry_seconds,
+            preimage=preimage.hex(),
+            extra=dict(extra or {}),
+        )
+        self._store.add(invoice)
+        return NewInvoice(invoice.payment_hash, bolt11, amount_msat, invoice.expires_at)
+
+    async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus:
+        """The invoice's state now; expiry is judged against the wallet's clock."""
+        self._check_started()
+        invoice = self._store.by_hash.get(payment_hash)
+        if invoice is None:
+            return InvoiceStatus(payment_hash, InvoiceState.UNKNOWN)
+        return InvoiceStatus(
+            payment_hash, self._state_of(invoice), invoice.amount_msat, invoice.settled_at
+        )
+
+    def settlements(self) -> AsyncIterator[Settlement]:
+        """Settlements from `pay()` made after this call, until `stop()`."""
+        return self._hub.subscribe()
+
+    async def cancel_invoice(self, payment_hash: str) -> bool:
+        """Cancel a pending invoice so it can no longer be paid."""
+        self._check_started()
+        return self._store.cancel(payment_hash)
+
+    async def health(self) -> dict[str, Any]:
+        detail = f"node {self.node_pubkey[:16]}…" if self._started else "not started"
+        return {"backend": self.name, "ok": self._started, "detail": detail}
+
+    async def pay(self, bolt11: str) -> Settlement:
+        """Settle one of our invoices, as a Lightning payer would; refuse anything else."""
+        self._check_started()
+        invoice = self._find(bolt11)
+        now = int(self._clock())
+        settled = self._store.settle(invoice.payment_hash, now)
+        if settled is None:
+            raise self._refusal(self._store.by_hash[invoice.payment_hash])
+        settlement = Settlement(settled.payment_hash, settled.amount_msat, now, dict(settled.extra))
+        logger.info("fake wallet: settled {} ({} msat)", settled.payment_hash, settled.amount_msat)
+        self._hub.publish(settlement)
+        return settlement
+
+    def _find(self, bolt11: str) -> FakeInvoice:
+        """Our stored invoice for `bolt11`, or the reason it is none of ours."""
+        text = bolt11.strip().lower().removeprefix("lightning:")
+        payment_hash = self._store.by_bolt11.get(text)
+        if payment_hash is not None:
+            return self._store.by_hash[payment_hash]
+        try:
+            decoded = bolt11_lib.decode(text)
+        except Exception as error:  # the decoder raises many unrelated types
+            reason = str(error) or type(error).__name__
+            raise MalformedInvoice(f"not a valid BOLT11 invoice: {reason}") from None
+        raise UnknownInvoice(f"invoice {decoded.payment_hash} was not issued by this fake wallet")
+
+    def _refusal(self, invoice: FakeInvoice) -> WalletError:
+        if invoice.state == "settled":
+            return InvoiceAlreadyPaid(
+                f"invoice {invoice.payment_hash} is already paid (at {invoice.settled_at})"
+            )
+        if invoice.state == "cancelled":
+            return InvoiceNotPayable(f"invoice {invoice.payment_hash} was cancelled")
+        return InvoiceNotPayable(f"invoice {invoice.payment_hash} expired at {invoice.expires_at}")
+
+    def _state_of(self, invoice: FakeInvoice) -> InvoiceState:
+        if invoice.state == "pending" and self._clock() > invoice.expires_at:
+            return InvoiceState.EXPIRED
+        return InvoiceState(invoice.state)
+
+    def _node_key(self) -> EcdsaKey:
+        if self._key is None:
+            self._key = load_node_key(self.data_dir)
+        return self._key
+
+    def _check_started(self) -> None:
+        if not self._started:
+            raise WalletError("fake wallet is not started")
+
+
+def _check_request(amount_msat: int, expiry_seconds: int) -> None:
+    """Refuse amounts and expiries no invoice can carry."""
+    if not isinstance(amount_msat, int) or amount_msat <= 0:
+        raise WalletError(
+            f"fake wallet: amount must be a positive msat integer, got {amount_msat!r}"
+        )
+    if not isinstance(expiry_seconds, int) or expiry_seconds <= 0:
+        raise WalletError(f"fake wallet: expiry must be positive seconds, got {expiry_seconds!r}")
