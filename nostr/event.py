@@ -41,9 +41,11 @@ class Event:
     sig: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The seven NIP-01 fields as a plain dict."""
         return {name: getattr(self, name) for name in _FIELDS}
 
     def to_json(self) -> str:
+        """Compact JSON for the wire (UTF-8 kept verbatim)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
     def tag_values(self, name: str) -> list[str]:
@@ -51,6 +53,7 @@ class Event:
         return [tag[1] for tag in self.tags if len(tag) > 1 and tag[0] == name]
 
     def first_tag(self, name: str) -> str | None:
+        """The first value of the first tag called `name`, or None."""
         values = self.tag_values(name)
         return values[0] if values else None
 
@@ -66,6 +69,7 @@ def serialize(
 def compute_id(
     pubkey: str, created_at: int, kind: int, tags: Sequence[Sequence[str]], content: str
 ) -> str:
+    """The event id: hex sha256 of the canonical serialisation."""
     return hashlib.sha256(serialize(pubkey, created_at, kind, tags, content)).hexdigest()
 
 
@@ -89,12 +93,16 @@ def parse_event(raw: object) -> Event:
     if isinstance(raw, str | bytes):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidEvent("not valid JSON") from None
     if not isinstance(raw, dict):
         raise InvalidEvent("event is not a JSON object")
     event = _check_shape(raw)
-    expected = compute_id(event.pubkey, event.created_at, event.kind, event.tags, event.content)
+    try:
+        expected = compute_id(event.pubkey, event.created_at, event.kind, event.tags, event.content)
+    except UnicodeEncodeError:
+        # A lone surrogate ("\ud800") has no UTF-8 form, so the event has no id.
+        raise InvalidEvent("content or tags contain an unpaired surrogate") from None
     if expected != event.id:
         raise InvalidEvent("id does not match the event's content")
     if not verify_signature(
@@ -114,28 +122,37 @@ def verify_event(raw: object) -> str | None:
 
 
 def _check_shape(raw: dict[str, Any]) -> Event:
-    missing = [name for name in _FIELDS if name not in raw]
+    """Check every field's type and range; build the (not yet verified) Event."""
+    event_id, pubkey, created_at, kind, tags, content = check_unsigned(raw)
+    if "sig" not in raw:
+        raise InvalidEvent("missing field 'sig'")
+    _check_hex(raw["sig"], "sig", 64)
+    return Event(event_id, pubkey, created_at, kind, tags, content, raw["sig"])
+
+
+def check_unsigned(raw: dict[str, Any]) -> tuple[str, str, int, int, Tags, str]:
+    """Type- and range-check the six unsigned fields (a NIP-59 rumor is exactly these)."""
+    missing = [name for name in _FIELDS[:6] if name not in raw]
     if missing:
         raise InvalidEvent(f"missing field {missing[0]!r}")
     _check_hex(raw["id"], "id", 32)
     _check_hex(raw["pubkey"], "pubkey", 32)
-    _check_hex(raw["sig"], "sig", 64)
-    created_at, kind = raw["created_at"], raw["kind"]
+    created_at, kind, tags, content = raw["created_at"], raw["kind"], raw["tags"], raw["content"]
     if not _is_int(created_at) or created_at < 0:
         raise InvalidEvent("created_at is not a non-negative integer")
     if not _is_int(kind) or not 0 <= kind <= 65535:
         raise InvalidEvent("kind is not an integer between 0 and 65535")
-    if not isinstance(raw["content"], str):
+    if not isinstance(content, str):
         raise InvalidEvent("content is not a string")
-    tags = raw["tags"]
     if not isinstance(tags, list) or not all(
         isinstance(tag, list) and all(isinstance(item, str) for item in tag) for tag in tags
     ):
         raise InvalidEvent("tags is not a list of lists of strings")
-    return Event(raw["id"], raw["pubkey"], created_at, kind, tags, raw["content"], raw["sig"])
+    return raw["id"], raw["pubkey"], created_at, kind, tags, content
 
 
 def _check_hex(value: object, name: str, size: int) -> None:
+    """Require `size` bytes as lowercase hex, as NIP-01 does for id, pubkey and sig."""
     if not isinstance(value, str):
         raise InvalidEvent(f"{name} is not a string")
     if len(value) != size * 2:
@@ -147,4 +164,5 @@ def _check_hex(value: object, name: str, size: int) -> None:
 
 
 def _is_int(value: object) -> bool:
+    """True for JSON integers; bool is an int subclass in Python but not in JSON."""
     return isinstance(value, int) and not isinstance(value, bool)

@@ -20,6 +20,7 @@ class InvalidKey(ValueError):
 
 
 def _hex32(value: str, what: str) -> bytes:
+    """Decode exactly 32 bytes of hex, naming `what` in the error."""
     if not isinstance(value, str) or len(value) != 64:
         raise InvalidKey(f"{what} must be 64 hex characters")
     try:
@@ -67,6 +68,7 @@ class PrivateKey:
 
     @classmethod
     def generate(cls) -> PrivateKey:
+        """A fresh key from the OS CSPRNG."""
         while True:
             try:
                 return cls.from_bytes(os.urandom(32))
@@ -75,10 +77,12 @@ class PrivateKey:
 
     @classmethod
     def from_hex(cls, secret_hex: str) -> PrivateKey:
+        """Load a 64-hex-character secret; `InvalidKey` when malformed or out of range."""
         return cls.from_bytes(_hex32(secret_hex, "private key"))
 
     @classmethod
     def from_bytes(cls, secret: bytes) -> PrivateKey:
+        """Load a 32-byte secret in [1, n-1] and derive its x-only public key."""
         if len(secret) != 32 or not 0 < int.from_bytes(secret, "big") < _CURVE_ORDER:
             raise InvalidKey("private key out of range")
         keypair = ffi.new("secp256k1_keypair *")
@@ -92,6 +96,7 @@ class PrivateKey:
 
     @property
     def hex(self) -> str:
+        """The secret as 64 lowercase hex characters."""
         return self.secret.hex()
 
     def sign(self, message: bytes, aux_rand: bytes | None = None) -> bytes:
@@ -111,13 +116,19 @@ class PrivateKey:
             raise RuntimeError("libsecp256k1 refused to sign")
         return bytes(ffi.buffer(sig, 64))
 
-    def ecdh_x(self, pubkey_hex: str) -> bytes:
-        """The unhashed x coordinate of secret * P, as NIP-04 and NIP-44 use it."""
-        return _shared_x(self.secret, pubkey_hex)
+    def ecdh_x(self, pubkey_hex: str, *, cache: bool = True) -> bytes:
+        """The unhashed x coordinate of secret * P, as NIP-04 and NIP-44 use it.
+
+        Pass `cache=False` for one-time keys (gift-wrap ephemerals) so they neither
+        evict the long-lived entries nor linger in memory.
+        """
+        if cache:
+            return _shared_x(self.secret, pubkey_hex)
+        return _ecdh_x(self.secret, pubkey_hex)
 
 
-@lru_cache(maxsize=16384)
-def _shared_x(secret: bytes, pubkey_hex: str) -> bytes:
+def _ecdh_x(secret: bytes, pubkey_hex: str) -> bytes:
+    """Multiply the even-y point with x = `pubkey_hex` by `secret`; return the x coordinate."""
     compressed = b"\x02" + _hex32(pubkey_hex, "public key")
     point = ffi.new("secp256k1_pubkey *")
     if not lib.secp256k1_ec_pubkey_parse(secp256k1_ctx, point, compressed, 33):
@@ -128,3 +139,6 @@ def _shared_x(secret: bytes, pubkey_hex: str) -> bytes:
     size = ffi.new("size_t *", 33)
     lib.secp256k1_ec_pubkey_serialize(secp256k1_ctx, out, size, point, lib.SECP256K1_EC_COMPRESSED)
     return bytes(ffi.buffer(out, 33))[1:]
+
+
+_shared_x = lru_cache(maxsize=16384)(_ecdh_x)
