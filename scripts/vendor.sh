@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Refresh the vendored front-end builds under static/vendor/ from the npm registry.
+# No build step: the pages load these files as they are, the way LNbits extensions ship.
+# Bump a version here, run `bash scripts/vendor.sh`, look at the pages, commit.
+set -euo pipefail
+
+VUE=3.5.45
+QUASAR=2.34.0
+QUASAR_EXTRAS=2.1.0
+NOSTR_TOOLS=2.25.2
+QRCODE=2.0.4
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+DEST="$ROOT/static/vendor"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+# unpack NAME@VERSION DIR: npm pack into the temp dir and extract to $WORK/DIR.
+unpack() {
+  local spec="$1" dir="$2" tarball
+  tarball="$(cd "$WORK" && npm pack --silent "$spec" | tail -n 1)"
+  mkdir -p "$WORK/$dir"
+  tar -xzf "$WORK/$tarball" -C "$WORK/$dir" --strip-components=1
+}
+
+unpack "vue@$VUE" vue
+unpack "quasar@$QUASAR" quasar
+unpack "@quasar/extras@$QUASAR_EXTRAS" extras
+unpack "nostr-tools@$NOSTR_TOOLS" nostr-tools
+unpack "qrcode-generator@$QRCODE" qrcode
+
+rm -rf "$DEST"
+mkdir -p "$DEST"/{vue,quasar,material-icons/web-font,nostr-tools,qrcode-generator}
+
+cp "$WORK/vue/dist/vue.global.prod.js" "$WORK/vue/LICENSE" "$DEST/vue/"
+cp "$WORK/quasar/dist/quasar.umd.prod.js" "$WORK/quasar/dist/quasar.prod.css" \
+  "$WORK/quasar/LICENSE" "$DEST/quasar/"
+cp "$WORK/extras/exports/material-icons/material-icons.css" \
+  "$WORK/extras/exports/material-icons/LICENSE" "$DEST/material-icons/"
+cp "$WORK"/extras/exports/material-icons/web-font/*.woff2 "$DEST/material-icons/web-font/"
+# The bundle's source map is 1 MB and only for debugging: drop it and its reference.
+sed '/^\/\/# sourceMappingURL=/d' "$WORK/nostr-tools/lib/nostr.bundle.js" \
+  >"$DEST/nostr-tools/nostr.bundle.js"
+cp "$WORK/nostr-tools/LICENSE" "$DEST/nostr-tools/"
+# qrcode-generator ships no LICENSE file; its MIT notice is in the head of qrcode.js.
+cp "$WORK/qrcode/dist/qrcode.js" "$DEST/qrcode-generator/"
+chmod -R u+rwX,go+rX "$DEST"
+
+cat >"$DEST/VERSIONS" <<VERSIONS
+vue $VUE (dist/vue.global.prod.js)
+quasar $QUASAR (dist/quasar.umd.prod.js, dist/quasar.prod.css)
+@quasar/extras $QUASAR_EXTRAS (material-icons web font)
+nostr-tools $NOSTR_TOOLS (lib/nostr.bundle.js, exposes window.NostrTools)
+qrcode-generator $QRCODE (dist/qrcode.js, exposes window.qrcode)
+VERSIONS
+echo "vendored into $DEST:"
+cat "$DEST/VERSIONS"
