@@ -126,7 +126,216 @@ async def m001_catalogue(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_catalogue]
+async def m002_orders(conn: Connection) -> None:
+    """The order engine: inbox, customers, messages, the order log and its projections, stock."""
+    await execute_script(conn, _M002_INBOX_AND_MESSAGES)
+    await execute_script(conn, _M002_ORDER_LOG)
+    await execute_script(conn, _M002_PAYMENTS_AND_STOCK)
+    await write_order_transitions(conn)
+
+
+async def write_order_transitions(conn: Connection) -> None:
+    """Fill `order_transitions` from `orders.TRANSITIONS`, the one definition of the rules.
+
+    A later change to TRANSITIONS needs a new migration that calls this again.
+    """
+    from .orders import TRANSITIONS
+
+    await conn.execute("DELETE FROM order_transitions")
+    await conn.executemany(
+        "INSERT INTO order_transitions (from_status, to_status) VALUES (?, ?)",
+        sorted((str(a), str(b)) for a, b in TRANSITIONS),
+    )
+
+
+_M002_INBOX_AND_MESSAGES = """
+CREATE TABLE inbox (
+    id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    kind INTEGER,
+    pubkey TEXT,
+    created_at INTEGER,
+    verdict TEXT NOT NULL CHECK (verdict IN
+        ('received', 'processed', 'rejected', 'ignored', 'outgoing', 'parked')),
+    reason TEXT,
+    order_id TEXT,
+    received_at INTEGER NOT NULL,
+    relay TEXT
+);
+CREATE INDEX inbox_by_merchant ON inbox(merchant_id, received_at);
+CREATE INDEX inbox_parked ON inbox(merchant_id, order_id) WHERE verdict = 'parked';
+CREATE TABLE customers (
+    merchant_id TEXT NOT NULL REFERENCES merchants(id) ON DELETE CASCADE,
+    public_key TEXT NOT NULL,
+    name TEXT,
+    about TEXT,
+    picture TEXT,
+    profile_at INTEGER NOT NULL DEFAULT 0,
+    unread INTEGER NOT NULL DEFAULT 0 CHECK (unread >= 0),
+    last_message_at INTEGER,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (merchant_id, public_key)
+);
+CREATE TABLE direct_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    merchant_id TEXT NOT NULL REFERENCES merchants(id) ON DELETE CASCADE,
+    public_key TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    type INTEGER NOT NULL DEFAULT -1 CHECK (type IN (-1, 0, 1, 2)),
+    order_id TEXT,
+    message TEXT NOT NULL,
+    transport TEXT NOT NULL CHECK (transport IN ('nip04', 'nip17')),
+    read INTEGER NOT NULL DEFAULT 0 CHECK (read IN (0, 1)),
+    created_at INTEGER NOT NULL,
+    UNIQUE (merchant_id, event_id)
+);
+CREATE INDEX direct_messages_by_customer ON direct_messages(merchant_id, public_key, created_at);
+"""
+
+_M002_ORDER_LOG = """
+CREATE TABLE order_events (
+    merchant_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (merchant_id, order_id, version)
+) WITHOUT ROWID;
+CREATE TRIGGER order_events_append_only_update BEFORE UPDATE ON order_events
+BEGIN
+    SELECT RAISE(ABORT, 'order_events is append-only: UPDATE refused');
+END;
+CREATE TRIGGER order_events_append_only_delete BEFORE DELETE ON order_events
+BEGIN
+    SELECT RAISE(ABORT, 'order_events is append-only: DELETE refused');
+END;
+CREATE TABLE order_transitions (
+    from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL,
+    PRIMARY KEY (from_status, to_status)
+);
+CREATE TABLE orders (
+    merchant_id TEXT NOT NULL REFERENCES merchants(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    stall_id TEXT,
+    zone_id TEXT,
+    address TEXT,
+    name TEXT,
+    contact TEXT NOT NULL DEFAULT '{}',
+    items TEXT NOT NULL DEFAULT '[]',
+    message TEXT,
+    subtotal_msat INTEGER NOT NULL DEFAULT 0 CHECK (subtotal_msat >= 0),
+    shipping_msat INTEGER NOT NULL DEFAULT 0 CHECK (shipping_msat >= 0),
+    total_msat INTEGER NOT NULL DEFAULT 0 CHECK (total_msat >= 0),
+    currency TEXT NOT NULL DEFAULT 'sat',
+    fiat_amount TEXT,
+    fiat_rate TEXT,
+    payment_hash TEXT,
+    paid INTEGER NOT NULL DEFAULT 0 CHECK (paid IN (0, 1)),
+    shipped INTEGER NOT NULL DEFAULT 0 CHECK (shipped IN (0, 1)),
+    transport TEXT NOT NULL CHECK (transport IN ('nip04', 'nip17')),
+    reason TEXT,
+    merchant_message TEXT,
+    refund_msat INTEGER NOT NULL DEFAULT 0,
+    event_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (merchant_id, id)
+);
+CREATE INDEX orders_newest ON orders(merchant_id, created_at DESC, id);
+CREATE INDEX orders_by_status ON orders(merchant_id, status, created_at DESC);
+CREATE INDEX orders_by_customer ON orders(merchant_id, public_key, status);
+CREATE TRIGGER orders_initial_status BEFORE INSERT ON orders
+WHEN NOT EXISTS (SELECT 1 FROM order_transitions
+                 WHERE from_status = '' AND to_status = NEW.status)
+BEGIN
+    SELECT RAISE(ABORT, 'illegal initial order status');
+END;
+CREATE TRIGGER orders_status_transition BEFORE UPDATE OF status ON orders
+WHEN OLD.status <> NEW.status AND NOT EXISTS (
+    SELECT 1 FROM order_transitions WHERE from_status = OLD.status AND to_status = NEW.status)
+BEGIN
+    SELECT RAISE(ABORT, 'illegal order status transition');
+END;
+CREATE TABLE invoices (
+    payment_hash TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    bolt11 TEXT NOT NULL,
+    amount_msat INTEGER NOT NULL CHECK (amount_msat > 0),
+    expires_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('current', 'superseded', 'expired', 'settled')),
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX invoices_by_order ON invoices(merchant_id, order_id);
+CREATE INDEX invoices_due ON invoices(state, expires_at);
+"""
+
+_M002_PAYMENTS_AND_STOCK = """
+CREATE TABLE payments (
+    payment_hash TEXT PRIMARY KEY,
+    merchant_id TEXT,
+    order_id TEXT,
+    amount_msat INTEGER NOT NULL CHECK (amount_msat >= 0),
+    source TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('paid', 'refund_needed', 'unmatched')),
+    settled_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE stock_ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    merchant_id TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    delta INTEGER NOT NULL,
+    cause TEXT NOT NULL,
+    order_id TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX stock_ledger_by_product ON stock_ledger(product_id);
+CREATE TRIGGER stock_ledger_append_only_update BEFORE UPDATE ON stock_ledger
+BEGIN
+    SELECT RAISE(ABORT, 'stock_ledger is append-only: UPDATE refused');
+END;
+CREATE TRIGGER stock_ledger_append_only_delete BEFORE DELETE ON stock_ledger
+BEGIN
+    SELECT RAISE(ABORT, 'stock_ledger is append-only: DELETE refused');
+END;
+CREATE TABLE reservations (
+    merchant_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    state TEXT NOT NULL CHECK (state IN ('held', 'sold', 'released')),
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (merchant_id, order_id, product_id)
+);
+CREATE INDEX reservations_by_product ON reservations(product_id, state);
+ALTER TABLE products ADD COLUMN stock_seq INTEGER NOT NULL DEFAULT 0;
+INSERT INTO stock_ledger (merchant_id, product_id, delta, cause, created_at)
+    SELECT merchant_id, id, quantity, 'opening balance', unixepoch() FROM products;
+CREATE TRIGGER products_stock_created AFTER INSERT ON products
+BEGIN
+    INSERT INTO stock_ledger (merchant_id, product_id, delta, cause, created_at)
+    VALUES (NEW.merchant_id, NEW.id, NEW.quantity, 'catalogue: product created', unixepoch());
+END;
+CREATE TRIGGER products_stock_edited AFTER UPDATE OF quantity ON products
+WHEN NEW.quantity <> OLD.quantity AND NEW.stock_seq = OLD.stock_seq
+BEGIN
+    INSERT INTO stock_ledger (merchant_id, product_id, delta, cause, created_at)
+    VALUES (NEW.merchant_id, NEW.id, NEW.quantity - OLD.quantity,
+            'catalogue: quantity edited', unixepoch());
+END;
+"""
+
+
+MIGRATIONS: list[Migration] = [m001_catalogue, m002_orders]
 
 
 async def run_migrations(db: Database, migrations: list[Migration] | None = None) -> int:

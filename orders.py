@@ -1,0 +1,627 @@
+"""The pure order state machine: `decide(state, command) -> events`, `apply(state, event)`.
+
+Commands are imperative (`PlaceOrder`, `ShipOrder`), events past tense
+(`OrderPlaced`, `OrderShipped`). State is a frozen value folded from the order's
+events. A command that makes no sense in the current state raises a named
+`OrderError`; it never silently does nothing. This module does no I/O at all:
+the service layer loads state, calls `decide`, and stores what comes back.
+
+`TRANSITIONS` is the one definition of the allowed status changes; the
+migrations write it into `order_transitions`, where a trigger enforces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, get_args
+
+
+class Status(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    REFUND_NEEDED = "refund_needed"
+
+
+NEW = ""  # the "status" of an order that does not exist yet (initial transitions)
+S = Status
+TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        (NEW, S.AWAITING_PAYMENT),
+        (NEW, S.REJECTED),
+        (S.AWAITING_PAYMENT, S.PAID),
+        (S.AWAITING_PAYMENT, S.EXPIRED),
+        (S.AWAITING_PAYMENT, S.CANCELLED),
+        (S.EXPIRED, S.AWAITING_PAYMENT),  # reissue
+        (S.EXPIRED, S.PAID),  # late payment, stock still there
+        (S.EXPIRED, S.REFUND_NEEDED),  # late payment, stock gone
+        (S.EXPIRED, S.CANCELLED),
+        (S.CANCELLED, S.REFUND_NEEDED),
+        (S.PAID, S.SHIPPED),
+        (S.PAID, S.REFUND_NEEDED),  # a superseded invoice paid as well
+        (S.REFUND_NEEDED, S.SHIPPED),  # only when one payment was accepted
+        (S.SHIPPED, S.COMPLETED),
+    }
+)
+OPEN_UNPAID = (S.AWAITING_PAYMENT,)
+
+
+# -- domain errors ---------------------------------------------------------------------------
+
+
+class OrderError(Exception):
+    """A command that cannot apply to the order as it is; the message is for people."""
+
+
+class OrderNotFound(OrderError):
+    """No order with this id for this merchant (yet)."""
+
+
+class DuplicateOrder(OrderError):
+    """The same order was sent again: nothing to do."""
+
+
+class OrderIdTaken(OrderError):
+    """The order id is already used by this merchant for a different order."""
+
+
+class OrderAlreadyPaid(OrderError):
+    """The order has been paid; it can no longer be cancelled, expired or reissued."""
+
+
+class OrderNotPaid(OrderError):
+    """The order has not been paid, so it cannot be shipped."""
+
+
+class OrderAlreadyShipped(OrderError):
+    """The order has already been shipped."""
+
+
+class IllegalTransition(OrderError):
+    """The command makes no sense in the order's current status."""
+
+
+class PaymentAlreadyRecorded(OrderError):
+    """This payment hash was counted before; money is never counted twice."""
+
+
+class UnknownInvoice(OrderError):
+    """The payment hash does not belong to any invoice of this order."""
+
+
+class StockUnavailable(OrderError):
+    """Not enough stock left for the order's items."""
+
+
+# -- values ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderDetails:
+    """What the customer asked for (NIP-15 type 0), as received."""
+
+    customer: str
+    items: tuple[OrderItem, ...]
+    transport: str = "nip04"
+    zone_id: str | None = None
+    stall_id: str | None = None
+    address: str | None = None
+    name: str | None = None
+    message: str | None = None
+    contact: dict[str, str] = field(default_factory=dict)
+    event_id: str | None = None
+    created_at: int = 0
+
+    def same_order(self, other: OrderDetails) -> bool:
+        """True when `other` is this order sent again (same customer, items, zone, address)."""
+        key = (self.customer, sorted_items(self.items), self.zone_id, self.address)
+        return key == (other.customer, sorted_items(other.items), other.zone_id, other.address)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The price of an order in millisatoshis, and the fiat amount and rate behind it."""
+
+    zone_id: str | None
+    subtotal_msat: int
+    shipping_msat: int
+    total_msat: int
+    currency: str = "sat"
+    fiat_amount: str | None = None
+    fiat_rate: str | None = None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    payment_hash: str
+    bolt11: str
+    amount_msat: int
+    expires_at: int
+
+
+def sorted_items(items: tuple[OrderItem, ...]) -> tuple[OrderItem, ...]:
+    return tuple(sorted(items, key=lambda item: item.product_id))
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderPlaced:
+    details: OrderDetails
+
+
+@dataclass(frozen=True)
+class OrderRejected:
+    details: OrderDetails
+    reason: str
+
+
+@dataclass(frozen=True)
+class InvoiceIssued:
+    invoice: Invoice
+    quote: Quote
+    adopted: bool = False  # rebuilt from the merchant's own earlier payment request
+
+
+@dataclass(frozen=True)
+class InvoiceSuperseded:
+    payment_hash: str
+
+
+@dataclass(frozen=True)
+class InvoiceExpired:
+    payment_hash: str
+
+
+@dataclass(frozen=True)
+class StockReserved:
+    items: tuple[OrderItem, ...]
+
+
+@dataclass(frozen=True)
+class StockReleased:
+    items: tuple[OrderItem, ...]
+
+
+@dataclass(frozen=True)
+class StockSold:
+    items: tuple[OrderItem, ...]
+
+
+@dataclass(frozen=True)
+class PaymentReceived:
+    payment_hash: str
+    amount_msat: int
+    source: str = "wallet"  # or "merchant": the merchant's own signed status message
+
+
+@dataclass(frozen=True)
+class OrderPaid:
+    payment_hash: str | None
+    by: str = "wallet"
+
+
+@dataclass(frozen=True)
+class OrderShipped:
+    message: str = ""
+    by: str = "api"
+
+
+@dataclass(frozen=True)
+class OrderCompleted:
+    by: str = "api"
+
+
+@dataclass(frozen=True)
+class OrderCancelled:
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RefundNeeded:
+    payment_hash: str | None
+    amount_msat: int
+    reason: str
+
+
+OrderEvent = (
+    OrderPlaced
+    | OrderRejected
+    | InvoiceIssued
+    | InvoiceSuperseded
+    | InvoiceExpired
+    | StockReserved
+    | StockReleased
+    | StockSold
+    | PaymentReceived
+    | OrderPaid
+    | OrderShipped
+    | OrderCompleted
+    | OrderCancelled
+    | RefundNeeded
+)
+EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in get_args(OrderEvent)}
+
+
+# -- state -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """An order as its events made it; `status is None` means it does not exist yet."""
+
+    order_id: str
+    status: Status | None = None
+    version: int = 0
+    details: OrderDetails | None = None
+    quote: Quote | None = None
+    invoice: Invoice | None = None
+    invoices: frozenset[str] = frozenset()
+    payments: frozenset[str] = frozenset()
+    paid: bool = False
+    shipped: bool = False
+    stock: str = "none"  # none | held | sold | released
+    reason: str | None = None
+    message: str | None = None
+    refund_msat: int = 0
+
+    @property
+    def items(self) -> tuple[OrderItem, ...]:
+        return self.details.items if self.details else ()
+
+
+def fold(order_id: str, events: list[OrderEvent]) -> OrderState:
+    """The state after `events`, from nothing: the same fold rebuilds any projection."""
+    state = OrderState(order_id)
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def apply(state: OrderState, event: OrderEvent) -> OrderState:
+    """Fold one event into the state; every event adds one to the version."""
+    return replace(_APPLIERS[type(event)](state, event), version=state.version + 1)
+
+
+def _refund_status(state: OrderState) -> Status | None:
+    """Money for an order that cannot take it: these statuses move to refund_needed."""
+    if state.status in (S.EXPIRED, S.CANCELLED, S.PAID):
+        return S.REFUND_NEEDED
+    return state.status
+
+
+_APPLIERS: dict[type[Any], Callable[[OrderState, Any], OrderState]] = {
+    OrderPlaced: lambda s, e: replace(s, status=S.AWAITING_PAYMENT, details=e.details),
+    OrderRejected: lambda s, e: replace(s, status=S.REJECTED, details=e.details, reason=e.reason),
+    InvoiceIssued: lambda s, e: replace(
+        s,
+        status=S.AWAITING_PAYMENT,
+        invoice=e.invoice,
+        quote=e.quote,
+        invoices=s.invoices | {e.invoice.payment_hash},
+    ),
+    InvoiceSuperseded: lambda s, e: s,
+    InvoiceExpired: lambda s, e: replace(s, status=S.EXPIRED),
+    StockReserved: lambda s, e: replace(s, stock="held"),
+    StockReleased: lambda s, e: replace(s, stock="released"),
+    StockSold: lambda s, e: replace(s, stock="sold"),
+    PaymentReceived: lambda s, e: replace(s, payments=s.payments | {e.payment_hash}),
+    OrderPaid: lambda s, e: replace(s, status=S.PAID, paid=True),
+    OrderShipped: lambda s, e: replace(s, status=S.SHIPPED, shipped=True, message=e.message),
+    OrderCompleted: lambda s, e: replace(s, status=S.COMPLETED),
+    OrderCancelled: lambda s, e: replace(s, status=S.CANCELLED, reason=e.reason or s.reason),
+    RefundNeeded: lambda s, e: replace(
+        s, status=_refund_status(s), refund_msat=s.refund_msat + e.amount_msat, reason=e.reason
+    ),
+}
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    """A valid, priced order with its invoice; `out_of_stock` set when stock ran out."""
+
+    details: OrderDetails
+    quote: Quote
+    invoice: Invoice
+    adopted: bool = False
+    out_of_stock: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectOrder:
+    details: OrderDetails
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReceivePayment:
+    payment_hash: str
+    amount_msat: int
+    out_of_stock: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpireInvoice:
+    payment_hash: str
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ShipOrder:
+    message: str = ""
+    by: str = "api"
+
+
+@dataclass(frozen=True)
+class CompleteOrder:
+    by: str = "api"
+
+
+@dataclass(frozen=True)
+class ReissueInvoice:
+    invoice: Invoice
+    quote: Quote
+    out_of_stock: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordMerchantStatus:
+    """The merchant's own signed type 2 message (seen on a relay) says paid/shipped."""
+
+    paid: bool
+    shipped: bool
+    message: str = ""
+    out_of_stock: str | None = None
+
+
+@dataclass(frozen=True)
+class AdoptInvoice:
+    """The merchant's own signed payment request (seen on a relay) for a known order."""
+
+    invoice: Invoice
+    quote: Quote
+    out_of_stock: str | None = None
+
+
+OrderCommand = (
+    PlaceOrder
+    | RejectOrder
+    | ReceivePayment
+    | ExpireInvoice
+    | CancelOrder
+    | ShipOrder
+    | CompleteOrder
+    | ReissueInvoice
+    | RecordMerchantStatus
+    | AdoptInvoice
+)
+
+
+def decide(state: OrderState, command: OrderCommand) -> list[OrderEvent]:
+    """The events `command` causes in `state`; raises an `OrderError` when it cannot apply."""
+    return _DECIDERS[type(command)](state, command)
+
+
+# -- guards ----------------------------------------------------------------------------------
+
+
+def check_new(state: OrderState, details: OrderDetails) -> None:
+    """The order id must be unused; the same order sent twice is a `DuplicateOrder`."""
+    if state.status is None:
+        return
+    if state.details is not None and state.details.same_order(details):
+        raise DuplicateOrder(f"order {state.order_id} was already received")
+    raise OrderIdTaken(f"order id {state.order_id} is already used for a different order")
+
+
+def check_exists(state: OrderState) -> None:
+    if state.status is None:
+        raise OrderNotFound(f"order {state.order_id} not found")
+
+
+def check_unpaid(state: OrderState, action: str) -> None:
+    """Only unpaid, open orders (awaiting payment or expired) can be cancelled or reissued."""
+    check_exists(state)
+    if state.paid:
+        raise OrderAlreadyPaid(f"order {state.order_id} is already paid; cannot {action} it")
+    if state.status not in (S.AWAITING_PAYMENT, S.EXPIRED):
+        raise IllegalTransition(f"order {state.order_id} is {state.status}; cannot {action} it")
+
+
+def check_payment(state: OrderState, payment_hash: str) -> None:
+    """The hash must be one of this order's invoices, and not counted before."""
+    check_exists(state)
+    if payment_hash not in state.invoices:
+        raise UnknownInvoice(f"payment {payment_hash} is not for order {state.order_id}")
+    if payment_hash in state.payments:
+        raise PaymentAlreadyRecorded(f"payment {payment_hash} was already counted")
+
+
+def check_shippable(state: OrderState) -> None:
+    check_exists(state)
+    if state.shipped:
+        raise OrderAlreadyShipped(f"order {state.order_id} has already been shipped")
+    if not state.paid or state.status not in (S.PAID, S.REFUND_NEEDED):
+        raise OrderNotPaid(f"order {state.order_id} is {state.status}; it is not paid")
+
+
+# -- deciders --------------------------------------------------------------------------------
+
+
+def _place(state: OrderState, cmd: PlaceOrder) -> list[OrderEvent]:
+    check_new(state, cmd.details)
+    if cmd.out_of_stock:
+        return [OrderRejected(cmd.details, cmd.out_of_stock)]
+    issued = InvoiceIssued(cmd.invoice, cmd.quote, cmd.adopted)
+    return [OrderPlaced(cmd.details), issued, StockReserved(cmd.details.items)]
+
+
+def _reject(state: OrderState, cmd: RejectOrder) -> list[OrderEvent]:
+    check_new(state, cmd.details)
+    return [OrderRejected(cmd.details, cmd.reason)]
+
+
+def _accept_money(
+    state: OrderState, payment_hash: str | None, amount: int, out_of_stock: str | None, by: str
+) -> list[OrderEvent]:
+    """Money arrived: pay the order if it can still be fulfilled, else a refund is needed."""
+    items = state.items
+    if state.status is S.AWAITING_PAYMENT:
+        return [OrderPaid(payment_hash, by), StockSold(items)]
+    if state.status is S.EXPIRED and not out_of_stock:
+        return [StockReserved(items), OrderPaid(payment_hash, by), StockSold(items)]
+    return [RefundNeeded(payment_hash, amount, _refund_reason(state, out_of_stock))]
+
+
+def _refund_reason(state: OrderState, out_of_stock: str | None) -> str:
+    if state.paid:
+        return "the order was already paid"
+    if state.status is S.EXPIRED:
+        return f"the invoice had expired and the stock is gone ({out_of_stock})"
+    if state.status is S.CANCELLED:
+        return "the order was cancelled"
+    return f"the order cannot take a payment ({state.status})"
+
+
+def _receive_payment(state: OrderState, cmd: ReceivePayment) -> list[OrderEvent]:
+    check_payment(state, cmd.payment_hash)
+    received = PaymentReceived(cmd.payment_hash, cmd.amount_msat)
+    return [
+        received,
+        *_accept_money(state, cmd.payment_hash, cmd.amount_msat, cmd.out_of_stock, "wallet"),
+    ]
+
+
+def _expire(state: OrderState, cmd: ExpireInvoice) -> list[OrderEvent]:
+    check_unpaid(state, "expire")
+    if state.status is not S.AWAITING_PAYMENT:
+        raise IllegalTransition(f"order {state.order_id} has already expired")
+    if state.invoice is None or state.invoice.payment_hash != cmd.payment_hash:
+        raise UnknownInvoice(f"invoice {cmd.payment_hash} is not the order's current invoice")
+    return [InvoiceExpired(cmd.payment_hash), StockReleased(state.items)]
+
+
+def _cancel(state: OrderState, cmd: CancelOrder) -> list[OrderEvent]:
+    check_unpaid(state, "cancel")
+    cancelled = OrderCancelled(cmd.reason)
+    if state.stock == "held":
+        return [cancelled, StockReleased(state.items)]
+    return [cancelled]
+
+
+def _ship(state: OrderState, cmd: ShipOrder) -> list[OrderEvent]:
+    check_shippable(state)
+    return [OrderShipped(cmd.message, cmd.by)]
+
+
+def _complete(state: OrderState, cmd: CompleteOrder) -> list[OrderEvent]:
+    check_exists(state)
+    if state.status is not S.SHIPPED:
+        raise IllegalTransition(f"order {state.order_id} is {state.status}, not shipped")
+    return [OrderCompleted(cmd.by)]
+
+
+def _new_invoice(
+    state: OrderState, invoice: Invoice, quote: Quote, adopted: bool, out_of_stock: str | None
+) -> list[OrderEvent]:
+    """Supersede the current invoice with `invoice`; an expired order reserves stock again."""
+    old = state.invoice.payment_hash if state.invoice else ""
+    events: list[OrderEvent] = [InvoiceSuperseded(old), InvoiceIssued(invoice, quote, adopted)]
+    if state.stock == "held":
+        return events
+    if out_of_stock:
+        raise StockUnavailable(f"cannot reissue order {state.order_id}: {out_of_stock}")
+    return [*events, StockReserved(state.items)]
+
+
+def _reissue(state: OrderState, cmd: ReissueInvoice) -> list[OrderEvent]:
+    check_unpaid(state, "reissue")
+    return _new_invoice(state, cmd.invoice, cmd.quote, False, cmd.out_of_stock)
+
+
+def _adopt_invoice(state: OrderState, cmd: AdoptInvoice) -> list[OrderEvent]:
+    """Idempotent: an invoice already known, or an order that moved on, changes nothing."""
+    check_exists(state)
+    if cmd.invoice.payment_hash in state.invoices or state.paid:
+        return []
+    if state.status not in (S.AWAITING_PAYMENT, S.EXPIRED):
+        return []
+    return _new_invoice(state, cmd.invoice, cmd.quote, True, cmd.out_of_stock)
+
+
+def _merchant_status(state: OrderState, cmd: RecordMerchantStatus) -> list[OrderEvent]:
+    """Idempotent: what the order already is changes nothing; only news moves it."""
+    check_exists(state)
+    events: list[OrderEvent] = []
+    if cmd.paid and not state.paid:
+        events = _merchant_paid(state, cmd.out_of_stock)
+    after = fold_onto(state, events)
+    if cmd.shipped and not after.shipped:
+        check_shippable(after)
+        events.append(OrderShipped(cmd.message, "merchant"))
+    return events
+
+
+def _merchant_paid(state: OrderState, out_of_stock: str | None) -> list[OrderEvent]:
+    if state.status not in (S.AWAITING_PAYMENT, S.EXPIRED) or state.invoice is None:
+        raise IllegalTransition(f"order {state.order_id} is {state.status}; cannot mark it paid")
+    invoice = state.invoice
+    events: list[OrderEvent] = []
+    if invoice.payment_hash not in state.payments:
+        events.append(PaymentReceived(invoice.payment_hash, invoice.amount_msat, "merchant"))
+    money = _accept_money(
+        state, invoice.payment_hash, invoice.amount_msat, out_of_stock, "merchant"
+    )
+    return [*events, *money]
+
+
+def fold_onto(state: OrderState, events: list[OrderEvent]) -> OrderState:
+    """`state` with `events` applied, in order."""
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+_DECIDERS: dict[type[Any], Callable[[OrderState, Any], list[OrderEvent]]] = {
+    PlaceOrder: _place,
+    RejectOrder: _reject,
+    ReceivePayment: _receive_payment,
+    ExpireInvoice: _expire,
+    CancelOrder: _cancel,
+    ShipOrder: _ship,
+    CompleteOrder: _complete,
+    ReissueInvoice: _reissue,
+    RecordMerchantStatus: _merchant_status,
+    AdoptInvoice: _adopt_invoice,
+}
+
+
+def status_path(before: OrderState, events: list[OrderEvent]) -> list[Status]:
+    """Every status the order passes through while `events` apply (for the projection)."""
+    path: list[Status] = []
+    state = before
+    for event in events:
+        state = apply(state, event)
+        if state.status is not None and state.status != (path[-1] if path else before.status):
+            path.append(state.status)
+    return path
