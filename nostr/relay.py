@@ -32,6 +32,9 @@ CONNECT_OPTIONS: dict[str, Any] = {
     "max_queue": 16,
 }
 
+# Minimum number of arguments after the message type, for each type we act on.
+_ARITY = {"EVENT": 2, "OK": 2, "EOSE": 1, "CLOSED": 1, "AUTH": 1, "NOTICE": 1}
+
 Authenticator = Callable[[str, str], Awaitable[Event | None]]
 Filters = list[dict[str, Any]]
 
@@ -299,20 +302,22 @@ class Relay:
             logger.warning("relay {} sent a bad frame ({}): {}", self.url, message, shorten(frame))
             return
         kind, args = message[0], message[1:]
-        if kind == "EVENT" and len(args) >= 2 and isinstance(args[0], str):
+        if kind not in _ARITY:
+            logger.debug("relay {} sent a message we do not use: {}", self.url, shorten(frame))
+        elif len(args) < _ARITY[kind] or (args and not isinstance(args[0], str)):
+            logger.warning("relay {} sent a malformed {}: {}", self.url, kind, shorten(frame))
+        elif kind == "EVENT":
             await self._callbacks.event(self, args[0], args[1])
-        elif kind == "OK" and len(args) >= 2 and isinstance(args[0], str):
+        elif kind == "OK":
             self._on_ok(args[0], args[1] is True, str(args[2]) if len(args) > 2 else "")
-        elif kind == "EOSE" and args and isinstance(args[0], str):
+        elif kind == "EOSE":
             self._callbacks.eose(self, args[0])
-        elif kind == "CLOSED" and args and isinstance(args[0], str):
+        elif kind == "CLOSED":
             self._on_closed(args[0], str(args[1]) if len(args) > 1 else "")
-        elif kind == "AUTH" and args and isinstance(args[0], str):
+        elif kind == "AUTH":
             self._on_challenge(args[0])
-        elif kind == "NOTICE":
-            logger.warning("relay {} NOTICE: {}", self.url, shorten(args[0] if args else ""))
         else:
-            logger.debug("relay {} sent an unhandled message: {}", self.url, shorten(frame))
+            logger.warning("relay {} NOTICE: {}", self.url, shorten(args[0]))
 
     def _on_ok(self, event_id: str, ok: bool, reason: str) -> None:
         for future in self._pending.get(event_id, []):

@@ -29,6 +29,7 @@ from loguru import logger
 from websockets.asyncio.client import connect as websockets_connect
 
 from .event import Event, InvalidEvent, parse_event
+from .filters import matches_any
 from .relay import (
     Authenticator,
     Filters,
@@ -199,7 +200,7 @@ class RelayPool:
             )
         finally:
             del self._fetches[sub_id]
-        events = await self._verify_batch(job.events)
+        events = await self._verify_batch(job.events, filters)
         return sorted(events, key=lambda event: event.created_at, reverse=True)
 
     def _new_relay(self, url: str) -> Relay:
@@ -306,7 +307,7 @@ class RelayPool:
         if isinstance(claimed_id, str) and self._seen.seen(claimed_id, item.sub_id):
             return  # only verified ids are in `_seen`, so skipping here is safe
         event = self._verify(item.relay, item.raw)
-        if event is None:
+        if event is None or not self._wanted(item.relay, event, sub.filters):
             return
         self._seen.add(event.id, item.sub_id)
         try:
@@ -322,13 +323,16 @@ class RelayPool:
 
     def _verify(self, relay: str, raw: object) -> Event | None:
         """The parsed event, or None after handing it to the reject path with a reason."""
+        if not isinstance(raw, dict):  # parse_event would also decode a JSON string
+            self._reject(relay, raw, "event is not a JSON object")
+            return None
         try:
             return parse_event(raw)
         except InvalidEvent as error:
             self._reject(relay, raw, error.reason)
             return None
 
-    async def _verify_batch(self, items: list[tuple[str, object]]) -> list[Event]:
+    async def _verify_batch(self, items: list[tuple[str, object]], filters: Filters) -> list[Event]:
         """Verify fetched events once per id; a forged copy does not hide the real one."""
         found: dict[str, Event] = {}
         for count, (relay, raw) in enumerate(items, start=1):
@@ -336,11 +340,22 @@ class RelayPool:
             if isinstance(claimed_id, str) and claimed_id in found:
                 continue
             event = self._verify(relay, raw)
-            if event is not None:
+            if event is not None and self._wanted(relay, event, filters):
                 found[event.id] = event
             if count % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # a big page should not stall the event loop
         return list(found.values())
+
+    def _wanted(self, relay: str, event: Event, filters: Filters) -> bool:
+        """False (and a warning) for a valid event the relay sent without our asking.
+
+        Not a reject: the event itself is fine and may legitimately arrive for
+        another subscription, so it must not be recorded as rejected by its id.
+        """
+        if matches_any(filters, event):
+            return True
+        logger.warning("relay {} sent event {} that matches no filter", relay, event.id)
+        return False
 
     def _reject(self, relay: str, raw: object, reason: str) -> None:
         logger.warning("relay {} sent an invalid event ({}): {}", relay, reason, shorten(raw))
