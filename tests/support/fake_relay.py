@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from contextlib import suppress
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
