@@ -151,6 +151,15 @@ class FakeWallet:
         detail = f"node {self.node_pubkey[:16]}…" if self._started else "not started"
         return {"backend": self.name, "ok": self._started, "detail": detail}
 
+    def invoice(self, payment_hash: str) -> FakeInvoice | None:
+        """The stored invoice (with its preimage), for wallet services built on this one."""
+        return self._store.by_hash.get(payment_hash)
+
+    def invoice_for(self, bolt11: str) -> FakeInvoice | None:
+        """The stored invoice for a BOLT11 string this wallet issued, else None."""
+        payment_hash = self._store.by_bolt11.get(bolt11.strip().lower())
+        return None if payment_hash is None else self._store.by_hash[payment_hash]
+
     async def pay(self, bolt11: str) -> Settlement:
         """Settle one of our invoices, as a Lightning payer would; refuse anything else."""
         self._check_started()
