@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from nostrbazaar.nostr.keys import PrivateKey, verify_signature
+
 from tests.conftest import REPO_ROOT, VECTORS
 
 DRAFT_FILE = VECTORS / "bip340.vectors.csv"

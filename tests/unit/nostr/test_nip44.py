@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from nostrbazaar.nostr import nip44
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.nostr.nip44 import Nip44Error
+
 from tests.conftest import SHARED, VECTORS
 
 V2 = json.loads((VECTORS / "nip44.vectors.json").read_text())["v2"]
