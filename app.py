@@ -10,10 +10,12 @@ from fastapi import APIRouter, FastAPI
 from . import __version__
 from .config import Settings
 from .runtime import Runtime
+from .views import views_router
 from .views_api import api_router
 
 nostrbazaar_ext: APIRouter = APIRouter()
 nostrbazaar_ext.include_router(api_router)
+nostrbazaar_ext.include_router(views_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

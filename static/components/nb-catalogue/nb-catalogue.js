@@ -1,0 +1,46 @@
+/* The catalogue tab: holds zones, stalls and currencies; children edit them. */
+NB.components["nb-catalogue"] = {
+  template: "#nb-catalogue",
+  props: { merchant: { type: Object, required: true } },
+  data() {
+    return { zones: [], stalls: [], currencies: ["sat"], stallId: null, error: "" };
+  },
+  computed: {
+    selectedStall() {
+      return this.stalls.find((stall) => stall.id === this.stallId) || null;
+    },
+  },
+  methods: {
+    async load() {
+      this.error = "";
+      try {
+        const [zones, stalls] = await Promise.all([NB.api.get("/zone"), NB.api.get("/stall")]);
+        this.zones = zones || [];
+        this.stalls = (stalls || []).filter((stall) => !stall.pending);
+        if (!this.selectedStall) this.stallId = this.stalls.length ? this.stalls[0].id : null;
+      } catch (err) {
+        this.error = err.message;
+      }
+    },
+    async loadCurrencies() {
+      try {
+        const currencies = await NB.api.get("/currencies");
+        if (Array.isArray(currencies) && currencies.length) this.currencies = currencies;
+      } catch {
+        this.currencies = ["sat"];
+      }
+    },
+    onLive(event) {
+      if (event.detail.kind === "catalogue") this.load();
+    },
+  },
+  mounted() {
+    this.load();
+    this.loadCurrencies();
+    this.listener = (event) => this.onLive(event);
+    NB.bus.addEventListener("live", this.listener);
+  },
+  unmounted() {
+    NB.bus.removeEventListener("live", this.listener);
+  },
+};

@@ -1,0 +1,94 @@
+/* The merchant: keys on request, kind 0 profile, relays, active toggle, republish. */
+(function () {
+  const PROFILE_FIELDS = [
+    ["name", "Name"],
+    ["display_name", "Display name"],
+    ["about", "About"],
+    ["picture", "Picture URL"],
+    ["banner", "Banner URL"],
+    ["website", "Website"],
+    ["nip05", "NIP-05 address"],
+    ["lud16", "Lightning address"],
+  ];
+
+  function profileOf(merchant) {
+    const config = merchant.config || {};
+    return Object.fromEntries(PROFILE_FIELDS.map(([key]) => [key, config[key] || ""]));
+  }
+
+  NB.components["nb-merchant"] = {
+    template: "#nb-merchant",
+    props: { merchant: { type: Object, required: true }, live: { type: Object, default: null } },
+    emits: ["changed"],
+    data() {
+      return {
+        fields: PROFILE_FIELDS,
+        profile: profileOf(this.merchant),
+        showKeys: false,
+        saving: false,
+        profileError: "",
+        toggling: false,
+        toggleError: "",
+        publishing: false,
+        publishError: "",
+        publishResult: null,
+      };
+    },
+    computed: {
+      active() {
+        return Boolean(this.merchant.config && this.merchant.config.active);
+      },
+      profileStatus() {
+        const publication = this.merchant.publication || {};
+        return (publication.profile && publication.profile.status) || "unpublished";
+      },
+    },
+    watch: {
+      merchant(value) {
+        this.profile = profileOf(value);
+      },
+    },
+    methods: {
+      async saveProfile() {
+        this.profileError = "";
+        this.saving = true;
+        const config = Object.fromEntries(
+          Object.entries(this.profile).map(([key, value]) => [key, value.trim() || null]),
+        );
+        try {
+          this.$emit("changed", await NB.api.patch(`/merchant/${this.merchant.id}`, { config }));
+          this.$q.notify({ message: "Profile saved and queued for publishing", type: "positive" });
+        } catch (err) {
+          this.profileError = err.message;
+        } finally {
+          this.saving = false;
+        }
+      },
+      async toggleActive() {
+        this.toggleError = "";
+        this.toggling = true;
+        try {
+          await NB.api.put(`/merchant/${this.merchant.id}/toggle`);
+          this.$emit("changed", await NB.api.get("/merchant"));
+        } catch (err) {
+          this.toggleError = err.message;
+        } finally {
+          this.toggling = false;
+        }
+      },
+      async republish() {
+        this.publishError = "";
+        this.publishResult = null;
+        this.publishing = true;
+        try {
+          this.publishResult = await NB.api.put(`/merchant/${this.merchant.id}/nostr`);
+          this.$emit("changed", await NB.api.get("/merchant"));
+        } catch (err) {
+          this.publishError = err.message;
+        } finally {
+          this.publishing = false;
+        }
+      },
+    },
+  };
+})();

@@ -1,0 +1,122 @@
+/* One order: items, amounts, shipping, contact, invoice, its event log, and actions. */
+NB.components["nb-order-detail"] = {
+  template: "#nb-order-detail",
+  props: { orderId: { type: String, required: true } },
+  emits: ["close", "changed"],
+  data() {
+    return {
+      open: true,
+      order: null,
+      events: [],
+      error: "",
+      shipMessage: "",
+      busy: "",
+      actionError: "",
+    };
+  },
+  computed: {
+    amounts() {
+      const order = this.order;
+      return {
+        subtotal: NB.orders.satsOf(order, "subtotal"),
+        shipping: NB.orders.satsOf(order, "shipping"),
+        total: NB.orders.satsOf(order, "total"),
+      };
+    },
+    contact() {
+      const contact = this.order.contact || {};
+      return typeof contact === "string" ? { text: contact } : contact;
+    },
+    invoice() {
+      const order = this.order;
+      return NB.orders.first(order.bolt11, order.invoice && order.invoice.bolt11, order.payment_request);
+    },
+    canShip() {
+      return this.order.status === "paid";
+    },
+    canCancel() {
+      return this.order.status === "awaiting_payment";
+    },
+    canReissue() {
+      return ["awaiting_payment", "expired"].includes(this.order.status);
+    },
+  },
+  methods: {
+    async load() {
+      this.error = "";
+      try {
+        const [order, events] = await Promise.all([
+          NB.api.get(`/order/${this.orderId}`),
+          NB.api.get(`/order/${this.orderId}/events`),
+        ]);
+        this.order = order;
+        this.events = Array.isArray(events) ? events : NB.orders.rows(events).rows;
+      } catch (err) {
+        this.error = err.message;
+      }
+    },
+    async act(name, action) {
+      this.actionError = "";
+      this.busy = name;
+      try {
+        await action();
+        await this.load();
+        this.$emit("changed");
+      } catch (err) {
+        this.actionError = err.message;
+      } finally {
+        this.busy = "";
+      }
+    },
+    ship() {
+      const message = this.shipMessage.trim();
+      return this.act("ship", () =>
+        NB.api.patch(`/order/${this.orderId}`, { shipped: true, message }),
+      );
+    },
+    cancel() {
+      return this.act("cancel", () => NB.api.put(`/order/${this.orderId}/cancel`));
+    },
+    reissue() {
+      const body = { id: this.orderId };
+      if (this.order.zone_id || this.order.shipping_id) {
+        body.shipping_id = this.order.zone_id || this.order.shipping_id;
+      }
+      return this.act("reissue", () => NB.api.put("/order/reissue", body));
+    },
+    restore() {
+      return this.act("restore", () => NB.api.put(`/order/restore/${this.order.event_id}`));
+    },
+    eventTime(event) {
+      return NB.format.date(NB.orders.first(event.created_at, event.time, event.at));
+    },
+    eventName(event) {
+      return NB.orders.first(event.type, event.kind, event.name, "event");
+    },
+    eventData(event) {
+      const data = NB.orders.first(event.data, event.payload, null);
+      if (!data || typeof data !== "object") return "";
+      return Object.entries(data)
+        .filter(([, value]) => value !== null && value !== "" && typeof value !== "object")
+        .map(([key, value]) => `${key.replace(/_/g, " ")}: ${value}`)
+        .join(" · ");
+    },
+    onLive(event) {
+      const { data } = event.detail;
+      if ((data.order_id || data.id) === this.orderId) this.load();
+    },
+  },
+  watch: {
+    open(value) {
+      if (!value) this.$emit("close");
+    },
+  },
+  mounted() {
+    this.load();
+    this.listener = (event) => this.onLive(event);
+    NB.bus.addEventListener("live", this.listener);
+  },
+  unmounted() {
+    NB.bus.removeEventListener("live", this.listener);
+  },
+};

@@ -1,0 +1,56 @@
+/* Stalls and products found on relays but not created here: accept or discard each. */
+NB.components["nb-pending"] = {
+  template: "#nb-pending",
+  emits: ["changed"],
+  data() {
+    return { stalls: [], products: [], error: "" };
+  },
+  computed: {
+    count() {
+      return this.stalls.length + this.products.length;
+    },
+  },
+  methods: {
+    async load() {
+      try {
+        const all = (await NB.api.get("/stall")) || [];
+        this.stalls = all.filter((stall) => stall.pending);
+        const lists = await Promise.all(
+          all.map((stall) => NB.api.get(`/stall/product/${stall.id}`)),
+        );
+        this.products = lists.flat().filter((product) => product && product.pending);
+      } catch (err) {
+        this.error = err.message;
+      }
+    },
+    async run(action) {
+      this.error = "";
+      try {
+        await action();
+        await this.load();
+        this.$emit("changed");
+      } catch (err) {
+        this.error = err.message;
+      }
+    },
+    acceptStall(stall) {
+      const body = {
+        name: stall.name,
+        currency: stall.currency,
+        shipping_zones: stall.shipping_zones.map((zone) => zone.id),
+        config: stall.config,
+        pending: false,
+      };
+      return this.run(() => NB.api.put(`/stall/${stall.id}`, body));
+    },
+    acceptProduct(product) {
+      return this.run(() => NB.api.patch(`/product/${product.id}`, { pending: false }));
+    },
+    discard(path) {
+      return this.run(() => NB.api.del(path));
+    },
+  },
+  mounted() {
+    this.load();
+  },
+};

@@ -1,0 +1,128 @@
+/* Products of one stall: price, stock, images, categories, per-zone shipping, autoreply. */
+(function () {
+  function blank(stall) {
+    return {
+      id: null,
+      name: "",
+      description: "",
+      price: "",
+      quantity: "1",
+      imagesText: "",
+      categories: [],
+      active: true,
+      use_autoreply: false,
+      autoreply_message: "",
+      shipping: Object.fromEntries(stall.shipping_zones.map((zone) => [zone.id, "0"])),
+    };
+  }
+
+  function formOf(product, stall) {
+    const shipping = blank(stall).shipping;
+    for (const item of product.config.shipping) shipping[item.id] = String(item.cost);
+    return {
+      id: product.id,
+      name: product.name,
+      description: product.config.description || "",
+      price: String(product.price),
+      quantity: String(product.quantity),
+      imagesText: product.images.join("\n"),
+      categories: [...product.categories],
+      active: product.active,
+      use_autoreply: product.config.use_autoreply,
+      autoreply_message: product.config.autoreply_message || "",
+      shipping,
+    };
+  }
+
+  NB.components["nb-products"] = {
+    template: "#nb-products",
+    props: { stall: { type: Object, required: true } },
+    data() {
+      return { products: [], open: false, form: null, busy: false, error: "", listError: "" };
+    },
+    watch: {
+      stall() {
+        this.load();
+      },
+    },
+    methods: {
+      async load() {
+        this.listError = "";
+        try {
+          const products = await NB.api.get(`/stall/product/${this.stall.id}`);
+          this.products = (products || []).filter((product) => !product.pending);
+        } catch (err) {
+          this.listError = err.message;
+        }
+      },
+      edit(product) {
+        this.form = product ? formOf(product, this.stall) : blank(this.stall);
+        this.error = "";
+        this.open = true;
+      },
+      body() {
+        const form = this.form;
+        const quantity = Number(form.quantity);
+        return {
+          stall_id: this.stall.id,
+          name: form.name.trim(),
+          price: String(form.price).trim(),
+          quantity: Number.isInteger(quantity) ? quantity : form.quantity,
+          images: form.imagesText
+            .split("\n")
+            .map((line) => line.trim())
+            .filter(Boolean),
+          categories: form.categories,
+          active: form.active,
+          config: {
+            description: form.description.trim() || null,
+            use_autoreply: form.use_autoreply,
+            autoreply_message: form.autoreply_message.trim() || null,
+            shipping: Object.entries(form.shipping)
+              .filter(([, cost]) => String(cost).trim() !== "" && Number(cost) !== 0)
+              .map(([id, cost]) => ({ id, cost: String(cost).trim() })),
+          },
+        };
+      },
+      async save() {
+        this.error = "";
+        this.busy = true;
+        try {
+          if (this.form.id) await NB.api.patch(`/product/${this.form.id}`, this.body());
+          else await NB.api.post("/product", this.body());
+          this.open = false;
+          this.load();
+        } catch (err) {
+          this.error = err.message;
+        } finally {
+          this.busy = false;
+        }
+      },
+      async remove(product) {
+        this.listError = "";
+        try {
+          await NB.api.del(`/product/${product.id}`);
+          this.load();
+        } catch (err) {
+          this.listError = `Could not delete ${product.name}: ${err.message}`;
+        }
+      },
+      zoneName(id) {
+        const zone = this.stall.shipping_zones.find((item) => item.id === id);
+        return zone ? zone.name || zone.id : id;
+      },
+      onLive(event) {
+        const { kind } = event.detail;
+        if (kind === "catalogue" || kind === "payment") this.load();
+      },
+    },
+    mounted() {
+      this.load();
+      this.listener = (event) => this.onLive(event);
+      NB.bus.addEventListener("live", this.listener);
+    },
+    unmounted() {
+      NB.bus.removeEventListener("live", this.listener);
+    },
+  };
+})();

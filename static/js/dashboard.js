@@ -1,0 +1,100 @@
+/* The merchant dashboard: sign-in state, the merchant, live notifications. */
+(function () {
+  const TOASTS = {
+    order: (data) => `New order ${NB.format.shortId(data.order_id || data.id)}`,
+    payment: (data) => `Order ${NB.format.shortId(data.order_id || data.id)} is paid`,
+    status: (data) =>
+      `Order ${NB.format.shortId(data.order_id || data.id)}: ${data.status || "updated"}`,
+    message: () => "New message from a customer",
+    outbox: (data) => (data.status === "failed" ? "A message could not be published" : ""),
+  };
+
+  const LIVE_LOOK = {
+    live: ["positive", "wifi", "Live"],
+    connecting: ["grey-7", "sync", "Connecting…"],
+    offline: ["negative", "wifi_off", "Offline"],
+    refused: ["negative", "block", "Refused"],
+    stopped: ["grey-7", "wifi_off", "Not connected"],
+  };
+
+  const app = Vue.createApp({
+    data() {
+      return {
+        signedIn: Boolean(NB.api.getKey()),
+        merchant: null,
+        merchantLoaded: false,
+        loadError: "",
+        tab: "orders",
+        unread: 0,
+        live: { status: "stopped" },
+      };
+    },
+    computed: {
+      liveColor() {
+        return (LIVE_LOOK[this.live.status] || LIVE_LOOK.stopped)[0];
+      },
+      liveIcon() {
+        return (LIVE_LOOK[this.live.status] || LIVE_LOOK.stopped)[1];
+      },
+      liveLabel() {
+        const label = (LIVE_LOOK[this.live.status] || LIVE_LOOK.stopped)[2];
+        return this.live.retryIn ? `${label}: retrying in ${this.live.retryIn} s` : label;
+      },
+    },
+    methods: {
+      async loadMerchant() {
+        this.loadError = "";
+        try {
+          this.merchant = (await NB.api.get("/merchant")) || null;
+        } catch (err) {
+          if (err.status === 401) return this.signOut();
+          if (err.status !== 404) this.loadError = err.message;
+        } finally {
+          this.merchantLoaded = true;
+        }
+      },
+      onSignedIn() {
+        this.signedIn = true;
+        this.start();
+      },
+      onMerchant(merchant) {
+        this.merchant = merchant;
+      },
+      start() {
+        this.loadMerchant();
+        this.connection = new NB.LiveConnection(
+          NB.api.getKey(),
+          (message) => this.onLive(message),
+          (state) => (this.live = state),
+        );
+        this.connection.start();
+      },
+      signOut() {
+        NB.api.clearKey();
+        if (this.connection) this.connection.stop();
+        this.signedIn = false;
+        this.merchant = null;
+        this.merchantLoaded = false;
+      },
+      onLive(message) {
+        const kind = message.kind || message.type;
+        const data = message.data || {};
+        NB.bus.dispatchEvent(new CustomEvent("live", { detail: { kind, data } }));
+        const toast = TOASTS[kind] && TOASTS[kind](data);
+        if (toast) this.$q.notify({ message: toast, type: "info", timeout: 4000 });
+      },
+    },
+    mounted() {
+      if (this.signedIn) this.start();
+    },
+  });
+
+  NB.bus = new EventTarget();
+  for (const [name, component] of Object.entries(NB.components)) {
+    app.component(name, component);
+  }
+  app.config.globalProperties.fmt = NB.format;
+  app.config.globalProperties.orderLook = NB.orders;
+  app.use(Quasar, { config: { notify: { position: "top-right" } } });
+  app.mount("#app");
+})();

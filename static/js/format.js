@@ -1,0 +1,67 @@
+/* Formatting shared by both pages: sats, dates, keys. */
+(function () {
+  const { nip19 } = window.NostrTools;
+
+  function sats(value) {
+    if (value === null || value === undefined || value === "") return "–";
+    return `${Number(value).toLocaleString("en-US")} sats`;
+  }
+
+  function msatToSats(msat) {
+    if (msat === null || msat === undefined) return null;
+    return Math.floor(Number(msat) / 1000);
+  }
+
+  function money(amount, currency) {
+    if (amount === null || amount === undefined || amount === "") return "–";
+    if (!currency || currency.toLowerCase() === "sat") return sats(amount);
+    return `${amount} ${currency}`;
+  }
+
+  function date(seconds) {
+    if (!seconds) return "–";
+    return new Date(Number(seconds) * 1000).toLocaleString();
+  }
+
+  function shortId(id, size = 8) {
+    if (!id) return "";
+    return id.length > size * 2 ? `${id.slice(0, size)}…${id.slice(-4)}` : id;
+  }
+
+  function npub(hex) {
+    try {
+      return nip19.npubEncode(hex);
+    } catch {
+      return hex || "";
+    }
+  }
+
+  /** Accept a 64-char hex public key or an npub; return hex, or null. */
+  function publicKeyHex(text) {
+    const value = (text || "").trim();
+    if (/^[0-9a-f]{64}$/i.test(value)) return value.toLowerCase();
+    try {
+      const decoded = nip19.decode(value);
+      if (decoded.type === "npub") return decoded.data;
+      if (decoded.type === "nprofile") return decoded.data.pubkey;
+    } catch {
+      return null;
+    }
+    return null;
+  }
+
+  async function copy(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  window.NB = Object.assign(window.NB || {}, {
+    format: { sats, msatToSats, money, date, shortId, npub, publicKeyHex, copy },
+    components: (window.NB && window.NB.components) || {},
+    config: JSON.parse(document.getElementById("nb-config").textContent),
+  });
+})();

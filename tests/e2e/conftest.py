@@ -1,0 +1,147 @@
+"""A real server (uvicorn, embedded relay, fake wallet) and Debian's chromium, for e2e tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """Start uvicorn on a free 127.0.0.1 port with an embedded relay; yield its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "NOSTRBAZAAR_DATA_DIR": str(tmp_path / "data"),
+        "NOSTRBAZAAR_SECRET": "e2e-secret",
+        "NOSTRBAZAAR_RELAYS": "",
+        "NOSTRBAZAAR_WALLET": "fake",
+        "NOSTRBAZAAR_FIAT_RATES": "USD=1600,EUR=1700",
+    }
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "uvicorn", "nostrbazaar.app:create_app", "--factory"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base_url, process, log)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium, headless, driven by Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: run `make test-deps` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def shoot() -> object:
+    """Save a full-page screenshot under tests/e2e/screenshots/NAME.png."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(page: object, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        return path
+
+    return take
+
+
+class OpenedPage:
+    """A page plus what it did that a test checks: foreign requests and console errors."""
+
+    def __init__(self, page: Any, foreign: list[str], errors: list[str]) -> None:
+        self.page = page
+        self.foreign = foreign
+        self.errors = errors
+
+    def note_console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def note_request(self, base_url: str, url: str) -> None:
+        if not url.startswith((base_url, "data:")):
+            self.foreign.append(url)
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., OpenedPage]]:
+    """Open `base_url + path` in a fresh context at the named viewport (phone or desktop)."""
+    contexts: list[Any] = []
+
+    def opener(base_url: str, path: str, viewport: str = "desktop") -> OpenedPage:
+        context = browser.new_context(viewport=VIEWPORTS[viewport])
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        opened = OpenedPage(page, [], [])
+        page.on("request", lambda request: opened.note_request(base_url, request.url))
+        page.on("console", opened.note_console)
+        page.on("pageerror", lambda error: opened.errors.append(str(error)))
+        page.goto(f"{base_url}{path}")
+        return opened
+
+    yield opener
+    for context in contexts:
+        context.close()

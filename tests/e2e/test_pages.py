@@ -1,0 +1,47 @@
+"""The two pages load from this server alone and work at phone and desktop widths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_dashboard_loads_without_fetching_anything_from_elsewhere(
+    open_page: Any, server: str, shoot: Any, viewport: str
+) -> None:
+    opened = open_page(server, "/", viewport)
+    opened.page.locator("[data-test=admin-key]").wait_for()
+    shoot(opened.page, f"dashboard-sign-in-{viewport}")
+    assert opened.foreign == []
+    assert opened.errors == []
+
+
+def test_a_wrong_admin_key_is_refused_with_a_message(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    page = open_page(server, "/").page
+    page.locator("[data-test=admin-key] input").fill("0" * 32)
+    page.locator("[data-test=sign-in]").click()
+    error = page.locator("[data-test=error]")
+    error.wait_for()
+    assert "refused this admin key" in error.inner_text()
+    assert page.evaluate("sessionStorage.getItem('nostrbazaar.adminkey')") is None
+    shoot(page, "dashboard-wrong-key")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_market_loads_with_the_servers_relays(
+    open_page: Any, server: str, shoot: Any, viewport: str
+) -> None:
+    config = httpx.get(f"{server}/market/config.json").json()
+    assert config["relays"] and config["relays"][0].startswith("ws://127.0.0.1:")
+    opened = open_page(server, "/market", viewport)
+    opened.page.locator("[data-test=market]").wait_for()
+    shoot(opened.page, f"market-empty-{viewport}")
+    assert [url for url in opened.foreign if not url.startswith("ws://127.0.0.1")] == []
+    assert opened.errors == []

@@ -1,0 +1,91 @@
+"""HTML pages: the merchant dashboard (`/`) and the customer market (`/market`).
+
+No template engine and no build step: a page is an HTML file whose
+`<!-- include: NAME -->` lines are replaced by the component templates under
+`templates/nostrbazaar/components/`, and whose `<!-- config -->` line becomes a
+JSON script block the page reads at start. Vue 3 and Quasar compile the
+templates in the browser, the way LNbits extensions ship their UI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from . import __version__
+from .runtime import Runtime
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES = PACKAGE_DIR / "templates" / "nostrbazaar"
+STATIC = PACKAGE_DIR / "static"
+_INCLUDE = re.compile(r"^[ \t]*<!-- include: ([a-z0-9-]+) -->[ \t]*$", re.MULTILINE)
+_CONFIG = "<!-- config -->"
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+views_router = APIRouter(include_in_schema=False)
+views_router.mount("/static", StaticFiles(directory=STATIC), name="nostrbazaar_static")
+
+
+@cache
+def _page_source(name: str) -> str:
+    """The page with its component templates inlined (read once per process)."""
+    page = (TEMPLATES / f"{name}.html").read_text(encoding="utf-8")
+    return _INCLUDE.sub(_component_template, page)
+
+
+def _component_template(match: re.Match[str]) -> str:
+    return (TEMPLATES / "components" / f"{match.group(1)}.html").read_text(encoding="utf-8")
+
+
+def render_page(name: str, config: dict[str, Any]) -> HTMLResponse:
+    """The page with its start-up configuration embedded as JSON."""
+    payload = json.dumps(config).replace("<", "\\u003c")
+    block = f'<script id="nb-config" type="application/json">{payload}</script>'
+    html = _page_source(name).replace(_CONFIG, block).replace("__VERSION__", __version__)
+    return HTMLResponse(html, headers=_SECURITY_HEADERS)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def market_config(runtime: Runtime) -> dict[str, Any]:
+    """Relays and active merchants' public keys this server offers to the market page."""
+    rows = await runtime.db.fetchall(
+        "SELECT public_key, relays FROM merchants WHERE active = 1 ORDER BY created_at"
+    )
+    relays = list(runtime.relays)
+    for row in rows:
+        relays.extend(url for url in json.loads(row["relays"] or "[]") if url not in relays)
+    return {"relays": relays, "merchants": [row["public_key"] for row in rows]}
+
+
+@views_router.get("/", response_class=HTMLResponse)
+async def index(request: Request) -> HTMLResponse:
+    """The merchant dashboard; it signs in with an admin key held in sessionStorage."""
+    return render_page("index", {"version": __version__})
+
+
+@views_router.get("/market", response_class=HTMLResponse)
+async def market(request: Request) -> HTMLResponse:
+    """The customer market, pre-configured with this server's relays and merchants."""
+    config = await market_config(_runtime(request))
+    return render_page("market", {"version": __version__, **config})
+
+
+@views_router.get("/market/config.json")
+async def market_config_json(request: Request) -> dict[str, Any]:
+    """The same configuration as JSON, for scripts and other market front-ends."""
+    return await market_config(_runtime(request))
