@@ -1,0 +1,143 @@
+"""Check an order against the catalogue and price it in millisatoshis (pure, no I/O).
+
+The total is the item prices, plus each product's shipping cost for the chosen
+zone times its quantity, plus the zone's base cost. Amounts in one currency are
+added as exact Decimals first and converted once, so rounding happens once per
+currency (up, to whole millisatoshis). The rate used is returned for the order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..orders import OrderItem, Quote
+from ..rates import RateProvider, RateUnavailable, is_sats, rate_for, to_msat
+
+_DIGITAL_WORDS = ("digital", "online", "email", "download")
+
+
+class OrderInvalid(ValueError):
+    """The order does not fit the catalogue; `reason` is for the customer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CatalogueProduct:
+    id: str
+    stall_id: str
+    name: str
+    price: Decimal
+    currency: str
+    quantity: int
+    active: bool = True
+    pending: bool = False
+    shipping: dict[str, Decimal] = field(default_factory=dict)  # zone id -> extra cost
+    autoreply: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogueZone:
+    id: str
+    cost: Decimal
+    currency: str
+    countries: tuple[str, ...] = ()
+    stall_ids: frozenset[str] = frozenset()
+
+    @property
+    def physical(self) -> bool:
+        """A zone ships physical goods unless it lists no region or only digital ones."""
+        return any(not _is_digital(region) for region in self.countries)
+
+
+def _is_digital(region: str) -> bool:
+    lowered = region.lower()
+    return any(word in lowered for word in _DIGITAL_WORDS)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The part of a merchant's catalogue one order touches."""
+
+    products: dict[str, CatalogueProduct]
+    zone: CatalogueZone | None
+    stall_currencies: dict[str, str]
+
+
+def check_order(
+    items: tuple[OrderItem, ...], zone_id: str, address: str | None, catalogue: Catalogue
+) -> str:
+    """The stall the order is for; `OrderInvalid` with the first problem found."""
+    products = [_product(catalogue, item.product_id) for item in items]
+    stalls = sorted({product.stall_id for product in products})
+    if len(stalls) > 1:
+        raise OrderInvalid(f"products from more than one stall ({', '.join(stalls)})")
+    zone = catalogue.zone
+    if zone is None or zone.id != zone_id:
+        raise OrderInvalid(f"unknown shipping zone {zone_id}")
+    if stalls[0] not in zone.stall_ids:
+        raise OrderInvalid(f"shipping zone {zone_id} is not offered by this stall")
+    if zone.physical and not (address and address.strip()):
+        raise OrderInvalid(f"an address is required for shipping zone {zone_id}")
+    return stalls[0]
+
+
+def _product(catalogue: Catalogue, product_id: str) -> CatalogueProduct:
+    product = catalogue.products.get(product_id)
+    if product is None:
+        raise OrderInvalid(f"unknown product {product_id}")
+    if not product.active or product.pending:
+        raise OrderInvalid(f"product {product.name} ({product_id}) is not for sale")
+    return product
+
+
+def price_order(
+    items: tuple[OrderItem, ...], stall_id: str, catalogue: Catalogue, rates: RateProvider
+) -> Quote:
+    """The order's amounts in msat, with the fiat total and rate in the stall's currency."""
+    zone = catalogue.zone
+    assert zone is not None  # check_order ran first
+    currency = catalogue.stall_currencies[stall_id]
+    goods: dict[str, Decimal] = defaultdict(Decimal)
+    shipping: dict[str, Decimal] = defaultdict(Decimal)
+    for item in items:
+        product = catalogue.products[item.product_id]
+        goods[product.currency] += product.price * item.quantity
+        shipping[currency] += product.shipping.get(zone.id, Decimal(0)) * item.quantity
+    shipping[zone.currency] += zone.cost
+    try:
+        return _quote(zone.id, goods, shipping, currency, rates)
+    except RateUnavailable as error:
+        raise OrderInvalid(str(error)) from None
+
+
+def _quote(
+    zone_id: str,
+    goods: dict[str, Decimal],
+    shipping: dict[str, Decimal],
+    currency: str,
+    rates: RateProvider,
+) -> Quote:
+    goods = {code: amount for code, amount in goods.items() if amount}
+    shipping = {code: amount for code, amount in shipping.items() if amount}
+    subtotal = sum(to_msat(amount, code, rates) for code, amount in goods.items())
+    shipping_msat = sum(to_msat(amount, code, rates) for code, amount in shipping.items())
+    if subtotal + shipping_msat <= 0:
+        raise OrderInvalid("the order's total is zero")
+    rate = rate_for(currency, rates)
+    fiat = None
+    if rate is not None and set(goods) | set(shipping) <= {currency}:
+        fiat = str(goods.get(currency, Decimal(0)) + shipping.get(currency, Decimal(0)))
+    return Quote(
+        zone_id=zone_id,
+        subtotal_msat=subtotal,
+        shipping_msat=shipping_msat,
+        total_msat=subtotal + shipping_msat,
+        currency="sat" if is_sats(currency) else currency.upper(),
+        fiat_amount=fiat,
+        fiat_rate=None if rate is None else str(rate),
+    )
