@@ -11,7 +11,7 @@ from . import __version__
 from .config import Settings
 from .runtime import Runtime
 from .views import views_router
-from .views_api import api_router
+from .views_api import api_router, register_api_errors
 
 nostrbazaar_ext: APIRouter = APIRouter()
 nostrbazaar_ext.include_router(api_router)
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="nostrbazaar", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     app.include_router(nostrbazaar_ext)
+    register_api_errors(app)
     return app
 
 

@@ -1,20 +1,29 @@
-"""Thin HTTP routes: parse the body, call one service, map domain errors to statuses."""
+"""Thin HTTP routes: parse the body, call one service, map domain errors to statuses.
+
+The routes live in a few small modules, each an `APIRouter` included here under
+`/api/v1`: `api_merchant` (accounts, merchant), `api_catalogue` (zones, stalls,
+products), `api_orders` (orders, messages, customers) and `api_ws` (the
+dashboard websocket).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from . import __version__
-from .runtime import Runtime
+from .api_catalogue import router as catalogue_router
+from .api_common import register_error_handlers
+from .api_merchant import router as merchant_router
+from .auth import RuntimeDep, get_runtime
+from .services.catalogue import currencies
 
 api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(merchant_router)
+api_router.include_router(catalogue_router)
 
-
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+__all__ = ["api_router", "get_runtime", "register_api_errors"]
 
 
 @api_router.get("/health", tags=["health"])
@@ -22,3 +31,14 @@ async def api_health(request: Request) -> dict[str, Any]:
     """Version, database status and each relay's connection state."""
     details = await get_runtime(request).health()
     return {"version": __version__, **details}
+
+
+@api_router.get("/currencies", tags=["health"])
+async def api_currencies(runtime: RuntimeDep) -> list[str]:
+    """The currencies prices can be in: `sat` and each fiat code with a configured rate."""
+    return currencies(runtime)
+
+
+def register_api_errors(app: FastAPI) -> None:
+    """One error shape for every route: see `api_common`."""
+    register_error_handlers(app)

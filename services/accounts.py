@@ -1,0 +1,182 @@
+"""Accounts and merchants: keys, profile, relays, and the merchant's own Nostr events."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from dataclasses import replace
+from decimal import Decimal
+
+from loguru import logger
+
+from ..crud import merchants as merchants_crud
+from ..crud import zones as zones_crud
+from ..crud.accounts import AccountRow, create_account
+from ..crud.catalogue import get_publications, latest_outbox_event, new_id, publication_of
+from ..crud.merchants import MerchantRow
+from ..db import Connection, Database
+from ..models import (
+    Account,
+    Merchant,
+    MerchantConfig,
+    MerchantCreate,
+    MerchantProfile,
+    MerchantPublication,
+    MerchantUpdate,
+    Zone,
+)
+from ..nostr.keys import PrivateKey
+from ..nostr.nip19 import npub_encode, parse_private_key
+from ..runtime import Runtime
+from . import catalogue_publish as publish
+from .catalogue_errors import Conflict, NotFound, SignupDisabled
+
+_PROFILE_FIELDS = tuple(MerchantProfile.model_fields)
+
+
+async def sign_up(runtime: Runtime, name: str) -> Account:
+    """`POST /account`: a new account, unless sign-up is turned off."""
+    if not runtime.settings.allow_signup:
+        raise SignupDisabled("sign-up is disabled here; ask the operator for an account")
+    return await new_account(runtime.db, name)
+
+
+async def new_account(db: Database, name: str) -> Account:
+    """A new account with two long random keys (also used by `nostrbazaar account create`)."""
+    row = AccountRow(new_id(), name, secrets.token_hex(16), secrets.token_hex(16))
+    async with db.transaction() as conn:
+        await create_account(conn, row)
+    logger.info("created account {}", row.id)
+    return Account(id=row.id, name=row.name, adminkey=row.admin_key, inkey=row.invoice_key)
+
+
+def dm_relays(runtime: Runtime, merchant: MerchantRow) -> list[str]:
+    """Where the merchant receives direct messages: its own relays, else the defaults."""
+    return list(merchant.relays or runtime.relays)
+
+
+async def create_merchant(runtime: Runtime, account_id: str, body: MerchantCreate) -> Merchant:
+    """Generate or import the key, seal it, and create the merchant with an Online zone.
+
+    An imported key may already have a profile and DM relay list on Nostr, so
+    they are only overwritten when this request sets them.
+    """
+    imported = body.private_key is not None
+    key = parse_private_key(body.private_key) if body.private_key else PrivateKey.generate()
+    profile = _profile(body.config.model_dump(include=set(_PROFILE_FIELDS)))
+    row = MerchantRow(
+        id=new_id(),
+        account_id=account_id,
+        public_key=key.public_key,
+        private_key_sealed=runtime.keystore.seal(key.hex),
+        profile=profile.model_dump(exclude_none=True),
+        relays=list(body.relays),
+        active=True if body.config.active is None else body.config.active,
+    )
+    async with runtime.db.transaction() as conn:
+        await _check_new_merchant(conn, row)
+        await merchants_crud.create_merchant(conn, row)
+        await zones_crud.create_zone(conn, row.id, _online_zone())
+        signer = publish.Signer(row.id, key, tuple(row.relays))
+        if row.profile:
+            await publish.publish_profile(conn, signer, profile)
+        if not imported or row.relays:
+            await publish.publish_dm_relays(conn, signer, dm_relays(runtime, row))
+    logger.info("created merchant {} ({})", row.id, "imported key" if imported else "new key")
+    return await merchant_view(runtime.db, await merchants_crud.get_merchant(runtime.db, row.id))
+
+
+async def _check_new_merchant(conn: Connection, row: MerchantRow) -> None:
+    if await merchants_crud.get_merchant_for_account(conn, row.account_id) is not None:
+        raise Conflict("this account already has a merchant")
+    if await merchants_crud.get_merchant_id_by_public_key(conn, row.public_key) is not None:
+        raise Conflict("a merchant with this public key already exists here")
+
+
+def _online_zone() -> Zone:
+    """The zone LNbits nostrmarket gives every new merchant, for digital goods."""
+    return Zone(
+        id=new_id(), name="Online", currency="sat", cost=Decimal(0), countries=["Free (digital)"]
+    )
+
+
+def _profile(values: dict[str, object]) -> MerchantProfile:
+    return MerchantProfile.model_validate({k: v for k, v in values.items() if v is not None})
+
+
+async def update_merchant(
+    runtime: Runtime, merchant: MerchantRow, body: MerchantUpdate
+) -> Merchant:
+    """`PATCH /merchant/{id}`: merge the profile fields given, set relays and active.
+
+    A changed profile is republished as kind 0, changed relays as kind 10050.
+    """
+    config = body.config.model_dump(exclude_unset=True) if body.config else {}
+    changes = {k: v for k, v in config.items() if k in _PROFILE_FIELDS}
+    profile = _profile({**merchant.profile, **changes})
+    relays = merchant.relays if body.relays is None else list(body.relays)
+    active = merchant.active if config.get("active") is None else bool(config["active"])
+    updated = replace(
+        merchant, profile=profile.model_dump(exclude_none=True), relays=relays, active=active
+    )
+    async with runtime.db.transaction() as conn:
+        await merchants_crud.update_merchant(conn, merchant.id, updated.profile, relays, active)
+        signer = publish.signer_for(runtime.keystore, updated)
+        if changes:
+            await publish.publish_profile(conn, signer, profile)
+        if body.relays is not None and relays != merchant.relays:
+            await publish.publish_dm_relays(conn, signer, dm_relays(runtime, updated))
+    return await merchant_view(
+        runtime.db, await merchants_crud.get_merchant(runtime.db, merchant.id)
+    )
+
+
+async def toggle_merchant(runtime: Runtime, merchant: MerchantRow) -> Merchant:
+    """`PUT /merchant/{id}/toggle`: flip whether the merchant takes orders."""
+    async with runtime.db.transaction() as conn:
+        current = await merchants_crud.get_merchant(conn, merchant.id) or merchant
+        active = not current.active
+        await merchants_crud.update_merchant(
+            conn, merchant.id, current.profile, current.relays, active
+        )
+    return await merchant_view(
+        runtime.db, await merchants_crud.get_merchant(runtime.db, merchant.id)
+    )
+
+
+async def delete_merchant(runtime: Runtime, merchant: MerchantRow) -> None:
+    """`DELETE /merchant/{id}`: remove the merchant and its catalogue from this server.
+
+    Nothing is deleted on relays; `DELETE /merchant/{id}/nostr` does that.
+    """
+    try:
+        async with runtime.db.transaction() as conn:
+            await merchants_crud.delete_merchant(conn, merchant.id)
+    except sqlite3.IntegrityError as error:
+        logger.warning("cannot delete merchant {}: {}", merchant.id, error)
+        raise Conflict("the merchant still has records that must be kept") from None
+    logger.info("deleted merchant {}", merchant.id)
+
+
+async def merchant_view(db: Database, merchant: MerchantRow | None) -> Merchant:
+    """The API view of a merchant, with what was last published for it."""
+    if merchant is None:  # deleted between the write and this read
+        raise NotFound("merchant not found")
+    profile = await latest_outbox_event(db, merchant.id, publish.PURPOSE_PROFILE)
+    relays = await latest_outbox_event(db, merchant.id, publish.PURPOSE_DM_RELAYS)
+    ids = [found[0] for found in (profile, relays) if found]
+    publications = await get_publications(db, ids)
+    return Merchant(
+        id=merchant.id,
+        public_key=merchant.public_key,
+        npub=npub_encode(merchant.public_key),
+        config=MerchantConfig(
+            **merchant.profile, active=merchant.active, event_id=profile[0] if profile else None
+        ),
+        relays=merchant.relays,
+        time=merchant.updated_at or merchant.created_at,
+        publication=MerchantPublication(
+            profile=publication_of(publications, *(profile or (None, None))),
+            dm_relays=publication_of(publications, *(relays or (None, None))),
+        ),
+    )
