@@ -223,7 +223,7 @@ class Relay:
         try:
             await self.send(message)
             done, _ = await asyncio.wait({future}, timeout=max(timeout, 0.0))
-            return future.result() if done else (False, f"timeout: no OK within {timeout:g}s")
+            return future.result() if done else (False, f"timeout: no OK within {timeout:.3g}s")
         except NotConnected as error:
             return False, f"not connected: {error}"
         finally:

@@ -100,6 +100,12 @@ class RelayPool:
         backoff_max: float = 60.0,
         dedupe_size: int = 100_000,
     ) -> None:
+        """`connect` opens a websocket (swap it in tests); `authenticator(url, challenge)`
+        signs NIP-42 answers; `queue_size` bounds events waiting for handlers and
+        `dedupe_size` the ids remembered; backoff is in seconds.
+        """
+        if queue_size < 1:  # asyncio.Queue(maxsize=0) would be unbounded
+            raise ValueError("queue_size must be at least 1")
         self._on_reject = on_reject
         self._connect = connect
         self._authenticator = authenticator
