@@ -20,10 +20,49 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
+def _account_create(settings: Settings, name: str) -> int:
+    """Create an account directly in the database (for when sign-up is turned off)."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from .db import Database
+    from .migrations import run_migrations
+    from .models import AccountCreate
+    from .services.accounts import new_account
+
+    try:
+        name = AccountCreate(name=name).name
+    except ValidationError:
+        print("the name must be 1 to 100 characters", file=sys.stderr)
+        return 2
+
+    async def create() -> None:
+        db = Database(settings.database_path)
+        await db.connect()
+        try:
+            await run_migrations(db)
+            account = await new_account(db, name)
+        finally:
+            await db.close()
+        print(f"id:       {account.id}\nadminkey: {account.adminkey}\ninkey:    {account.inkey}")
+
+    asyncio.run(create())
+    return 0
+
+
+def _add_account_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    account = commands.add_parser("account", help="manage accounts")
+    actions = account.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create an account and print its keys")
+    create.add_argument("name", help="a name for the account")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nostrbazaar", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the order processor and web UI")
+    _add_account_commands(commands)
     return parser
 
 
@@ -38,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     logger.add(sys.stderr, level=settings.log_level)
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "account" and args.action == "create":
+        return _account_create(settings, args.name)
     return 1  # pragma: no cover - argparse rejects unknown commands
 
 
