@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from loguru import logger
@@ -25,12 +26,9 @@ AUTH_KIND = 22242
 AUTH_TIMEOUT = 10.0
 # websockets' own limits: a bigger frame closes the connection (code 1009) and we
 # reconnect; at most `max_queue` frames wait in its buffer while we are not reading.
-CONNECT_OPTIONS: dict[str, Any] = {
-    "open_timeout": 10,
-    "close_timeout": 2,
-    "max_size": 2**20,
-    "max_queue": 16,
-}
+CONNECT_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {"open_timeout": 10, "close_timeout": 2, "max_size": 2**20, "max_queue": 16}
+)
 
 # Minimum number of arguments after the message type, for each type we act on.
 _ARITY = {"EVENT": 2, "OK": 2, "EOSE": 1, "CLOSED": 1, "AUTH": 1, "NOTICE": 1}
