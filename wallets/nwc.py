@@ -227,7 +227,8 @@ class NWCWallet:
             results = await self._pool.publish(request, timeout=self._timeout)
             if not any(result.ok for result in results.values()):
                 reasons = "; ".join(f"{r.relay}: {r.message}" for r in results.values())
-                raise WalletError(f"nwc: no relay accepted the {method} request ({reasons})")
+                self._last_error = f"no relay accepted the {method} request ({reasons})"
+                raise WalletError(f"nwc: {self._last_error}")
             response = await asyncio.wait_for(answer, self._timeout)
         except TimeoutError:
             self._last_error = f"{method} got no answer within {self._timeout:g}s"

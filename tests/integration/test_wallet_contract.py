@@ -16,7 +16,7 @@ from pathlib import Path
 import bolt11
 import pytest
 from nostrbazaar.embedded_relay import EmbeddedRelay
-from nostrbazaar.tests.support.lnbits_server import LNbitsServer
+from nostrbazaar.tests.support.lnbits_server import LNbitsServer, acquire_shared, release_shared
 from nostrbazaar.tests.support.nwc_service import NWCService
 from nostrbazaar.wallets.base import InvoiceState, Settlement, Wallet
 from nostrbazaar.wallets.fake import FakeWallet
@@ -39,12 +39,11 @@ class Harness:
 @pytest.fixture(scope="session")
 def lnbits_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LNbitsServer]:
     """One real LNbits for the session (installed into .cache/lnbits on first use)."""
-    server = LNbitsServer(tmp_path_factory.mktemp("lnbits"))
-    server.start()
+    server = acquire_shared(tmp_path_factory.mktemp("lnbits"))
     try:
         yield server
     finally:
-        server.stop()
+        release_shared()
 
 
 async def _fake(tmp_path: Path) -> AsyncIterator[Harness]:

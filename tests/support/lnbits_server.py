@@ -14,6 +14,7 @@ merchant invoices by paying them: an internal payment, which LNbits settles at o
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import signal
@@ -225,3 +226,25 @@ def _ok(response: httpx.Response) -> dict[str, Any]:
 
 def _keys(wallet: dict[str, Any]) -> LNbitsWalletKeys:
     return LNbitsWalletKeys(wallet["id"], wallet["adminkey"], wallet["inkey"])
+
+
+_shared: list[LNbitsServer] = []
+_users: list[int] = [0]
+
+
+def acquire_shared(work_dir: Path) -> LNbitsServer:
+    """One server for every test module of a run; pair each call with `release_shared()`."""
+    if not _shared:
+        server = LNbitsServer(work_dir)
+        server.start()
+        _shared.append(server)
+        atexit.register(server.stop)  # a run cut short still leaves no server behind
+    _users[0] += 1
+    return _shared[0]
+
+
+def release_shared() -> None:
+    """Stop the shared server once its last user is done."""
+    _users[0] -= 1
+    if _users[0] == 0 and _shared:
+        _shared.pop().stop()
