@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     logger.remove()
-    logger.add(sys.stderr, level=settings.log_level)
+    logger.add(sys.stderr, level=settings.log_level, diagnose=False)  # no local values in logs
     if args.command == "serve":
         return _serve(settings)
     if args.command == "account" and args.action == "create":
