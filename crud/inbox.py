@@ -1,0 +1,119 @@
+"""SQL for the inbox: every Nostr event we ingested, with its verdict and reason.
+
+The event id is the primary key, so a duplicate (a second relay, a restore)
+stops at the insert and is reported as a value. The verdict moves from
+`received` (or `parked`) to its final value with a conditional UPDATE inside the
+service's transaction, so two deliveries racing can never both apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..db import Connection, Database, fetchall
+
+VERDICTS = ("received", "processed", "rejected", "ignored", "outgoing", "parked")
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    id: str
+    merchant_id: str
+    raw: str
+    kind: int | None
+    pubkey: str | None
+    created_at: int | None
+    verdict: str
+    reason: str | None = None
+    order_id: str | None = None
+    received_at: int = 0
+    relay: str | None = None
+
+
+def _params(entry: InboxEntry) -> tuple[Any, ...]:
+    return (
+        entry.id, entry.merchant_id, entry.raw, entry.kind, entry.pubkey, entry.created_at,
+        entry.verdict, entry.reason, entry.order_id, entry.received_at, entry.relay,
+    )  # fmt: skip
+
+
+_INSERT = (
+    "INSERT INTO inbox (id, merchant_id, raw, kind, pubkey, created_at, verdict, reason,"
+    " order_id, received_at, relay) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT(id) DO NOTHING"
+)
+
+
+async def insert_entry(conn: Connection, entry: InboxEntry) -> bool:
+    """Record an ingested event; False when its id was seen before (a duplicate)."""
+    cursor = await conn.execute(_INSERT, _params(entry))
+    return cursor.rowcount == 1
+
+
+async def set_verdict(
+    conn: Connection,
+    event_id: str,
+    verdict: str,
+    reason: str | None = None,
+    order_id: str | None = None,
+    expected: Iterable[str] = ("received", "parked"),
+) -> bool:
+    """Move an entry to its verdict if it still has one of `expected`; False otherwise."""
+    allowed = tuple(expected)
+    marks = ",".join("?" * len(allowed))
+    cursor = await conn.execute(
+        f"UPDATE inbox SET verdict = ?, reason = ?, order_id = COALESCE(?, order_id)"  # noqa: S608
+        f" WHERE id = ? AND verdict IN ({marks})",
+        (verdict, reason, order_id, event_id, *allowed),
+    )
+    return cursor.rowcount == 1
+
+
+def _entry(row: Any) -> InboxEntry:
+    return InboxEntry(**dict(row))
+
+
+async def parked_for_order(conn: Connection, merchant_id: str, order_id: str) -> list[InboxEntry]:
+    """Messages about `order_id` that arrived before the order, oldest first."""
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM inbox WHERE merchant_id = ? AND order_id = ? AND verdict = 'parked'"
+        " ORDER BY created_at, id",
+        (merchant_id, order_id),
+    )
+    return [_entry(row) for row in rows]
+
+
+async def entries_with_verdict(
+    db: Database, merchant_id: str, verdict: str, limit: int = 1000
+) -> list[InboxEntry]:
+    rows = await db.fetchall(
+        "SELECT * FROM inbox WHERE merchant_id = ? AND verdict = ? ORDER BY created_at, id LIMIT ?",
+        (merchant_id, verdict, limit),
+    )
+    return [_entry(row) for row in rows]
+
+
+async def get_entry(db: Database, event_id: str) -> InboxEntry | None:
+    row = await db.fetchone("SELECT * FROM inbox WHERE id = ?", (event_id,))
+    return None if row is None else _entry(row)
+
+
+async def all_entries(db: Database, merchant_id: str) -> list[InboxEntry]:
+    """Every event ingested for the merchant (a restore replays them), oldest first."""
+    rows = await db.fetchall(
+        "SELECT * FROM inbox WHERE merchant_id = ? AND verdict <> 'rejected'"
+        " ORDER BY created_at, id",
+        (merchant_id,),
+    )
+    return [_entry(row) for row in rows]
+
+
+async def newest_received(db: Database, merchant_id: str) -> int | None:
+    """When the newest event for the merchant arrived (to resume subscriptions)."""
+    row = await db.fetchone(
+        "SELECT MAX(received_at) AS t FROM inbox WHERE merchant_id = ?", (merchant_id,)
+    )
+    return None if row is None or row["t"] is None else int(row["t"])

@@ -1,0 +1,282 @@
+"""SQL for the order log (`order_events`) and its projection (`orders`). No rules here.
+
+The log is append-only (the database refuses UPDATE and DELETE); its primary
+key `(merchant_id, order_id, version)` makes a concurrent second writer of the
+same version fail instead of both succeeding. The projection is written from
+the folded state, one UPDATE per status the order passes through, so the
+transition trigger sees every step.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from ..db import Connection, Database, fetchall
+from ..orders import (
+    EVENT_TYPES,
+    Invoice,
+    OrderDetails,
+    OrderEvent,
+    OrderItem,
+    OrderState,
+    Quote,
+    Status,
+    fold,
+)
+
+# -- event codec -----------------------------------------------------------------------------
+
+
+def encode_event(event: OrderEvent) -> tuple[str, str]:
+    """(type name, JSON data) for the log."""
+    return type(event).__name__, json.dumps(asdict(event), separators=(",", ":"))
+
+
+def decode_event(type_name: str, data: str | dict[str, Any]) -> OrderEvent:
+    """Rebuild an event from the log; unknown extra keys are ignored, missing ones default."""
+    cls = EVENT_TYPES[type_name]
+    raw = json.loads(data) if isinstance(data, str) else data
+    names = {f.name for f in fields(cls)}
+    event: OrderEvent = cls(**{k: _decode_field(k, v) for k, v in raw.items() if k in names})
+    return event
+
+
+def _items(raw: list[dict[str, Any]]) -> tuple[OrderItem, ...]:
+    return tuple(OrderItem(item["product_id"], int(item["quantity"])) for item in raw)
+
+
+def _decode_field(name: str, value: Any) -> Any:
+    if name == "items":
+        return _items(value)
+    if name == "details":
+        return OrderDetails(**{**value, "items": _items(value["items"])})
+    if name == "invoice":
+        return Invoice(**value)
+    if name == "quote":
+        return Quote(**value)
+    return value
+
+
+# -- the log ---------------------------------------------------------------------------------
+
+
+async def load_state(conn: Connection, merchant_id: str, order_id: str) -> OrderState:
+    """Fold the order's events, read inside the caller's transaction."""
+    rows = await fetchall(
+        conn,
+        "SELECT type, data FROM order_events WHERE merchant_id = ? AND order_id = ?"
+        " ORDER BY version",
+        (merchant_id, order_id),
+    )
+    return fold(order_id, [decode_event(row["type"], row["data"]) for row in rows])
+
+
+async def append_events(
+    conn: Connection,
+    merchant_id: str,
+    before: OrderState,
+    events: list[OrderEvent],
+    cause: str,
+    now: int,
+) -> None:
+    """Append `events` after `before.version`; a version already taken fails the transaction."""
+    rows = []
+    for offset, event in enumerate(events, start=1):
+        type_name, data = encode_event(event)
+        rows.append(
+            (merchant_id, before.order_id, before.version + offset, type_name, data, cause, now)
+        )
+    await conn.executemany(
+        "INSERT INTO order_events (merchant_id, order_id, version, type, data, cause, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    version: int
+    type: str
+    data: dict[str, Any]
+    cause: str
+    created_at: int
+
+
+async def get_order_events(db: Database, merchant_id: str, order_id: str) -> list[LoggedEvent]:
+    """The order's log, oldest first (for the API and for audits)."""
+    rows = await db.fetchall(
+        "SELECT version, type, data, cause, created_at FROM order_events"
+        " WHERE merchant_id = ? AND order_id = ? ORDER BY version",
+        (merchant_id, order_id),
+    )
+    return [
+        LoggedEvent(r["version"], r["type"], json.loads(r["data"]), r["cause"], r["created_at"])
+        for r in rows
+    ]
+
+
+# -- the projection --------------------------------------------------------------------------
+
+_COLUMNS = (
+    "status", "public_key", "stall_id", "zone_id", "address", "name", "contact", "items",
+    "message", "subtotal_msat", "shipping_msat", "total_msat", "currency", "fiat_amount",
+    "fiat_rate", "payment_hash", "paid", "shipped", "transport", "reason", "merchant_message",
+    "refund_msat", "event_id", "version",
+)  # fmt: skip
+
+
+def projection_values(state: OrderState) -> tuple[Any, ...]:
+    """The `orders` columns (in `_COLUMNS` order) for a folded state."""
+    details = state.details or OrderDetails(customer="", items=())
+    quote = state.quote or Quote(details.zone_id, 0, 0, 0)
+    items = [asdict(item) for item in details.items]
+    return (
+        str(state.status), details.customer, details.stall_id, quote.zone_id or details.zone_id,
+        details.address, details.name, json.dumps(details.contact), json.dumps(items),
+        details.message, quote.subtotal_msat, quote.shipping_msat, quote.total_msat,
+        quote.currency, quote.fiat_amount, quote.fiat_rate,
+        state.invoice.payment_hash if state.invoice else None, int(state.paid),
+        int(state.shipped), details.transport, state.reason, state.message, state.refund_msat,
+        details.event_id, state.version,
+    )  # fmt: skip
+
+
+async def write_projection(
+    conn: Connection, merchant_id: str, before: OrderState, after: OrderState,
+    path: list[Status], now: int,
+) -> None:  # fmt: skip
+    """Insert or update the order's row, stepping through each status in `path`."""
+    if before.status is None:
+        created_at = after.details.created_at if after.details else now
+        if len(path) == 1:
+            await _insert(conn, merchant_id, after, created_at)
+            return
+        first = OrderState(after.order_id, status=path[0], details=after.details)
+        await _insert(conn, merchant_id, first, created_at)
+        path = path[1:]
+    for status in path[:-1]:
+        await conn.execute(
+            "UPDATE orders SET status = ? WHERE merchant_id = ? AND id = ?",
+            (str(status), merchant_id, after.order_id),
+        )
+    await _update(conn, merchant_id, after, now)
+
+
+async def _insert(conn: Connection, merchant_id: str, state: OrderState, created_at: int) -> None:
+    names = ", ".join(_COLUMNS)
+    marks = ", ".join("?" * (len(_COLUMNS) + 4))
+    await conn.execute(
+        f"INSERT INTO orders (merchant_id, id, {names}, created_at, updated_at)"  # noqa: S608
+        f" VALUES ({marks})",
+        (merchant_id, state.order_id, *projection_values(state), created_at, created_at),
+    )
+
+
+async def _update(conn: Connection, merchant_id: str, state: OrderState, now: int) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in _COLUMNS)
+    await conn.execute(
+        f"UPDATE orders SET {assignments}, updated_at = ? WHERE merchant_id = ? AND id = ?",  # noqa: S608
+        (*projection_values(state), now, merchant_id, state.order_id),
+    )
+
+
+async def count_open_orders(conn: Connection, merchant_id: str, customer: str) -> int:
+    """How many unpaid orders awaiting payment the customer has (the flood limit)."""
+    rows = await fetchall(
+        conn,
+        "SELECT COUNT(*) AS n FROM orders WHERE merchant_id = ? AND public_key = ?"
+        " AND status = 'awaiting_payment'",
+        (merchant_id, customer),
+    )
+    return int(rows[0]["n"])
+
+
+# -- reads for the API -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """An order as the API shows it; amounts in millisatoshis."""
+
+    id: str
+    merchant_id: str
+    status: str
+    public_key: str
+    stall_id: str | None
+    zone_id: str | None
+    address: str | None
+    name: str | None
+    contact: dict[str, str]
+    items: list[dict[str, Any]]
+    message: str | None
+    subtotal_msat: int
+    shipping_msat: int
+    total_msat: int
+    currency: str
+    fiat_amount: str | None
+    fiat_rate: str | None
+    payment_hash: str | None
+    bolt11: str | None
+    paid: bool
+    shipped: bool
+    transport: str
+    reason: str | None
+    merchant_message: str | None
+    refund_msat: int
+    event_id: str | None
+    created_at: int
+    updated_at: int
+    version: int
+
+
+def _order_row(row: Any) -> OrderRow:
+    data = dict(row)
+    data.update(
+        contact=json.loads(data["contact"]),
+        items=json.loads(data["items"]),
+        paid=bool(data["paid"]),
+        shipped=bool(data["shipped"]),
+    )
+    return OrderRow(**data)
+
+
+_SELECT = (
+    "SELECT o.id, o.merchant_id, "  # noqa: S608 - column names are constants
+    + ", ".join(f"o.{c}" for c in _COLUMNS if c != "version")
+    + ", i.bolt11, o.created_at, o.updated_at, o.version FROM orders o"
+    " LEFT JOIN invoices i ON i.payment_hash = o.payment_hash"
+)  # fmt: skip
+
+
+async def get_order(db: Database, merchant_id: str, order_id: str) -> OrderRow | None:
+    row = await db.fetchone(
+        _SELECT + " WHERE o.merchant_id = ? AND o.id = ?", (merchant_id, order_id)
+    )
+    return None if row is None else _order_row(row)
+
+
+async def list_orders(
+    db: Database,
+    merchant_id: str,
+    *,
+    status: str | None = None,
+    paid: bool | None = None,
+    shipped: bool | None = None,
+    pubkey: str | None = None,
+    stall_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[OrderRow]:
+    """A page of the merchant's orders, newest first, filtered as asked."""
+    filters = {"status": status, "paid": paid, "shipped": shipped, "public_key": pubkey,
+               "stall_id": stall_id}  # fmt: skip
+    where: list[str] = ["o.merchant_id = ?"]
+    params: list[Any] = [merchant_id]
+    for column, value in filters.items():
+        if value is not None:
+            where.append(f"o.{column} = ?")
+            params.append(int(value) if isinstance(value, bool) else value)
+    sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY o.created_at DESC, o.id LIMIT ? OFFSET ?"
+    return [_order_row(row) for row in await db.fetchall(sql, (*params, limit, offset))]

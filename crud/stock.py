@@ -1,0 +1,112 @@
+"""SQL for stock: reservations per order and product, and the append-only stock ledger.
+
+`products.quantity` is the projection of the ledger: every change to it is a
+ledger row (ours written here with its cause; catalogue edits by a trigger),
+and its CHECK (quantity >= 0) means a reservation that would oversell fails.
+A reservation is one conditional UPDATE per product, never read-then-write, so
+two customers racing for the last unit cannot both get it.
+"""
+
+from __future__ import annotations
+
+from ..db import Connection, Database, fetchall
+from ..orders import OrderItem, StockUnavailable
+
+_TAKE = (
+    "UPDATE products SET quantity = quantity - ?, stock_seq = stock_seq + 1"
+    " WHERE id = ? AND merchant_id = ? AND quantity >= ?"
+)
+_GIVE = "UPDATE products SET quantity = quantity + ?, stock_seq = stock_seq + 1 WHERE id = ?"
+_LEDGER = (
+    "INSERT INTO stock_ledger (merchant_id, product_id, delta, cause, order_id, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+async def reserve(
+    conn: Connection, merchant_id: str, order_id: str, items: tuple[OrderItem, ...], now: int
+) -> None:
+    """Take the items out of stock for this order, all or none; `StockUnavailable` if short."""
+    if len(items) > 1:
+        await conn.execute("SAVEPOINT reserve")
+    for item in items:
+        cursor = await conn.execute(
+            _TAKE, (item.quantity, item.product_id, merchant_id, item.quantity)
+        )
+        if cursor.rowcount != 1:
+            if len(items) > 1:
+                await conn.execute("ROLLBACK TO reserve")
+                await conn.execute("RELEASE reserve")
+            raise StockUnavailable(f"not enough stock of product {item.product_id}")
+    if len(items) > 1:
+        await conn.execute("RELEASE reserve")
+    await _write(conn, merchant_id, order_id, items, -1, "reserved", "held", now)
+
+
+async def release(
+    conn: Connection, merchant_id: str, order_id: str, items: tuple[OrderItem, ...], now: int
+) -> None:
+    """Put a held reservation back into stock (expiry, cancellation)."""
+    await conn.executemany(_GIVE, [(item.quantity, item.product_id) for item in items])
+    await _write(conn, merchant_id, order_id, items, +1, "released", "released", now)
+
+
+async def sell(
+    conn: Connection, merchant_id: str, order_id: str, items: tuple[OrderItem, ...], now: int
+) -> None:
+    """A held reservation becomes a sale: stock stays out, the reservation is marked sold."""
+    await conn.executemany(
+        "UPDATE reservations SET state = 'sold', updated_at = ?"
+        " WHERE merchant_id = ? AND order_id = ? AND product_id = ?",
+        [(now, merchant_id, order_id, item.product_id) for item in items],
+    )
+
+
+async def _write(
+    conn: Connection,
+    merchant_id: str,
+    order_id: str,
+    items: tuple[OrderItem, ...],
+    sign: int,
+    cause: str,
+    state: str,
+    now: int,
+) -> None:
+    await conn.executemany(
+        _LEDGER,
+        [(merchant_id, i.product_id, sign * i.quantity, f"order {order_id}: {cause}", order_id, now)
+         for i in items],
+    )  # fmt: skip
+    await conn.executemany(
+        "INSERT INTO reservations (merchant_id, order_id, product_id, quantity, state, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (merchant_id, order_id, product_id)"
+        " DO UPDATE SET quantity = excluded.quantity, state = excluded.state,"
+        " updated_at = excluded.updated_at",
+        [(merchant_id, order_id, i.product_id, i.quantity, state, now) for i in items],
+    )
+
+
+async def ledger_balances(db: Database, merchant_id: str) -> dict[str, int]:
+    """Each product's quantity as the ledger says it should be (to rebuild or audit)."""
+    rows = await db.fetchall(
+        "SELECT product_id, SUM(delta) AS n FROM stock_ledger WHERE merchant_id = ?"
+        " GROUP BY product_id",
+        (merchant_id,),
+    )
+    return {row["product_id"]: int(row["n"]) for row in rows}
+
+
+async def rebuild_quantities(conn: Connection, merchant_id: str) -> None:
+    """Set every product's quantity to its ledger balance (without writing new ledger rows)."""
+    await conn.execute(
+        "UPDATE products SET stock_seq = stock_seq + 1, quantity = COALESCE((SELECT SUM(delta)"
+        " FROM stock_ledger l WHERE l.product_id = products.id), 0) WHERE merchant_id = ?",
+        (merchant_id,),
+    )
+
+
+async def product_quantities(conn: Connection, merchant_id: str) -> dict[str, int]:
+    rows = await fetchall(
+        conn, "SELECT id, quantity FROM products WHERE merchant_id = ?", (merchant_id,)
+    )
+    return {row["id"]: int(row["quantity"]) for row in rows}
