@@ -2,11 +2,13 @@
 (function () {
   const TOASTS = {
     order: (data) => `New order ${NB.format.shortId(data.order_id || data.id)}`,
-    payment: (data) => `Order ${NB.format.shortId(data.order_id || data.id)} is paid`,
+    payment: (data) =>
+      `Order ${NB.format.shortId(data.order_id || data.id)} is paid`,
     status: (data) =>
       `Order ${NB.format.shortId(data.order_id || data.id)}: ${data.status || "updated"}`,
     message: () => "New message from a customer",
-    outbox: (data) => (data.status === "failed" ? "A message could not be published" : ""),
+    outbox: (data) =>
+      data.status === "failed" ? "A message could not be published" : "",
   };
 
   const LIVE_LOOK = {
@@ -38,7 +40,9 @@
       },
       liveLabel() {
         const label = (LIVE_LOOK[this.live.status] || LIVE_LOOK.stopped)[2];
-        return this.live.retryIn ? `${label}: retrying in ${this.live.retryIn} s` : label;
+        return this.live.retryIn
+          ? `${label}: retrying in ${this.live.retryIn} s`
+          : label;
       },
     },
     methods: {
@@ -79,9 +83,12 @@
       onLive(message) {
         const kind = message.kind || message.type;
         const data = message.data || {};
-        NB.bus.dispatchEvent(new CustomEvent("live", { detail: { kind, data } }));
+        NB.bus.dispatchEvent(
+          new CustomEvent("live", { detail: { kind, data } }),
+        );
         const toast = TOASTS[kind] && TOASTS[kind](data);
-        if (toast) this.$q.notify({ message: toast, type: "info", timeout: 4000 });
+        if (toast)
+          this.$q.notify({ message: toast, type: "info", timeout: 4000 });
       },
     },
     mounted() {

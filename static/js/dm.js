@@ -33,20 +33,33 @@
       pubkey: signer.publicKey,
     };
     rumor.id = getEventHash(rumor);
-    return [await wrapFor(signer, rumor, recipient), await wrapFor(signer, rumor, signer.publicKey)];
+    return [
+      await wrapFor(signer, rumor, recipient),
+      await wrapFor(signer, rumor, signer.publicKey),
+    ];
   }
 
   async function nip04Event(signer, recipient, text) {
     const content = await signer.nip04Encrypt(recipient, text);
-    return signer.signEvent({ kind: 4, created_at: now(), tags: [["p", recipient]], content });
+    return signer.signEvent({
+      kind: 4,
+      created_at: now(),
+      tags: [["p", recipient]],
+      content,
+    });
   }
 
   /** Open a gift wrap addressed to us; returns the rumor, or throws if anything is off. */
   async function unwrap(signer, wrap) {
-    const seal = JSON.parse(await signer.nip44Decrypt(wrap.pubkey, wrap.content));
+    const seal = JSON.parse(
+      await signer.nip44Decrypt(wrap.pubkey, wrap.content),
+    );
     if (seal.kind !== 13 || !verifyEvent(seal)) throw new Error("bad seal");
-    const rumor = JSON.parse(await signer.nip44Decrypt(seal.pubkey, seal.content));
-    if (rumor.pubkey !== seal.pubkey) throw new Error("rumor author does not match its seal");
+    const rumor = JSON.parse(
+      await signer.nip44Decrypt(seal.pubkey, seal.content),
+    );
+    if (rumor.pubkey !== seal.pubkey)
+      throw new Error("rumor author does not match its seal");
     return rumor;
   }
 

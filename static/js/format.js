@@ -60,7 +60,16 @@
   }
 
   window.NB = Object.assign(window.NB || {}, {
-    format: { sats, msatToSats, money, date, shortId, npub, publicKeyHex, copy },
+    format: {
+      sats,
+      msatToSats,
+      money,
+      date,
+      shortId,
+      npub,
+      publicKeyHex,
+      copy,
+    },
     components: (window.NB && window.NB.components) || {},
     config: JSON.parse(document.getElementById("nb-config").textContent),
   });

@@ -57,7 +57,10 @@
       this.socket = null;
       if (this.closed) return;
       if (event.code === 4401 || event.code === 1008) {
-        this.onState({ status: "refused", reason: event.reason || "key refused" });
+        this.onState({
+          status: "refused",
+          reason: event.reason || "key refused",
+        });
         return;
       }
       this.attempt += 1;

@@ -30,7 +30,11 @@
       currency: content.currency || "sat",
     };
     if (event.kind === 30017) {
-      return { ...base, type: "stall", shipping: Array.isArray(content.shipping) ? content.shipping : [] };
+      return {
+        ...base,
+        type: "stall",
+        shipping: Array.isArray(content.shipping) ? content.shipping : [],
+      };
     }
     return {
       ...base,
@@ -38,7 +42,10 @@
       stallKey: `${event.pubkey}:${content.stall_id}`,
       images: Array.isArray(content.images) ? content.images : [],
       price: Number(content.price) || 0,
-      quantity: content.quantity === null || content.quantity === undefined ? null : Number(content.quantity),
+      quantity:
+        content.quantity === null || content.quantity === undefined
+          ? null
+          : Number(content.quantity),
       specs: Array.isArray(content.specs) ? content.specs : [],
       shipping: Array.isArray(content.shipping) ? content.shipping : [],
       categories: tagValues(event, "t"),
@@ -49,7 +56,10 @@
   function deletedKeys(event) {
     return tagValues(event, "a")
       .map((address) => address.split(":"))
-      .filter(([kind, pubkey]) => ["30017", "30018"].includes(kind) && pubkey === event.pubkey)
+      .filter(
+        ([kind, pubkey]) =>
+          ["30017", "30018"].includes(kind) && pubkey === event.pubkey,
+      )
       .map(([, pubkey, d]) => `${pubkey}:${d}`);
   }
 
@@ -62,7 +72,9 @@
 
   function randomId() {
     const bytes = crypto.getRandomValues(new Uint8Array(16));
-    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join(
+      "",
+    );
   }
 
   function statusUpdate(order, data) {
@@ -77,7 +89,9 @@
   function applyMerchantMessage(order, data, message) {
     order.updates.push({ at: message.created_at, text: data.message || "" });
     if (data.type === 1) {
-      const options = Array.isArray(data.payment_options) ? data.payment_options : [];
+      const options = Array.isArray(data.payment_options)
+        ? data.payment_options
+        : [];
       const ln = options.find((option) => option.type === "ln" && option.link);
       if (ln) {
         order.invoice = ln.link;
@@ -111,15 +125,23 @@
   function buildOrders(messages) {
     const parsed = messages
       .map((message) => ({ message, data: parseJson(message.text) }))
-      .filter(({ data }) => data && typeof data.id === "string" && [0, 1, 2].includes(data.type))
-      .sort((a, b) => a.message.created_at - b.message.created_at || a.data.type - b.data.type);
+      .filter(
+        ({ data }) =>
+          data && typeof data.id === "string" && [0, 1, 2].includes(data.type),
+      )
+      .sort(
+        (a, b) =>
+          a.message.created_at - b.message.created_at ||
+          a.data.type - b.data.type,
+      );
     const orders = {};
     for (const { message, data } of parsed) {
       if (data.type === 0 && !message.incoming && !orders[data.id]) {
         orders[data.id] = newOrder(data, message);
       } else if (data.type !== 0 && message.incoming) {
         const order = orders[data.id];
-        if (order && order.merchant === message.from) applyMerchantMessage(order, data, message);
+        if (order && order.merchant === message.from)
+          applyMerchantMessage(order, data, message);
       }
     }
     return orders;
@@ -135,10 +157,23 @@
       const extra = product.shipping.find((item) => item.id === zoneId);
       if (extra) shipping += (Number(extra.cost) || 0) * quantity;
     }
-    return { products, shipping, total: products + shipping, currency: stall.currency };
+    return {
+      products,
+      shipping,
+      total: products + shipping,
+      currency: stall.currency,
+    };
   }
 
   window.NB = Object.assign(window.NB || {}, {
-    market: { catalogueItem, deletedKeys, bolt11Sats, buildOrders, totals, randomId, parseJson },
+    market: {
+      catalogueItem,
+      deletedKeys,
+      bolt11Sats,
+      buildOrders,
+      totals,
+      randomId,
+      parseJson,
+    },
   });
 })();

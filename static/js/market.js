@@ -43,7 +43,9 @@
     },
     computed: {
       stalls() {
-        return Object.values(this.catalogue).filter((item) => item.type === "stall");
+        return Object.values(this.catalogue).filter(
+          (item) => item.type === "stall",
+        );
       },
       products() {
         return Object.values(this.catalogue).filter(
@@ -51,12 +53,14 @@
         );
       },
       orders() {
-        return Object.values(NB.market.buildOrders(Object.values(this.messages))).sort(
-          (a, b) => b.created_at - a.created_at,
-        );
+        return Object.values(
+          NB.market.buildOrders(Object.values(this.messages)),
+        ).sort((a, b) => b.created_at - a.created_at);
       },
       openOrder() {
-        return this.orders.find((order) => order.id === this.openOrderId) || null;
+        return (
+          this.orders.find((order) => order.id === this.openOrderId) || null
+        );
       },
       cartCount() {
         return Object.values(this.carts).reduce(
@@ -76,12 +80,16 @@
     methods: {
       onCatalogueEvent(event) {
         if (event.kind === 0) {
-          this.profiles[event.pubkey] = NB.market.parseJson(event.content) || {};
+          this.profiles[event.pubkey] =
+            NB.market.parseJson(event.content) || {};
           return;
         }
         if (event.kind === 5) {
           for (const key of NB.market.deletedKeys(event)) {
-            this.deleted[key] = Math.max(this.deleted[key] || 0, event.created_at);
+            this.deleted[key] = Math.max(
+              this.deleted[key] || 0,
+              event.created_at,
+            );
             delete this.catalogue[key];
           }
           return;
@@ -89,7 +97,8 @@
         const item = NB.market.catalogueItem(event);
         if (!item || (this.deleted[item.key] || 0) >= item.created_at) return;
         const known = this.catalogue[item.key];
-        if (!known || known.created_at <= item.created_at) this.catalogue[item.key] = item;
+        if (!known || known.created_at <= item.created_at)
+          this.catalogue[item.key] = item;
       },
       subscribeCatalogue() {
         if (!this.merchants.length) {
@@ -119,13 +128,21 @@
           { kinds: [4], "#p": [me] },
           { kinds: [4], authors: [me] },
           { kinds: [1059], "#p": [me] },
-        ].map((filter) => this.pool.subscribe(this.relays, filter, { onevent }));
+        ].map((filter) =>
+          this.pool.subscribe(this.relays, filter, { onevent }),
+        );
       },
       async publish(event) {
-        const results = await Promise.allSettled(this.pool.publish(this.relays, event));
+        const results = await Promise.allSettled(
+          this.pool.publish(this.relays, event),
+        );
         if (!results.some((result) => result.status === "fulfilled")) {
-          const reasons = results.map((result) => String(result.reason)).join("; ");
-          throw new Error(`No relay accepted the message: ${reasons || "no relays configured"}`);
+          const reasons = results
+            .map((result) => String(result.reason))
+            .join("; ");
+          throw new Error(
+            `No relay accepted the message: ${reasons || "no relays configured"}`,
+          );
         }
       },
       /** Send a NIP-15 type 0 order to the stall's merchant; resolves with the order id. */
@@ -154,7 +171,10 @@
         const cart = this.carts[product.stallKey] || {};
         const quantity = (cart[product.key] || 0) + 1;
         this.carts[product.stallKey] = { ...cart, [product.key]: quantity };
-        this.$q.notify({ message: `${product.name} added to the cart`, timeout: 1200 });
+        this.$q.notify({
+          message: `${product.name} added to the cart`,
+          timeout: 1200,
+        });
       },
       setSigner(signer) {
         this.signer = signer;

@@ -17,7 +17,8 @@
 
   function satsOf(order, field) {
     const msat = order[`${field}_msat`];
-    if (msat !== undefined && msat !== null) return Math.floor(Number(msat) / 1000);
+    if (msat !== undefined && msat !== null)
+      return Math.floor(Number(msat) / 1000);
     const sat = first(order[`${field}_sat`], order[field]);
     return sat === undefined ? null : Number(sat);
   }

@@ -15,19 +15,29 @@ NB.components["nb-browse"] = {
   },
   computed: {
     categories() {
-      return [...new Set(this.products.flatMap((product) => product.categories))].sort();
+      return [
+        ...new Set(this.products.flatMap((product) => product.categories)),
+      ].sort();
     },
     stallOptions() {
       return [
         { label: "All stalls", value: null },
-        ...this.stalls.map((stall) => ({ label: stall.name, value: stall.key })),
+        ...this.stalls.map((stall) => ({
+          label: stall.name,
+          value: stall.key,
+        })),
       ];
     },
     shown() {
       const words = this.search.toLowerCase().split(/\s+/).filter(Boolean);
       return this.products
-        .filter((product) => !this.category || product.categories.includes(this.category))
-        .filter((product) => !this.stallKey || product.stallKey === this.stallKey)
+        .filter(
+          (product) =>
+            !this.category || product.categories.includes(this.category),
+        )
+        .filter(
+          (product) => !this.stallKey || product.stallKey === this.stallKey,
+        )
         .filter((product) => {
           const text = `${product.name} ${product.description} ${product.categories.join(" ")}`;
           return words.every((word) => text.toLowerCase().includes(word));
@@ -41,7 +51,11 @@ NB.components["nb-browse"] = {
     },
     merchantName(product) {
       const profile = this.profiles[product.merchant] || {};
-      return profile.display_name || profile.name || NB.format.shortId(NB.format.npub(product.merchant), 8);
+      return (
+        profile.display_name ||
+        profile.name ||
+        NB.format.shortId(NB.format.npub(product.merchant), 8)
+      );
     },
     toggleCategory(category) {
       this.category = this.category === category ? null : category;

@@ -9,7 +9,10 @@ NB.components["nb-cart"] = {
   computed: {
     groups() {
       return Object.entries(this.carts)
-        .map(([stallKey, cart]) => ({ stall: this.catalogue[stallKey], lines: this.lines(cart) }))
+        .map(([stallKey, cart]) => ({
+          stall: this.catalogue[stallKey],
+          lines: this.lines(cart),
+        }))
         .filter((group) => group.stall && group.lines.length);
     },
   },
@@ -21,15 +24,23 @@ NB.components["nb-cart"] = {
     },
     setQuantity(stall, product, value) {
       const quantity = Math.max(0, Math.floor(Number(value) || 0));
-      const cart = { ...(this.carts[stall.key] || {}), [product.key]: quantity };
+      const cart = {
+        ...(this.carts[stall.key] || {}),
+        [product.key]: quantity,
+      };
       if (!quantity) delete cart[product.key];
       this.carts[stall.key] = cart;
     },
     subtotal(group) {
-      return group.lines.reduce((sum, line) => sum + line.product.price * line.quantity, 0);
+      return group.lines.reduce(
+        (sum, line) => sum + line.product.price * line.quantity,
+        0,
+      );
     },
     overStock(line) {
-      return line.product.quantity !== null && line.quantity > line.product.quantity;
+      return (
+        line.product.quantity !== null && line.quantity > line.product.quantity
+      );
     },
   },
 };

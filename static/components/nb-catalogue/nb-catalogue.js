@@ -3,7 +3,13 @@ NB.components["nb-catalogue"] = {
   template: "#nb-catalogue",
   props: { merchant: { type: Object, required: true } },
   data() {
-    return { zones: [], stalls: [], currencies: ["sat"], stallId: null, error: "" };
+    return {
+      zones: [],
+      stalls: [],
+      currencies: ["sat"],
+      stallId: null,
+      error: "",
+    };
   },
   computed: {
     selectedStall() {
@@ -14,10 +20,14 @@ NB.components["nb-catalogue"] = {
     async load() {
       this.error = "";
       try {
-        const [zones, stalls] = await Promise.all([NB.api.get("/zone"), NB.api.get("/stall")]);
+        const [zones, stalls] = await Promise.all([
+          NB.api.get("/zone"),
+          NB.api.get("/stall"),
+        ]);
         this.zones = zones || [];
         this.stalls = (stalls || []).filter((stall) => !stall.pending);
-        if (!this.selectedStall) this.stallId = this.stalls.length ? this.stalls[0].id : null;
+        if (!this.selectedStall)
+          this.stallId = this.stalls.length ? this.stalls[0].id : null;
       } catch (err) {
         this.error = err.message;
       }
@@ -25,7 +35,8 @@ NB.components["nb-catalogue"] = {
     async loadCurrencies() {
       try {
         const currencies = await NB.api.get("/currencies");
-        if (Array.isArray(currencies) && currencies.length) this.currencies = currencies;
+        if (Array.isArray(currencies) && currencies.length)
+          this.currencies = currencies;
       } catch {
         this.currencies = ["sat"];
       }

@@ -1,7 +1,9 @@
 /* Chat with customers: conversations with unread counts, messages, replies. */
 (function () {
   function unreadOf(customer) {
-    return Number(NB.orders.first(customer.unread_messages, customer.unread, 0));
+    return Number(
+      NB.orders.first(customer.unread_messages, customer.unread, 0),
+    );
   }
 
   NB.components["nb-chat"] = {
@@ -22,7 +24,10 @@
     },
     computed: {
       totalUnread() {
-        return this.customers.reduce((sum, customer) => sum + unreadOf(customer), 0);
+        return this.customers.reduce(
+          (sum, customer) => sum + unreadOf(customer),
+          0,
+        );
       },
     },
     watch: {
@@ -37,7 +42,11 @@
       unreadOf,
       name(customer) {
         const profile = customer.profile || {};
-        return profile.name || customer.name || NB.format.shortId(NB.format.npub(customer.public_key), 10);
+        return (
+          profile.name ||
+          customer.name ||
+          NB.format.shortId(NB.format.npub(customer.public_key), 10)
+        );
       },
       async loadCustomers() {
         try {
@@ -79,7 +88,8 @@
       async addCustomer() {
         const key = NB.format.publicKeyHex(this.newCustomer);
         if (!key) {
-          this.error = "Enter the customer's npub or 64-character hex public key.";
+          this.error =
+            "Enter the customer's npub or 64-character hex public key.";
           return;
         }
         try {
@@ -92,13 +102,20 @@
         }
       },
       messageTime(message) {
-        return NB.format.date(NB.orders.first(message.event_created_at, message.time, message.created_at));
+        return NB.format.date(
+          NB.orders.first(
+            message.event_created_at,
+            message.time,
+            message.created_at,
+          ),
+        );
       },
       onLive(event) {
         const { kind, data } = event.detail;
         if (kind !== "message") return;
         this.loadCustomers();
-        if (this.active && data.public_key === this.selected) this.open(this.selected);
+        if (this.active && data.public_key === this.selected)
+          this.open(this.selected);
       },
     },
     mounted() {

@@ -32,10 +32,16 @@ NB.components["nb-checkout"] = {
       }));
     },
     zone() {
-      return this.stall.shipping.find((zone) => zone.id === this.zoneId) || null;
+      return (
+        this.stall.shipping.find((zone) => zone.id === this.zoneId) || null
+      );
     },
     needsAddress() {
-      return Boolean(this.zone && Array.isArray(this.zone.regions) && this.zone.regions.length);
+      return Boolean(
+        this.zone &&
+        Array.isArray(this.zone.regions) &&
+        this.zone.regions.length,
+      );
     },
     lines() {
       return Object.entries(this.cart)
@@ -58,7 +64,8 @@ NB.components["nb-checkout"] = {
     problem() {
       if (!this.lines.length) return "The cart is empty.";
       if (!this.zone) return "Choose a shipping zone.";
-      if (this.needsAddress && !this.address.trim()) return "Enter the address to ship to.";
+      if (this.needsAddress && !this.address.trim())
+        return "Enter the address to ship to.";
       return "";
     },
     order() {
@@ -68,7 +75,10 @@ NB.components["nb-checkout"] = {
       const order = {
         id: NB.market.randomId(),
         type: 0,
-        items: this.lines.map((line) => ({ product_id: line.product.id, quantity: line.quantity })),
+        items: this.lines.map((line) => ({
+          product_id: line.product.id,
+          quantity: line.quantity,
+        })),
         shipping_id: this.zoneId,
         contact,
       };
@@ -82,7 +92,11 @@ NB.components["nb-checkout"] = {
       if (this.error) return;
       this.sending = true;
       try {
-        await this.placeOrder({ stall: this.stall, order: this.order(), transport: this.transport });
+        await this.placeOrder({
+          stall: this.stall,
+          order: this.order(),
+          transport: this.transport,
+        });
       } catch (err) {
         this.error = err.message || String(err);
       } finally {

@@ -13,7 +13,9 @@ NB.components["nb-copy-field"] = {
     async copy() {
       const ok = await NB.format.copy(this.value);
       this.$q.notify({
-        message: ok ? `${this.label} copied` : "Copy failed: select the text instead",
+        message: ok
+          ? `${this.label} copied`
+          : "Copy failed: select the text instead",
         type: ok ? "positive" : "warning",
         timeout: 1500,
       });

@@ -3,12 +3,20 @@ NB.components["nb-merchant-setup"] = {
   template: "#nb-merchant-setup",
   emits: ["created"],
   data() {
-    return { mode: "generate", privateKey: "", name: "", busy: false, error: "" };
+    return {
+      mode: "generate",
+      privateKey: "",
+      name: "",
+      busy: false,
+      error: "",
+    };
   },
   methods: {
     async create() {
       this.error = "";
-      const body = { config: this.name.trim() ? { name: this.name.trim() } : {} };
+      const body = {
+        config: this.name.trim() ? { name: this.name.trim() } : {},
+      };
       if (this.mode === "import") {
         const key = this.privateKey.trim();
         if (!key) {

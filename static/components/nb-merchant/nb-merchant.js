@@ -13,12 +13,17 @@
 
   function profileOf(merchant) {
     const config = merchant.config || {};
-    return Object.fromEntries(PROFILE_FIELDS.map(([key]) => [key, config[key] || ""]));
+    return Object.fromEntries(
+      PROFILE_FIELDS.map(([key]) => [key, config[key] || ""]),
+    );
   }
 
   NB.components["nb-merchant"] = {
     template: "#nb-merchant",
-    props: { merchant: { type: Object, required: true }, live: { type: Object, default: null } },
+    props: {
+      merchant: { type: Object, required: true },
+      live: { type: Object, default: null },
+    },
     emits: ["changed"],
     data() {
       return {
@@ -40,7 +45,9 @@
       },
       profileStatus() {
         const publication = this.merchant.publication || {};
-        return (publication.profile && publication.profile.status) || "unpublished";
+        return (
+          (publication.profile && publication.profile.status) || "unpublished"
+        );
       },
     },
     watch: {
@@ -53,11 +60,20 @@
         this.profileError = "";
         this.saving = true;
         const config = Object.fromEntries(
-          Object.entries(this.profile).map(([key, value]) => [key, value.trim() || null]),
+          Object.entries(this.profile).map(([key, value]) => [
+            key,
+            value.trim() || null,
+          ]),
         );
         try {
-          this.$emit("changed", await NB.api.patch(`/merchant/${this.merchant.id}`, { config }));
-          this.$q.notify({ message: "Profile saved and queued for publishing", type: "positive" });
+          this.$emit(
+            "changed",
+            await NB.api.patch(`/merchant/${this.merchant.id}`, { config }),
+          );
+          this.$q.notify({
+            message: "Profile saved and queued for publishing",
+            type: "positive",
+          });
         } catch (err) {
           this.profileError = err.message;
         } finally {
@@ -81,7 +97,9 @@
         this.publishResult = null;
         this.publishing = true;
         try {
-          this.publishResult = await NB.api.put(`/merchant/${this.merchant.id}/nostr`);
+          this.publishResult = await NB.api.put(
+            `/merchant/${this.merchant.id}/nostr`,
+          );
           this.$emit("changed", await NB.api.get("/merchant"));
         } catch (err) {
           this.publishError = err.message;

@@ -29,7 +29,11 @@ NB.components["nb-order-detail"] = {
     },
     invoice() {
       const order = this.order;
-      return NB.orders.first(order.bolt11, order.invoice && order.invoice.bolt11, order.payment_request);
+      return NB.orders.first(
+        order.bolt11,
+        order.invoice && order.invoice.bolt11,
+        order.payment_request,
+      );
     },
     canShip() {
       return this.order.status === "paid";
@@ -50,7 +54,9 @@ NB.components["nb-order-detail"] = {
           NB.api.get(`/order/${this.orderId}/events`),
         ]);
         this.order = order;
-        this.events = Array.isArray(events) ? events : NB.orders.rows(events).rows;
+        this.events = Array.isArray(events)
+          ? events
+          : NB.orders.rows(events).rows;
       } catch (err) {
         this.error = err.message;
       }
@@ -75,7 +81,9 @@ NB.components["nb-order-detail"] = {
       );
     },
     cancel() {
-      return this.act("cancel", () => NB.api.put(`/order/${this.orderId}/cancel`));
+      return this.act("cancel", () =>
+        NB.api.put(`/order/${this.orderId}/cancel`),
+      );
     },
     reissue() {
       const body = { id: this.orderId };
@@ -85,10 +93,14 @@ NB.components["nb-order-detail"] = {
       return this.act("reissue", () => NB.api.put("/order/reissue", body));
     },
     restore() {
-      return this.act("restore", () => NB.api.put(`/order/restore/${this.order.event_id}`));
+      return this.act("restore", () =>
+        NB.api.put(`/order/restore/${this.order.event_id}`),
+      );
     },
     eventTime(event) {
-      return NB.format.date(NB.orders.first(event.created_at, event.time, event.at));
+      return NB.format.date(
+        NB.orders.first(event.created_at, event.time, event.at),
+      );
     },
     eventName(event) {
       return NB.orders.first(event.type, event.kind, event.name, "event");
@@ -97,7 +109,10 @@ NB.components["nb-order-detail"] = {
       const data = NB.orders.first(event.data, event.payload, null);
       if (!data || typeof data !== "object") return "";
       return Object.entries(data)
-        .filter(([, value]) => value !== null && value !== "" && typeof value !== "object")
+        .filter(
+          ([, value]) =>
+            value !== null && value !== "" && typeof value !== "object",
+        )
         .map(([key, value]) => `${key.replace(/_/g, " ")}: ${value}`)
         .join(" · ");
     },

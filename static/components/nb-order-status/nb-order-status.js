@@ -23,8 +23,12 @@
       },
       items() {
         return (this.order.request.items || []).map((item) => {
-          const product = this.catalogue[`${this.order.merchant}:${item.product_id}`];
-          return { name: product ? product.name : item.product_id, quantity: item.quantity };
+          const product =
+            this.catalogue[`${this.order.merchant}:${item.product_id}`];
+          return {
+            name: product ? product.name : item.product_id,
+            quantity: item.quantity,
+          };
         });
       },
       walletLink() {

@@ -14,7 +14,10 @@
         filters: { status: null, paid: null, shipped: null, customer: "" },
         statusOptions: [
           { label: "Any", value: null },
-          ...NB.orders.statuses.map((status) => ({ label: NB.orders.label(status), value: status })),
+          ...NB.orders.statuses.map((status) => ({
+            label: NB.orders.label(status),
+            value: status,
+          })),
         ],
         yesNo: ANY_YES_NO,
         rows: [],
@@ -27,9 +30,19 @@
         restoreSummary: null,
         restoreProgress: null,
         columns: [
-          { name: "created", label: "Created", field: "created", align: "left" },
+          {
+            name: "created",
+            label: "Created",
+            field: "created",
+            align: "left",
+          },
           { name: "id", label: "Order", field: "id", align: "left" },
-          { name: "customer", label: "Customer", field: "customer", align: "left" },
+          {
+            name: "customer",
+            label: "Customer",
+            field: "customer",
+            align: "left",
+          },
           { name: "total", label: "Total", field: "total", align: "right" },
           { name: "status", label: "Status", field: "status", align: "left" },
         ],
@@ -42,17 +55,22 @@
           status: this.filters.status,
           paid: this.filters.paid,
           shipped: this.filters.shipped,
-          pubkey: customer ? NB.format.publicKeyHex(customer) || customer : null,
+          pubkey: customer
+            ? NB.format.publicKeyHex(customer) || customer
+            : null,
           limit: size,
           offset: (page - 1) * size,
         });
       },
       async request(props) {
-        const { page, rowsPerPage } = (props && props.pagination) || this.pagination;
+        const { page, rowsPerPage } =
+          (props && props.pagination) || this.pagination;
         this.loading = true;
         this.error = "";
         try {
-          const { rows, total } = NB.orders.rows(await NB.api.get(`/order${this.query(page, rowsPerPage)}`));
+          const { rows, total } = NB.orders.rows(
+            await NB.api.get(`/order${this.query(page, rowsPerPage)}`),
+          );
           this.rows = rows.map((order) => this.row(order));
           const seen = (page - 1) * rowsPerPage + rows.length;
           const more = rows.length === rowsPerPage ? 1 : 0;

@@ -18,7 +18,9 @@ NB.components["nb-pending"] = {
         const lists = await Promise.all(
           all.map((stall) => NB.api.get(`/stall/product/${stall.id}`)),
         );
-        this.products = lists.flat().filter((product) => product && product.pending);
+        this.products = lists
+          .flat()
+          .filter((product) => product && product.pending);
       } catch (err) {
         this.error = err.message;
       }
@@ -44,7 +46,9 @@ NB.components["nb-pending"] = {
       return this.run(() => NB.api.put(`/stall/${stall.id}`, body));
     },
     acceptProduct(product) {
-      return this.run(() => NB.api.patch(`/product/${product.id}`, { pending: false }));
+      return this.run(() =>
+        NB.api.patch(`/product/${product.id}`, { pending: false }),
+      );
     },
     discard(path) {
       return this.run(() => NB.api.del(path));

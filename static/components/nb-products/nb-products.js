@@ -12,13 +12,16 @@
       active: true,
       use_autoreply: false,
       autoreply_message: "",
-      shipping: Object.fromEntries(stall.shipping_zones.map((zone) => [zone.id, "0"])),
+      shipping: Object.fromEntries(
+        stall.shipping_zones.map((zone) => [zone.id, "0"]),
+      ),
     };
   }
 
   function formOf(product, stall) {
     const shipping = blank(stall).shipping;
-    for (const item of product.config.shipping) shipping[item.id] = String(item.cost);
+    for (const item of product.config.shipping)
+      shipping[item.id] = String(item.cost);
     return {
       id: product.id,
       name: product.name,
@@ -38,7 +41,14 @@
     template: "#nb-products",
     props: { stall: { type: Object, required: true } },
     data() {
-      return { products: [], open: false, form: null, busy: false, error: "", listError: "" };
+      return {
+        products: [],
+        open: false,
+        form: null,
+        busy: false,
+        error: "",
+        listError: "",
+      };
     },
     watch: {
       stall() {
@@ -50,7 +60,9 @@
         this.listError = "";
         try {
           const products = await NB.api.get(`/stall/product/${this.stall.id}`);
-          this.products = (products || []).filter((product) => !product.pending);
+          this.products = (products || []).filter(
+            (product) => !product.pending,
+          );
         } catch (err) {
           this.listError = err.message;
         }
@@ -79,7 +91,9 @@
             use_autoreply: form.use_autoreply,
             autoreply_message: form.autoreply_message.trim() || null,
             shipping: Object.entries(form.shipping)
-              .filter(([, cost]) => String(cost).trim() !== "" && Number(cost) !== 0)
+              .filter(
+                ([, cost]) => String(cost).trim() !== "" && Number(cost) !== 0,
+              )
               .map(([id, cost]) => ({ id, cost: String(cost).trim() })),
           },
         };
@@ -88,7 +102,8 @@
         this.error = "";
         this.busy = true;
         try {
-          if (this.form.id) await NB.api.patch(`/product/${this.form.id}`, this.body());
+          if (this.form.id)
+            await NB.api.patch(`/product/${this.form.id}`, this.body());
           else await NB.api.post("/product", this.body());
           this.open = false;
           this.load();

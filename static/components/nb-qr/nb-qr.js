@@ -6,7 +6,10 @@ NB.components["nb-qr"] = {
     svg() {
       const code = qrcode(0, "M");
       const upper = this.value.toUpperCase();
-      code.addData(upper, /^[0-9A-Z $%*+\-./:]*$/.test(upper) ? "Alphanumeric" : "Byte");
+      code.addData(
+        upper,
+        /^[0-9A-Z $%*+\-./:]*$/.test(upper) ? "Alphanumeric" : "Byte",
+      );
       code.make();
       return code.createSvgTag({ cellSize: 4, margin: 2, scalable: true });
     },

@@ -1,14 +1,24 @@
 /* Relays: the server's and the merchant's own, each with its live connection state. */
 (function () {
   const POLL_SECONDS = 15;
-  const COLORS = { connected: "positive", connecting: "warning", configured: "grey-7" };
+  const COLORS = {
+    connected: "positive",
+    connecting: "warning",
+    configured: "grey-7",
+  };
 
   NB.components["nb-relay-status"] = {
     template: "#nb-relay-status",
     props: { merchant: { type: Object, required: true } },
     emits: ["changed"],
     data() {
-      return { states: {}, healthError: "", newRelay: "", saving: false, error: "" };
+      return {
+        states: {},
+        healthError: "",
+        newRelay: "",
+        saving: false,
+        error: "",
+      };
     },
     computed: {
       rows() {
@@ -24,7 +34,9 @@
     methods: {
       stateText(state) {
         if (!state) return "unknown";
-        return typeof state === "string" ? state : state.status || state.state || "unknown";
+        return typeof state === "string"
+          ? state
+          : state.status || state.state || "unknown";
       },
       color(state) {
         return COLORS[state] || "negative";
@@ -41,14 +53,20 @@
       onLive(event) {
         const { kind, data } = event.detail;
         if (kind === "relay" && data.url) {
-          this.states = { ...this.states, [data.url]: data.status || data.state };
+          this.states = {
+            ...this.states,
+            [data.url]: data.status || data.state,
+          };
         }
       },
       async save(relays) {
         this.error = "";
         this.saving = true;
         try {
-          this.$emit("changed", await NB.api.patch(`/merchant/${this.merchant.id}`, { relays }));
+          this.$emit(
+            "changed",
+            await NB.api.patch(`/merchant/${this.merchant.id}`, { relays }),
+          );
           this.newRelay = "";
           this.poll();
         } catch (err) {
@@ -60,7 +78,8 @@
       add() {
         const url = this.newRelay.trim();
         if (!/^wss?:\/\/\S+$/.test(url)) {
-          this.error = "A relay address starts with wss:// (or ws:// for a local one).";
+          this.error =
+            "A relay address starts with wss:// (or ws:// for a local one).";
           return;
         }
         this.save([...(this.merchant.relays || []), url]);

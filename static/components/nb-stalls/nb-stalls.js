@@ -1,7 +1,14 @@
 /* Stalls: name, currency, description, image and the shipping zones they offer. */
 (function () {
   function blank() {
-    return { id: null, name: "", currency: "sat", description: "", image_url: "", zoneIds: [] };
+    return {
+      id: null,
+      name: "",
+      currency: "sat",
+      description: "",
+      image_url: "",
+      zoneIds: [],
+    };
   }
 
   function formOf(stall) {
@@ -25,7 +32,13 @@
     },
     emits: ["changed", "select"],
     data() {
-      return { open: false, form: blank(), busy: false, error: "", listError: "" };
+      return {
+        open: false,
+        form: blank(),
+        busy: false,
+        error: "",
+        listError: "",
+      };
     },
     computed: {
       zoneOptions() {
@@ -55,7 +68,8 @@
       async save() {
         this.error = "";
         if (!this.form.zoneIds.length) {
-          this.error = "Choose at least one shipping zone (create one first if there is none).";
+          this.error =
+            "Choose at least one shipping zone (create one first if there is none).";
           return;
         }
         this.busy = true;

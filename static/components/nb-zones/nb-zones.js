@@ -12,7 +12,13 @@
     },
     emits: ["changed"],
     data() {
-      return { open: false, form: blank(), busy: false, error: "", listError: "" };
+      return {
+        open: false,
+        form: blank(),
+        busy: false,
+        error: "",
+        listError: "",
+      };
     },
     methods: {
       edit(zone) {
