@@ -16,12 +16,14 @@ from . import __version__
 from .api_catalogue import router as catalogue_router
 from .api_common import register_error_handlers
 from .api_merchant import router as merchant_router
+from .api_ws import router as ws_router
 from .auth import RuntimeDep, get_runtime
 from .services.catalogue import currencies
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(merchant_router)
 api_router.include_router(catalogue_router)
+api_router.include_router(ws_router)
 
 __all__ = ["api_router", "get_runtime", "register_api_errors"]
 

@@ -1,0 +1,107 @@
+"""The dashboard websocket: one merchant's notifications, pushed as JSON.
+
+The key is sent in the first message (`{"api_key": "..."}`), never in the URL,
+where it would end up in access logs. A bad key closes the socket with 4401.
+The socket subscribes to the bus for the key's merchant only, so another
+merchant's orders, payments or messages cannot reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from loguru import logger
+
+from .auth import caller_from_key
+from .bus import Notification
+from .crud.merchants import MerchantRow, get_merchant_for_account
+from .runtime import Runtime
+
+router = APIRouter()
+
+AUTH_TIMEOUT_SECONDS = 10.0
+CLOSE_BAD_KEY = 4401
+CLOSE_NO_MERCHANT = 4404
+CLOSE_AUTH_TIMEOUT = 4408
+
+
+def _key_of(message: str) -> str | None:
+    try:
+        body = json.loads(message)
+    except ValueError:
+        return None
+    key = body.get("api_key") if isinstance(body, dict) else None
+    return key if isinstance(key, str) else None
+
+
+async def _authenticate(websocket: WebSocket, runtime: Runtime) -> MerchantRow | None:
+    """The merchant of the key in the first message; closes the socket and None otherwise."""
+    try:
+        first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_SECONDS)
+    except TimeoutError:
+        await websocket.close(CLOSE_AUTH_TIMEOUT, 'send {"api_key": ...} first')
+        return None
+    caller = await caller_from_key(runtime, _key_of(first))
+    if caller is None:
+        await websocket.close(CLOSE_BAD_KEY, "invalid api key")
+        return None
+    merchant = await get_merchant_for_account(runtime.db, caller.account.id)
+    if merchant is None:
+        await websocket.close(CLOSE_NO_MERCHANT, "no merchant for this account")
+    return merchant
+
+
+def _relay_status(runtime: Runtime) -> dict[str, Any]:
+    if runtime.pool is not None:
+        status: dict[str, Any] = runtime.pool.status()
+        return status
+    return dict.fromkeys(runtime.relays, "configured")
+
+
+def _text(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, default=str, separators=(",", ":"))
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Read (and ignore) client messages until the client goes away."""
+    try:
+        while True:
+            await websocket.receive_text()
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _forward(websocket: WebSocket, queue: asyncio.Queue[Notification]) -> None:
+    while True:
+        note = await queue.get()
+        await websocket.send_text(_text({"type": note.kind, "data": note.data}))
+
+
+@router.websocket("/ws")
+async def api_ws(websocket: WebSocket) -> None:
+    """Authenticate by the first message, then push the merchant's notifications."""
+    await websocket.accept()
+    runtime: Runtime = websocket.app.state.runtime
+    try:
+        merchant = await _authenticate(websocket, runtime)
+    except WebSocketDisconnect:
+        return
+    if merchant is None:
+        return
+    async with runtime.bus.subscribe(merchant.id) as queue:
+        hello = {"merchant_id": merchant.id, "relays": _relay_status(runtime)}
+        await websocket.send_text(_text({"type": "hello", "data": hello}))
+        tasks = [
+            asyncio.create_task(_until_closed(websocket)),
+            asyncio.create_task(_forward(websocket, queue)),
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    logger.debug("dashboard socket of merchant {} closed", merchant.id)
