@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from secp256k1 import PrivateKey as EcdsaKey
 
 _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BITS_OF_WORD = tuple(format(word, "05b") for word in range(32))
+_WORD_OF_BITS = {bits: word for word, bits in enumerate(_BITS_OF_WORD)}
+_TO_BECH32 = bytes.maketrans(bytes(range(32)), _CHARSET.encode())
 _GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 # BOLT 9 feature bits: var_onion_optin (8) and payment_secret (14), both required.
 _FEATURES = (1 << 8) | (1 << 14)
@@ -25,6 +28,18 @@ _TAG_PAYMENT_SECRET = 16
 _TAG_MIN_FINAL_CLTV = 24
 _TAG_FEATURES = 5
 MIN_FINAL_CLTV_EXPIRY = 18
+
+
+def _generator_mix(top: int) -> int:
+    """XOR of the generator words selected by the five bits of `top`."""
+    mixed = 0
+    for i, word in enumerate(_GENERATOR):
+        if (top >> i) & 1:
+            mixed ^= word
+    return mixed
+
+
+_POLYMOD_TABLE = tuple(_generator_mix(top) for top in range(32))
 NETWORKS = {"bitcoin": "bc", "testnet": "tb", "signet": "tbs", "regtest": "bcrt"}
 
 
@@ -65,7 +80,7 @@ def encode_invoice(fields: InvoiceFields, key: EcdsaKey, network: str = "regtest
     signature = _sign(hrp, words, key)
     words += _bytes_to_words(signature)
     checksum = _checksum(hrp, words)
-    return hrp + "1" + "".join(_CHARSET[w] for w in words + checksum)
+    return hrp + "1" + bytes(words + checksum).translate(_TO_BECH32).decode()
 
 
 def _sign(hrp: str, words: list[int], key: EcdsaKey) -> bytes:
@@ -98,30 +113,24 @@ def _int_words(value: int, width: int | None = None) -> list[int]:
 
 def _bytes_to_words(data: bytes) -> list[int]:
     """Regroup 8-bit bytes as 5-bit words, zero-padding the last word."""
-    bits = len(data) * 8
-    pad = (-bits) % 5
-    number = int.from_bytes(data, "big") << pad
-    return _int_words(number, (bits + pad) // 5)
+    width = -(-len(data) * 8 // 5) * 5
+    bits = format(int.from_bytes(data, "big"), "b").zfill(len(data) * 8).ljust(width, "0")
+    return [_WORD_OF_BITS[bits[i : i + 5]] for i in range(0, width, 5)]
 
 
 def _words_to_bytes(words: list[int]) -> bytes:
     """Regroup 5-bit words as bytes, zero-padding the last byte (the signed form)."""
-    number = 0
-    for word in words:
-        number = (number << 5) | word
-    bits = len(words) * 5
-    pad = (-bits) % 8
-    return (number << pad).to_bytes((bits + pad) // 8, "big")
+    bits = "".join([_BITS_OF_WORD[w] for w in words])
+    size = -(-len(bits) // 8)
+    return int(bits.ljust(size * 8, "0"), 2).to_bytes(size, "big") if bits else b""
 
 
 def _polymod(values: list[int]) -> int:
+    """bech32's BCH checksum, one table look-up per word instead of five branches."""
     checksum = 1
     for value in values:
         top = checksum >> 25
-        checksum = ((checksum & 0x1FFFFFF) << 5) ^ value
-        for i in range(5):
-            if (top >> i) & 1:
-                checksum ^= _GENERATOR[i]
+        checksum = ((checksum & 0x1FFFFFF) << 5) ^ value ^ _POLYMOD_TABLE[top]
     return checksum
 
 

@@ -1,0 +1,173 @@
+"""Wallet benchmarks: fake-wallet minting rate, and settlement-to-stream latency per backend.
+
+Run: `.venv/bin/python bench/wallets.py [--no-lnbits] [--invoices N] [--payments N]`.
+Latency is measured from just before the payer starts paying to the moment the
+settlement comes out of `settlements()`; for LNbits the payer is an internal
+payment from a second wallet (the HTTP round trip of paying is included).
+Everything runs on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import bolt11 as bolt11_lib
+import nostr_sdk
+from nostrbazaar.embedded_relay import EmbeddedRelay
+from nostrbazaar.tests.support.lnbits_server import LNbitsServer
+from nostrbazaar.tests.support.nwc_service import NWCService
+from nostrbazaar.wallets.base import Wallet
+from nostrbazaar.wallets.fake import FakeWallet
+from nostrbazaar.wallets.invoice_codec import InvoiceFields, encode_invoice
+from nostrbazaar.wallets.lnbits import LNbitsWallet
+from nostrbazaar.wallets.nwc import NWCWallet
+from secp256k1 import PrivateKey as EcdsaKey
+
+
+def bench_encoder(count: int) -> tuple[float, float]:
+    """Invoices per second: our encoder, and the `bolt11` package's encoder."""
+    key = EcdsaKey()
+    fields = [
+        InvoiceFields(21_000, os.urandom(32), os.urandom(32), f"order {i}", 1_800_000_000, 3600)
+        for i in range(count)
+    ]
+    start = time.perf_counter()
+    for item in fields:
+        encode_invoice(item, key)
+    ours = count / (time.perf_counter() - start)
+    theirs_count = max(count // 20, 50)
+    start = time.perf_counter()
+    for item in fields[:theirs_count]:
+        invoice = bolt11_lib.Bolt11(
+            currency="bcrt",
+            amount_msat=bolt11_lib.MilliSatoshi(item.amount_msat),
+            date=item.timestamp,
+            tags=bolt11_lib.Tags.from_dict(
+                {
+                    "payment_hash": item.payment_hash.hex(),
+                    "payment_secret": item.payment_secret.hex(),
+                    "description": item.description,
+                    "expire_time": item.expiry,
+                }
+            ),
+        )
+        bolt11_lib.encode(invoice, key.private_key.hex())
+    theirs = theirs_count / (time.perf_counter() - start)
+    return ours, theirs
+
+
+async def bench_fake_minting(count: int) -> float:
+    """`FakeWallet.create_invoice` per second, SQLite write included."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wallet = FakeWallet(Path(tmp))
+        await wallet.start()
+        start = time.perf_counter()
+        for i in range(count):
+            await wallet.create_invoice(21_000, f"order {i}", 3600, {"order_id": str(i)})
+        rate = count / (time.perf_counter() - start)
+        await wallet.stop()
+    return rate
+
+
+async def latencies(
+    wallet: Wallet, pay: Callable[[str], Awaitable[object]], count: int
+) -> list[float]:
+    """Seconds from starting to pay to the settlement leaving `settlements()`."""
+    stream = wallet.settlements()
+    samples = []
+    for i in range(count):
+        new = await wallet.create_invoice(10_000, f"bench {i}", 600)
+        start = time.perf_counter()
+        await pay(new.bolt11)
+        while (await asyncio.wait_for(anext(stream), 30)).payment_hash != new.payment_hash:
+            pass
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+async def fake_latency(count: int) -> list[float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        wallet = FakeWallet(Path(tmp))
+        await wallet.start()
+        try:
+            return await latencies(wallet, wallet.pay, count)
+        finally:
+            await wallet.stop()
+
+
+class BenchRelay(EmbeddedRelay):
+    """The embedded relay without its per-connection write rate limit."""
+
+    async def start(self) -> str:
+        builder = nostr_sdk.LocalRelayBuilder().addr("127.0.0.1").port(self.port)
+        limit = nostr_sdk.RateLimit(max_reqs=1000, notes_per_minute=1_000_000)
+        self._relay = builder.rate_limit(limit).build()
+        await self._relay.run()
+        return self.url
+
+
+async def nwc_latency(count: int) -> list[float]:
+    relay = BenchRelay()
+    url = await relay.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        service = NWCService([url], Path(tmp))
+        await service.start()
+        wallet = NWCWallet(service.uri)
+        await wallet.start()
+        try:
+            return await latencies(wallet, service.pay, count)
+        finally:
+            await wallet.stop()
+            await service.stop()
+            await relay.stop()
+
+
+async def lnbits_latency(count: int) -> list[float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LNbitsServer(Path(tmp))
+        server.start()
+        try:
+            assert server.merchant is not None
+            wallet = LNbitsWallet(server.url, server.merchant.inkey)
+            await wallet.start()
+            try:
+                return await latencies(wallet, lambda b: asyncio.to_thread(server.pay, b), count)
+            finally:
+                await wallet.stop()
+        finally:
+            server.stop()
+
+
+def summary(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return (
+        f"median {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
+        f"max {ordered[-1] * 1000:.1f} ms (n={len(ordered)})"
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    ours, theirs = bench_encoder(args.invoices)
+    print(f"BOLT11 encode, ours:           {ours:,.0f} invoices/s")
+    print(f"BOLT11 encode, bolt11 package: {theirs:,.0f} invoices/s")
+    print(f"FakeWallet.create_invoice:     {await bench_fake_minting(args.invoices):,.0f} /s")
+    print(f"settlement -> stream, fake:    {summary(await fake_latency(args.payments))}")
+    print(f"settlement -> stream, nwc:     {summary(await nwc_latency(args.payments))}")
+    if not args.no_lnbits:
+        print(f"settlement -> stream, lnbits:  {summary(await lnbits_latency(args.payments))}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--invoices", type=int, default=5000)
+    parser.add_argument("--payments", type=int, default=30)
+    parser.add_argument("--no-lnbits", action="store_true")
+    asyncio.run(main(parser.parse_args()))
