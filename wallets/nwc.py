@@ -206,7 +206,10 @@ class NWCWallet:
         except (OSError, TimeoutError) as error:
             raise WalletError(f"nwc backend: cannot reach {where}: {error}") from error
         if not events:
-            raise WalletError(f"nwc backend: no info event (kind 13194) from {where}")
+            relays = ", ".join(f"{url}: {state}" for url, state in self._pool.status().items())
+            raise WalletError(
+                f"nwc backend: no info event (kind 13194) from {where} (relays: {relays})"
+            )
         info = events[0]
         capabilities = set(info.content.split())
         missing = [name for name in NEEDED if name not in capabilities]

@@ -11,7 +11,7 @@ from pathlib import Path
 import bolt11
 import nostr_sdk
 import pytest
-from nostrbazaar.embedded_relay import EmbeddedRelay
+from nostrbazaar.embedded_relay import EmbeddedRelay, free_port
 from nostrbazaar.tests.support.nwc_service import NOTE_NIP04, NOTE_NIP44, NWCService
 from nostrbazaar.wallets.base import InvoiceState, WalletError
 from nostrbazaar.wallets.nwc import NWCWallet
@@ -183,3 +183,12 @@ async def test_a_lookup_after_settlement_reports_the_same_hash(
     finally:
         await wallet.stop()
         await service.stop()
+
+
+async def test_start_fails_naming_the_relay_when_it_is_unreachable() -> None:
+    service_key = "b889ff5b1513b641e2a139f661a661364979c5beee91842f8f0ef42ab558e9d4"
+    dead = f"ws://127.0.0.1:{free_port()}"
+    uri = f"nostr+walletconnect://{service_key}?relay={dead}&secret={'11' * 32}"
+    wallet = NWCWallet(uri, request_timeout=1)
+    with pytest.raises(WalletError, match=f"nwc backend: no info event.*{dead}"):
+        await wallet.start()
