@@ -16,6 +16,7 @@
     connecting: ["grey-7", "sync", "Connecting…"],
     offline: ["negative", "wifi_off", "Offline"],
     refused: ["negative", "block", "Refused"],
+    waiting: ["grey-7", "hourglass_empty", "Waiting for the merchant"],
     stopped: ["grey-7", "wifi_off", "Not connected"],
   };
 
@@ -63,6 +64,8 @@
       },
       onMerchant(merchant) {
         this.merchant = merchant;
+        if (this.connection && this.live.status === "waiting")
+          this.connection.reconnect();
       },
       start() {
         this.loadMerchant();

@@ -50,6 +50,21 @@
     return null;
   }
 
+  const PUBLICATION = {
+    unpublished: "not published",
+    pending: "publishing…",
+    sent: "on relays",
+    failed: "publishing failed",
+    external: "found on relays",
+  };
+
+  /** What the relays know of an object, from its `publication` block. */
+  function publication(item) {
+    const status =
+      (item && item.publication && item.publication.status) || "unpublished";
+    return PUBLICATION[status] || status;
+  }
+
   async function copy(text) {
     try {
       await navigator.clipboard.writeText(text);

@@ -26,6 +26,12 @@
       this.onState({ status: "stopped" });
     }
 
+    /** Connect again now, instead of waiting for the next retry. */
+    reconnect() {
+      clearTimeout(this.timer);
+      if (!this.socket) this.connect();
+    }
+
     connect() {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
       this.onState({ status: "connecting" });
@@ -48,7 +54,6 @@
         return;
       }
       this.attempt = 0;
-      if (message.kind === "hello" || message.type === "hello") return;
       this.onEvent(message);
     }
 
@@ -61,6 +66,15 @@
           status: "refused",
           reason: event.reason || "key refused",
         });
+        return;
+      }
+      if (event.code === 4404) {
+        this.onState({
+          status: "waiting",
+          retryIn: 5,
+          reason: "no merchant yet",
+        });
+        this.timer = setTimeout(() => this.connect(), 5000);
         return;
       }
       this.attempt += 1;

@@ -25,7 +25,7 @@ def test_a_wrong_admin_key_is_refused_with_a_message(
     open_page: Any, server: str, shoot: Any
 ) -> None:
     page = open_page(server, "/").page
-    page.locator("[data-test=admin-key] input").fill("0" * 32)
+    page.locator("input[data-test=admin-key]").fill("0" * 32)
     page.locator("[data-test=sign-in]").click()
     error = page.locator("[data-test=error]")
     error.wait_for()

@@ -13,14 +13,18 @@ NB.components["nb-pending"] = {
   methods: {
     async load() {
       try {
-        const all = (await NB.api.get("/stall")) || [];
-        this.stalls = all.filter((stall) => stall.pending);
+        const [accepted, pending] = await Promise.all([
+          NB.api.get("/stall"),
+          NB.api.get("/stall?pending=true"),
+        ]);
+        this.stalls = pending || [];
         const lists = await Promise.all(
-          all.map((stall) => NB.api.get(`/stall/product/${stall.id}`)),
+          [...(accepted || []), ...this.stalls].map((stall) =>
+            NB.api.get(`/stall/product/${stall.id}?pending=true`),
+          ),
         );
-        this.products = lists
-          .flat()
-          .filter((product) => product && product.pending);
+        this.products = lists.flat().filter(Boolean);
+        this.error = "";
       } catch (err) {
         this.error = err.message;
       }

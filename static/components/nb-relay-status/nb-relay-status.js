@@ -52,6 +52,8 @@
       },
       onLive(event) {
         const { kind, data } = event.detail;
+        if (kind === "hello" && data.relays)
+          this.states = { ...this.states, ...data.relays };
         if (kind === "relay" && data.url) {
           this.states = {
             ...this.states,
