@@ -280,3 +280,11 @@ async def list_orders(
             params.append(int(value) if isinstance(value, bool) else value)
     sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY o.created_at DESC, o.id LIMIT ? OFFSET ?"
     return [_order_row(row) for row in await db.fetchall(sql, (*params, limit, offset))]
+
+
+async def order_product_ids(db: Database, merchant_id: str, order_id: str) -> list[str]:
+    """The products of an order, in the order the customer listed them."""
+    row = await db.fetchone(
+        "SELECT items FROM orders WHERE merchant_id = ? AND id = ?", (merchant_id, order_id)
+    )
+    return [] if row is None else [item["product_id"] for item in json.loads(row["items"])]

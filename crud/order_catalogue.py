@@ -1,0 +1,84 @@
+"""SQL that reads the part of the catalogue one order touches (two queries, no N+1)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..db import Database
+from ..rates import normalize_currency
+from ..services.pricing import Catalogue, CatalogueProduct, CatalogueZone
+
+_PRODUCTS = (
+    "SELECT p.id, p.stall_id, p.name, p.price, COALESCE(p.currency, s.currency) AS currency,"
+    " p.quantity, p.active, p.pending, p.use_autoreply, p.autoreply_message,"
+    " s.currency AS stall_currency, ps.cost AS zone_cost"
+    " FROM products p JOIN stalls s ON s.id = p.stall_id"
+    " LEFT JOIN product_shipping ps ON ps.product_id = p.id AND ps.zone_id = ?"
+    " WHERE p.merchant_id = ? AND p.id IN ({marks})"
+)
+_ZONE = (
+    "SELECT z.id, z.cost, z.currency, z.countries,"
+    " (SELECT group_concat(sz.stall_id, char(31)) FROM stall_zones sz WHERE sz.zone_id = z.id)"
+    " AS stall_ids FROM zones z WHERE z.id = ? AND z.merchant_id = ?"
+)
+
+
+def _decimal(text: Any) -> Decimal:
+    try:
+        value = Decimal(str(text))
+    except InvalidOperation:
+        return Decimal("NaN")
+    return value
+
+
+def _product(row: Any, zone_id: str) -> CatalogueProduct:
+    shipping = {} if row["zone_cost"] is None else {zone_id: _decimal(row["zone_cost"])}
+    return CatalogueProduct(
+        id=row["id"],
+        stall_id=row["stall_id"],
+        name=row["name"],
+        price=_decimal(row["price"]),
+        currency=normalize_currency(row["currency"]),
+        quantity=row["quantity"],
+        active=bool(row["active"]),
+        pending=bool(row["pending"]),
+        shipping=shipping,
+        autoreply=row["autoreply_message"] if row["use_autoreply"] else None,
+    )
+
+
+def _zone(row: Any) -> CatalogueZone:
+    countries = json.loads(row["countries"] or "[]")
+    return CatalogueZone(
+        id=row["id"],
+        cost=_decimal(row["cost"]),
+        currency=normalize_currency(row["currency"]),
+        countries=tuple(c for c in countries if isinstance(c, str)),
+        stall_ids=frozenset((row["stall_ids"] or "").split(chr(31))) - {""},
+    )
+
+
+async def load_catalogue(
+    db: Database, merchant_id: str, product_ids: list[str], zone_id: str
+) -> Catalogue:
+    """The products named by an order and the chosen zone, as pricing needs them."""
+    marks = ",".join("?" * len(product_ids))
+    rows = await db.fetchall(_PRODUCTS.format(marks=marks), (zone_id, merchant_id, *product_ids))
+    zone_row = await db.fetchone(_ZONE, (zone_id, merchant_id))
+    products = {row["id"]: _product(row, zone_id) for row in rows}
+    stalls = {row["stall_id"]: normalize_currency(row["stall_currency"]) for row in rows}
+    return Catalogue(products, None if zone_row is None else _zone(zone_row), stalls)
+
+
+async def autoreplies(db: Database, merchant_id: str, product_ids: list[str]) -> list[str]:
+    """The autoreply messages of the given products that have one, in the given order."""
+    marks = ",".join("?" * len(product_ids))
+    rows = await db.fetchall(
+        f"SELECT id, autoreply_message FROM products WHERE merchant_id = ? AND id IN ({marks})"  # noqa: S608
+        " AND use_autoreply = 1 AND autoreply_message IS NOT NULL AND autoreply_message <> ''",
+        (merchant_id, *product_ids),
+    )
+    by_id = {row["id"]: row["autoreply_message"] for row in rows}
+    return [by_id[pid] for pid in product_ids if pid in by_id]

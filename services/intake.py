@@ -1,0 +1,257 @@
+"""A customer's order (NIP-15 type 0) becomes an order with an invoice, or a refusal.
+
+Everything slow or fallible happens before the transaction: reading the
+catalogue, pricing, and asking the wallet for an invoice (an unused invoice is
+harmless). The transaction then claims the inbox row, decides, reserves stock,
+appends events, writes projections and queues the answer, all or nothing.
+Every order gets an answer: a payment request, or the reason it was refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import bolt11 as bolt11_lib
+
+from ..crud.order_catalogue import load_catalogue
+from ..crud.orders import count_open_orders, load_state
+from ..db import Connection
+from ..order_messages import (
+    ORDER,
+    MessageError,
+    OrderMessage,
+    PaymentRequest,
+    Reply,
+    StatusUpdate,
+    refusal,
+    replies,
+)
+from ..orders import (
+    DuplicateOrder,
+    Invoice,
+    OrderCommand,
+    OrderDetails,
+    OrderIdTaken,
+    OrderItem,
+    PlaceOrder,
+    Quote,
+    RejectOrder,
+)
+from ..wallets.base import WalletError
+from .conversation import Incoming, Verdict, announce, claim, record_message, settle_verdict
+from .deps import Deps
+from .order_store import Applied, apply_command
+from .outgoing import send_replies
+from .pricing import OrderInvalid, check_order, price_order
+
+
+class WalletUnavailable(RuntimeError):
+    """The wallet could not issue an invoice; the order waits and is tried again."""
+
+
+@dataclass(frozen=True)
+class ParkedReply:
+    """A message from the merchant's own key about this order that arrived before it."""
+
+    inbox_id: str
+    incoming: Incoming
+    message: PaymentRequest | StatusUpdate
+
+
+def invoice_from_bolt11(bolt11: str) -> Invoice:
+    """Rebuild an invoice from the merchant's own earlier payment request."""
+    try:
+        decoded = bolt11_lib.decode(bolt11)
+    except Exception as error:  # the decoder raises many unrelated types
+        raise ValueError(f"not a BOLT11 invoice: {error}") from None
+    amount = int(decoded.amount_msat or 0)
+    expires_at = int(decoded.date) + int(decoded.expiry or 3600)
+    return Invoice(decoded.payment_hash, bolt11, amount, expires_at)
+
+
+def order_details(incoming: Incoming, msg: OrderMessage) -> OrderDetails:
+    return OrderDetails(
+        customer=incoming.customer,
+        items=msg.items,
+        transport=incoming.transport,
+        zone_id=msg.shipping_id,
+        address=msg.address,
+        name=msg.name,
+        message=msg.message,
+        contact=msg.contact,
+        event_id=incoming.message_id,
+        created_at=incoming.created_at,
+    )
+
+
+async def place_order(
+    deps: Deps,
+    incoming: Incoming,
+    msg: OrderMessage,
+    parked: Sequence[ParkedReply] = (),
+    quiet: bool = False,
+) -> Verdict:
+    """Turn a customer's order into an order awaiting payment, or refuse it with a reason.
+
+    `parked` are the merchant's own earlier replies about this order (a restore):
+    the first payment request is adopted instead of issuing a new invoice.
+    """
+    details = order_details(incoming, msg)
+    adopted = next((p for p in parked if isinstance(p.message, PaymentRequest)), None)
+    command = await _command(deps, incoming, msg, details, adopted)
+    rest = [p for p in parked if p is not adopted]
+    silent = quiet or adopted is not None
+    async with deps.db.transaction() as conn:
+        await claim(conn, incoming)
+        applied, verdict = await _place(conn, deps, incoming, msg.id, command, silent)
+        if applied is not None:
+            await _apply_parked(conn, deps, applied, rest)
+        await record_message(conn, incoming, ORDER, msg.id)
+        await settle_verdict(conn, incoming, verdict)
+    if applied is not None:
+        announce(deps, applied)
+    return verdict
+
+
+async def _command(
+    deps: Deps,
+    incoming: Incoming,
+    msg: OrderMessage,
+    details: OrderDetails,
+    adopted: ParkedReply | None,
+) -> OrderCommand:
+    """Price the order and get its invoice (new, or the merchant's earlier one)."""
+    if adopted is not None and isinstance(adopted.message, PaymentRequest):
+        if adopted.message.lightning is None:
+            reason = adopted.message.message or "refused by the merchant"
+            return RejectOrder(details, reason)
+    try:
+        stall_id, quote = await _price(deps, incoming, msg)
+    except OrderInvalid as invalid:
+        if adopted is None:
+            return RejectOrder(details, invalid.reason)
+        stall_id, quote = None, None
+    if stall_id is not None:
+        details = replace(details, stall_id=stall_id)
+    if adopted is not None and isinstance(adopted.message, PaymentRequest):
+        invoice = invoice_from_bolt11(adopted.message.lightning or "")
+        quote = quote or Quote(msg.shipping_id, invoice.amount_msat, 0, invoice.amount_msat)
+        return PlaceOrder(details, quote, invoice, adopted=True)
+    assert quote is not None
+    return PlaceOrder(details, quote, await _new_invoice(deps, incoming, msg.id, quote))
+
+
+async def _price(deps: Deps, incoming: Incoming, msg: OrderMessage) -> tuple[str, Quote]:
+    return await quote_for(deps, incoming.merchant.id, msg.items, msg.shipping_id, msg.address)
+
+
+async def quote_for(
+    deps: Deps,
+    merchant_id: str,
+    items: tuple[OrderItem, ...],
+    zone_id: str,
+    address: str | None,
+) -> tuple[str, Quote]:
+    """Check items and zone against the catalogue as it is now; the stall and the price."""
+    product_ids = [item.product_id for item in items]
+    catalogue = await load_catalogue(deps.db, merchant_id, product_ids, zone_id)
+    stall_id = check_order(items, zone_id, address, catalogue)
+    return stall_id, price_order(items, stall_id, catalogue, deps.rates)
+
+
+async def _new_invoice(deps: Deps, incoming: Incoming, order_id: str, quote: Quote) -> Invoice:
+    return await new_invoice(deps, incoming.merchant.id, order_id, quote)
+
+
+async def new_invoice(deps: Deps, merchant_id: str, order_id: str, quote: Quote) -> Invoice:
+    """Ask the wallet for an invoice of the quoted total; `WalletUnavailable` if it cannot."""
+    extra = {"merchant_id": merchant_id, "order_id": order_id}
+    try:
+        new = await deps.wallet.create_invoice(
+            quote.total_msat, f"Order {order_id}", deps.settings.invoice_expiry_seconds, extra
+        )
+    except WalletError as error:
+        raise WalletUnavailable(f"wallet could not issue an invoice: {error}") from error
+    return Invoice(new.payment_hash, new.bolt11, new.amount_msat, new.expires_at)
+
+
+async def _place(
+    conn: Connection,
+    deps: Deps,
+    incoming: Incoming,
+    order_id: str,
+    command: OrderCommand,
+    quiet: bool,
+) -> tuple[Applied | None, Verdict]:
+    """Apply the place/reject command, refusing duplicates, taken ids and floods."""
+    merchant = incoming.merchant
+    state = await load_state(conn, merchant.id, order_id)
+    if isinstance(command, PlaceOrder) and not command.adopted:
+        command = await _flood_checked(conn, deps, incoming, command)
+    try:
+        applied = await apply_command(conn, merchant.id, state, command, incoming.cause, deps.now())
+    except DuplicateOrder as duplicate:
+        return None, Verdict("ignored", str(duplicate), order_id)
+    except OrderIdTaken as taken:
+        reply = Reply(1, refusal(order_id, str(taken)))
+        await send_replies(conn, merchant, incoming.customer, incoming.transport, order_id,
+                           [reply], deps.now())  # fmt: skip
+        return None, Verdict("rejected", str(taken), order_id)
+    if not quiet:
+        answers = replies(order_id, applied.events, applied.after.paid)
+        await send_replies(conn, merchant, incoming.customer, incoming.transport, order_id,
+                           answers, deps.now())  # fmt: skip
+    reason = applied.after.reason if applied.after.status == "rejected" else None
+    return applied, Verdict("rejected" if reason else "processed", reason, order_id)
+
+
+async def _flood_checked(
+    conn: Connection, deps: Deps, incoming: Incoming, command: PlaceOrder
+) -> OrderCommand:
+    """Refuse a customer who already has the maximum of unpaid orders open."""
+    limit = deps.settings.max_open_orders_per_customer
+    if await count_open_orders(conn, incoming.merchant.id, incoming.customer) < limit:
+        return command
+    reason = f"you already have {limit} unpaid orders; pay or let one expire first"
+    return RejectOrder(command.details, reason)
+
+
+async def _apply_parked(
+    conn: Connection, deps: Deps, applied: Applied, parked: Sequence[ParkedReply]
+) -> None:
+    """Apply the merchant's own later messages about this order, which were waiting for it."""
+    from .merchant_messages import apply_merchant_message  # it builds on this module
+
+    for reply in parked:
+        _, verdict = await apply_merchant_message(conn, deps, reply.incoming, reply.message)
+        await settle_verdict(conn, reply.incoming, verdict, expected=("parked",))
+
+
+async def reject_order(
+    deps: Deps, incoming: Incoming, order_id: str, reason: str, quiet: bool = False
+) -> Verdict:
+    """A malformed order with a readable id: a rejected order, and the reason sent back."""
+    details = OrderDetails(
+        customer=incoming.customer,
+        items=(),
+        transport=incoming.transport,
+        event_id=incoming.message_id,
+        created_at=incoming.created_at,
+    )
+    async with deps.db.transaction() as conn:
+        await claim(conn, incoming)
+        command = RejectOrder(details, reason)
+        applied, verdict = await _place(conn, deps, incoming, order_id, command, quiet)
+        await record_message(conn, incoming, ORDER, order_id)
+        if verdict.verdict != "ignored":
+            verdict = replace(verdict, verdict="rejected", reason=reason)
+        await settle_verdict(conn, incoming, verdict)
+    if applied is not None:
+        announce(deps, applied)
+    return verdict
+
+
+def is_order_error(error: MessageError) -> bool:
+    """A parse error of something that was meant as an order (so it is owed an answer)."""
+    return error.type == ORDER and error.order_id is not None

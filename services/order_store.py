@@ -1,0 +1,135 @@
+"""Run one command against one order inside the caller's transaction.
+
+Load the order's events, `decide`, append the new events, and bring every
+projection along (orders, invoices, payments, reservations, stock) — all in
+the same transaction, so a crash leaves either everything or nothing. Stock is
+reserved first: when it runs out, nothing else was written, and the command is
+decided again knowing the stock is gone (`out_of_stock`), never check-then-act.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..crud import invoices as invoices_crud
+from ..crud import orders as orders_crud
+from ..crud import stock as stock_crud
+from ..db import Connection
+from ..orders import (
+    InvoiceExpired,
+    InvoiceIssued,
+    InvoiceSuperseded,
+    OrderCommand,
+    OrderEvent,
+    OrderState,
+    PaymentReceived,
+    RefundNeeded,
+    StockReleased,
+    StockReserved,
+    StockSold,
+    StockUnavailable,
+    decide,
+    fold_onto,
+    status_path,
+)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one command did: the state before and after, and the events in between."""
+
+    merchant_id: str
+    before: OrderState
+    after: OrderState
+    events: list[OrderEvent]
+
+    @property
+    def status_changed(self) -> bool:
+        return self.before.status != self.after.status
+
+
+async def execute(
+    conn: Connection, merchant_id: str, order_id: str, command: OrderCommand, cause: str, now: int
+) -> Applied:
+    """Load the order and apply `command` to it; an `OrderError` rolls nothing back by itself."""
+    state = await orders_crud.load_state(conn, merchant_id, order_id)
+    return await apply_command(conn, merchant_id, state, command, cause, now)
+
+
+async def apply_command(
+    conn: Connection,
+    merchant_id: str,
+    state: OrderState,
+    command: OrderCommand,
+    cause: str,
+    now: int,
+) -> Applied:
+    """Decide and commit; if stock ran out, decide again with that knowledge."""
+    events = decide(state, command)
+    try:
+        after = await commit_events(conn, merchant_id, state, events, cause, now)
+    except StockUnavailable as shortage:
+        if getattr(command, "out_of_stock", "set") is not None:
+            raise
+        events = decide(state, replace(command, out_of_stock=str(shortage)))  # type: ignore[arg-type]
+        after = await commit_events(conn, merchant_id, state, events, cause, now)
+    return Applied(merchant_id, state, after, events)
+
+
+async def commit_events(
+    conn: Connection,
+    merchant_id: str,
+    before: OrderState,
+    events: list[OrderEvent],
+    cause: str,
+    now: int,
+) -> OrderState:
+    """Write `events` and every projection they touch; returns the new state."""
+    if not events:
+        return before
+    after = fold_onto(before, events)
+    for event in events:
+        if isinstance(event, StockReserved):
+            await stock_crud.reserve(conn, merchant_id, before.order_id, event.items, now)
+    await orders_crud.append_events(conn, merchant_id, before, events, cause, now)
+    await orders_crud.write_projection(
+        conn, merchant_id, before, after, status_path(before, events), now
+    )
+    await _project(conn, merchant_id, after, events, now)
+    return after
+
+
+async def _project(
+    conn: Connection, merchant_id: str, after: OrderState, events: list[OrderEvent], now: int
+) -> None:
+    """Invoices, payments and stock as the events say (reservations were taken already)."""
+    order_id = after.order_id
+    refunded = {e.payment_hash for e in events if isinstance(e, RefundNeeded)}
+    for event in events:
+        if isinstance(event, InvoiceIssued):
+            await invoices_crud.insert_invoice(conn, merchant_id, order_id, event.invoice, now)
+        elif isinstance(event, InvoiceSuperseded | InvoiceExpired) and event.payment_hash:
+            state = "expired" if isinstance(event, InvoiceExpired) else "superseded"
+            await invoices_crud.set_invoice_state(conn, event.payment_hash, state)
+        elif isinstance(event, StockReleased):
+            await stock_crud.release(conn, merchant_id, order_id, event.items, now)
+        elif isinstance(event, StockSold):
+            await stock_crud.sell(conn, merchant_id, order_id, event.items, now)
+        elif isinstance(event, PaymentReceived):
+            await _record_payment(conn, merchant_id, order_id, event, refunded, now)
+
+
+async def _record_payment(
+    conn: Connection,
+    merchant_id: str,
+    order_id: str,
+    event: PaymentReceived,
+    refunded: set[str | None],
+    now: int,
+) -> None:
+    outcome = "refund_needed" if event.payment_hash in refunded else "paid"
+    record = invoices_crud.PaymentRecord(
+        event.payment_hash, merchant_id, order_id, event.amount_msat, event.source, outcome, now
+    )
+    await invoices_crud.insert_payments(conn, [record], now)
+    await invoices_crud.set_invoice_state(conn, event.payment_hash, "settled")

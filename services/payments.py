@@ -1,0 +1,152 @@
+"""Money in and time out: settled payments, expired invoices, and the start-up re-check.
+
+A payment is keyed by its hash (the `payments` primary key, written in the same
+transaction as the order's change), so a settlement reported twice, by the
+stream and by a look-up, counts once. Money for an order that cannot take it
+(cancelled, expired with the stock gone, already paid) makes the order
+`refund_needed` and tells the merchant, with amount and hash: never dropped.
+"""
+
+from __future__ import annotations
+
+import time
+
+from loguru import logger
+
+from ..crud import invoices as invoices_crud
+from ..crud.order_catalogue import autoreplies
+from ..crud.orders import load_state, order_product_ids
+from ..db import Connection
+from ..order_messages import Reply, replies
+from ..orders import (
+    ExpireInvoice,
+    OrderError,
+    OrderPaid,
+    PaymentAlreadyRecorded,
+    ReceivePayment,
+    StockReleased,
+    StockSold,
+)
+from ..services.catalogue_publish import enqueue_product_update
+from ..wallets.base import InvoiceState, Settlement, WalletError
+from .conversation import announce
+from .deps import Deps, Merchant
+from .order_store import Applied, apply_command
+from .outgoing import send_replies
+
+
+async def receive_payment(deps: Deps, settlement: Settlement) -> Applied | None:
+    """Apply a settled payment exactly once; None when it changed nothing (seen before)."""
+    ref = await invoices_crud.find_invoice(deps.db, settlement.payment_hash)
+    if ref is None:
+        await _unmatched(deps, settlement)
+        return None
+    merchant = await deps.merchants.get(ref.merchant_id)
+    product_ids = await order_product_ids(deps.db, merchant.id, ref.order_id)
+    extra = await autoreplies(deps.db, merchant.id, product_ids)
+    command = ReceivePayment(settlement.payment_hash, settlement.amount_msat)
+    async with deps.db.transaction() as conn:
+        applied = await _apply(conn, deps, merchant, ref.order_id, command)
+        if applied is None:
+            return None
+        await _tell_customer(conn, deps, merchant, applied, extra)
+        await republish_stock(conn, merchant, applied)
+    announce(deps, applied)
+    return applied
+
+
+async def _apply(
+    conn: Connection, deps: Deps, merchant: Merchant, order_id: str, command: ReceivePayment
+) -> Applied | None:
+    if await invoices_crud.payment_recorded(conn, command.payment_hash):
+        return None
+    state = await load_state(conn, merchant.id, order_id)
+    cause = f"payment:{command.payment_hash}"
+    try:
+        return await apply_command(conn, merchant.id, state, command, cause, deps.now())
+    except PaymentAlreadyRecorded:
+        return None
+
+
+async def _tell_customer(
+    conn: Connection, deps: Deps, merchant: Merchant, applied: Applied, extra: list[str]
+) -> None:
+    """The paid message (or the refund note), then each product's autoreply."""
+    after = applied.after
+    if after.details is None:
+        return
+    answers = replies(after.order_id, applied.events, after.paid)
+    if any(isinstance(e, OrderPaid) for e in applied.events):
+        answers += [Reply(-1, text) for text in extra]
+    details = after.details
+    await send_replies(
+        conn, merchant, details.customer, details.transport, after.order_id, answers, deps.now()
+    )
+
+
+async def republish_stock(conn: Connection, merchant: Merchant, applied: Applied) -> None:
+    """Stock changed hands: publish each product's 30018 again with its quantity."""
+    if not any(isinstance(e, StockSold | StockReleased) for e in applied.events):
+        return
+    for item in applied.after.items:
+        await enqueue_product_update(conn, merchant.key, merchant.id, item.product_id)
+
+
+async def _unmatched(deps: Deps, settlement: Settlement) -> None:
+    """Money for an invoice we do not know: keep a record and say so loudly."""
+    logger.warning(
+        "payment {} of {} msat matches no invoice; recorded as unmatched",
+        settlement.payment_hash,
+        settlement.amount_msat,
+    )
+    record = invoices_crud.PaymentRecord(
+        settlement.payment_hash, None, None, settlement.amount_msat, "wallet", "unmatched",
+        settlement.settled_at,
+    )  # fmt: skip
+    async with deps.db.transaction() as conn:
+        if not await invoices_crud.payment_recorded(conn, settlement.payment_hash):
+            await invoices_crud.insert_payments(conn, [record], deps.now())
+
+
+async def expire_invoice(deps: Deps, ref: invoices_crud.InvoiceRef) -> Applied | None:
+    """The invoice's time is up: release the stock and tell the customer; None if moot."""
+    merchant = await deps.merchants.get(ref.merchant_id)
+    async with deps.db.transaction() as conn:
+        state = await load_state(conn, merchant.id, ref.order_id)
+        command = ExpireInvoice(ref.payment_hash)
+        try:
+            applied = await apply_command(
+                conn, merchant.id, state, command, "timer:expiry", deps.now()
+            )
+        except OrderError as moot:  # paid or reissued meanwhile: nothing to expire
+            logger.debug("not expiring {}: {}", ref.payment_hash, moot)
+            await invoices_crud.set_invoice_state(conn, ref.payment_hash, "expired")
+            return None
+        await _tell_customer(conn, deps, merchant, applied, [])
+        await republish_stock(conn, merchant, applied)
+    announce(deps, applied)
+    return applied
+
+
+async def expire_due(deps: Deps, limit: int = 500) -> int:
+    """Expire every current invoice past its time; how many orders expired."""
+    due = await invoices_crud.due_invoices(deps.db, deps.now(), limit)
+    expired = [await expire_invoice(deps, ref) for ref in due]
+    return sum(applied is not None for applied in expired)
+
+
+async def recheck_unsettled(deps: Deps) -> int:
+    """At start-up: ask the wallet about every unsettled invoice; apply what was paid."""
+    applied = 0
+    for ref in await invoices_crud.unsettled_invoices(deps.db):
+        try:
+            status = await deps.wallet.get_invoice_status(ref.payment_hash)
+        except WalletError as error:
+            logger.warning("cannot re-check invoice {}: {}", ref.payment_hash, error)
+            continue
+        if status.state is InvoiceState.SETTLED:
+            amount = status.amount_msat or ref.amount_msat
+            settled_at = status.settled_at or int(time.time())
+            result = await receive_payment(deps, Settlement(ref.payment_hash, amount, settled_at))
+            applied += result is not None
+    return applied
