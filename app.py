@@ -12,6 +12,7 @@ from .config import Settings
 from .runtime import Runtime
 from .views import views_router
 from .views_api import api_router, register_api_errors
+from .wallets.fake_api import fake_pay_router
 
 nostrbazaar_ext: APIRouter = APIRouter()
 nostrbazaar_ext.include_router(api_router)
@@ -33,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="nostrbazaar", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     app.include_router(nostrbazaar_ext)
+    if runtime.settings.wallet == "fake":
+        app.include_router(fake_pay_router)
     register_api_errors(app)
     return app
 

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the order processor and web UI")
     _add_account_commands(commands)
+    pay = commands.add_parser("pay", help="settle a fake-wallet invoice on a running server")
+    pay.add_argument("bolt11", help="the BOLT11 invoice to pay")
+    pay.add_argument("--url", help="server base URL (default http://HOST:PORT from the config)")
     return parser
 
 
@@ -77,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     logger.add(sys.stderr, level=settings.log_level, diagnose=False)  # no local values in logs
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "pay":
+        from .wallets.fake_api import pay_command
+
+        return pay_command(args.bolt11, args.url or f"http://{settings.host}:{settings.port}")
     if args.command == "account" and args.action == "create":
         return _account_create(settings, args.name)
     return 1  # pragma: no cover - argparse rejects unknown commands
