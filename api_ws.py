@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from loguru import logger
 
@@ -40,7 +42,8 @@ def _key_of(message: str) -> str | None:
 async def _authenticate(websocket: WebSocket, runtime: Runtime) -> MerchantRow | None:
     """The merchant of the key in the first message; closes the socket and None otherwise."""
     try:
-        first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_SECONDS)
+        with anyio.fail_after(AUTH_TIMEOUT_SECONDS):
+            first = await websocket.receive_text()
     except TimeoutError:
         await websocket.close(CLOSE_AUTH_TIMEOUT, 'send {"api_key": ...} first')
         return None
@@ -94,14 +97,13 @@ async def api_ws(websocket: WebSocket) -> None:
     async with runtime.bus.subscribe(merchant.id) as queue:
         hello = {"merchant_id": merchant.id, "relays": _relay_status(runtime)}
         await websocket.send_text(_text({"type": "hello", "data": hello}))
-        tasks = [
-            asyncio.create_task(_until_closed(websocket)),
-            asyncio.create_task(_forward(websocket, queue)),
-        ]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        # anyio, not bare asyncio tasks: the server's cancel scopes then reach both halves.
+        async with anyio.create_task_group() as group:
+
+            async def first_of(half: Coroutine[Any, Any, None]) -> None:
+                await half
+                group.cancel_scope.cancel()
+
+            group.start_soon(first_of, _until_closed(websocket))
+            group.start_soon(first_of, _forward(websocket, queue))
     logger.debug("dashboard socket of merchant {} closed", merchant.id)
