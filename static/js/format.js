@@ -84,6 +84,7 @@
       npub,
       publicKeyHex,
       copy,
+      publication,
     },
     components: (window.NB && window.NB.components) || {},
     config: JSON.parse(document.getElementById("nb-config").textContent),
