@@ -86,6 +86,16 @@ async def parked_for_order(conn: Connection, merchant_id: str, order_id: str) ->
     return [_entry(row) for row in rows]
 
 
+async def parked_for(db: Database, merchant_id: str, order_id: str) -> list[InboxEntry]:
+    """Like `parked_for_order`, read outside a transaction."""
+    rows = await db.fetchall(
+        "SELECT * FROM inbox WHERE merchant_id = ? AND order_id = ? AND verdict = 'parked'"
+        " ORDER BY created_at, id",
+        (merchant_id, order_id),
+    )
+    return [_entry(row) for row in rows]
+
+
 async def entries_with_verdict(
     db: Database, merchant_id: str, verdict: str, limit: int = 1000
 ) -> list[InboxEntry]:

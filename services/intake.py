@@ -255,3 +255,25 @@ async def reject_order(
 def is_order_error(error: MessageError) -> bool:
     """A parse error of something that was meant as an order (so it is owed an answer)."""
     return error.type == ORDER and error.order_id is not None
+
+
+async def send_refusal(deps: Deps, incoming: Incoming, order_id: str, reason: str) -> None:
+    """Tell the customer why an order was refused when no order could be recorded."""
+    reply = Reply(1, refusal(order_id, f"Order {order_id} refused: {reason}"))
+    async with deps.db.transaction() as conn:
+        await send_replies(conn, incoming.merchant, incoming.customer, incoming.transport,
+                           order_id, [reply], deps.now())  # fmt: skip
+        await record_message(conn, incoming, ORDER, order_id)
+
+
+async def refuse_unreadable(deps: Deps, incoming: Incoming, reason: str) -> Verdict:
+    """A structured message we cannot read at all: keep it, and say why in plain text."""
+    verdict = Verdict("rejected", reason)
+    text = f"Your message could not be read as a NIP-15 message: {reason}."
+    async with deps.db.transaction() as conn:
+        await claim(conn, incoming)
+        await record_message(conn, incoming)
+        await send_replies(conn, incoming.merchant, incoming.customer, incoming.transport,
+                           None, [Reply(-1, text)], deps.now())  # fmt: skip
+        await settle_verdict(conn, incoming, verdict)
+    return verdict

@@ -1,0 +1,330 @@
+"""Every Nostr event for a merchant, from any source, goes through `ingest_event`.
+
+verify -> inbox (the event id is the primary key: a duplicate stops here, as a
+value) -> decrypt (NIP-04) or unwrap (NIP-17) -> parse (NIP-15) -> one service
+call, whose transaction also settles the inbox row's verdict. A bad input is
+kept with its reason and logged at warning; nothing here stops the caller's loop.
+
+In `restore` mode customer orders are parked instead of placed, so that a whole
+history can be ingested in any order and then placed in one canonical order
+(`place_parked`), with the merchant's own earlier replies adopted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from loguru import logger
+
+from .crud import inbox as inbox_crud
+from .nostr.event import Event, InvalidEvent, parse_event
+from .nostr.nip04 import Nip04Error
+from .nostr.nip04 import decrypt as nip04_decrypt
+from .nostr.nip17 import receive as nip17_receive
+from .nostr.nip59 import Nip59Error
+from .order_messages import (
+    MAX_CONTENT_BYTES,
+    MessageError,
+    OrderMessage,
+    PaymentRequest,
+    PlainText,
+    StatusUpdate,
+    parse_message,
+)
+from .services.chat import receive_chat
+from .services.conversation import AlreadyHandled, Incoming, Verdict
+from .services.deps import Deps, Merchant
+from .services.intake import (
+    ParkedReply,
+    WalletUnavailable,
+    is_order_error,
+    place_order,
+    refuse_unreadable,
+    reject_order,
+    send_refusal,
+)
+from .services.merchant_messages import record_outgoing, refuse_customer_status
+
+DM_KIND, WRAP_KIND = 4, 1059
+FUTURE_TOLERANCE = 15 * 60
+
+
+class Unreadable(ValueError):
+    """An event we cannot open: wrong recipient, undecryptable, or dated in the future."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    incoming: Incoming
+    message: OrderMessage | PaymentRequest | StatusUpdate | PlainText | None
+    error: MessageError | None = None
+
+
+def event_id_for_invalid(raw: object) -> str:
+    """Invalid input is kept under a digest of itself, never under the id it claims:
+    a forgery must not occupy the id of the real event that may come later."""
+    text = raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True, default=str)
+    return "invalid:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+async def record_invalid(
+    deps: Deps, merchant_id: str, raw: object, reason: str, relay: str | None
+) -> None:
+    """Keep an event that failed verification, with its reason; nothing else happens."""
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    entry = inbox_crud.InboxEntry(
+        event_id_for_invalid(raw), merchant_id, text[: 2 * MAX_CONTENT_BYTES], None, None, None,
+        "rejected", reason, None, deps.now(), relay,
+    )  # fmt: skip
+    async with deps.db.transaction() as conn:
+        await inbox_crud.insert_entry(conn, entry)
+    logger.warning("rejected an invalid event from {}: {}", relay, reason)
+
+
+async def ingest_event(
+    deps: Deps, merchant: Merchant, raw: Event | object, relay: str | None = None,
+    *, restore: bool = False,
+) -> Verdict:  # fmt: skip
+    """Take one event for `merchant` through the whole pipeline; never raises for bad input."""
+    try:
+        event = raw if isinstance(raw, Event) else parse_event(raw)
+    except InvalidEvent as invalid:
+        await record_invalid(deps, merchant.id, raw, invalid.reason, relay)
+        return Verdict("rejected", invalid.reason)
+    problem = envelope_problem(event, merchant, deps.now())
+    entry = _entry(event, merchant, deps.now(), relay, problem)
+    async with deps.db.transaction() as conn:
+        if not await inbox_crud.insert_entry(conn, entry):
+            return Verdict("ignored", "duplicate")
+    if problem is not None:
+        return await _refuse_envelope(deps, merchant, event, problem)
+    return await process(deps, merchant, event, restore=restore)
+
+
+def _entry(
+    event: Event, merchant: Merchant, now: int, relay: str | None, problem: str | None
+) -> inbox_crud.InboxEntry:
+    verdict = "received" if problem is None else "rejected"
+    return inbox_crud.InboxEntry(
+        event.id, merchant.id, event.to_json(), event.kind, event.pubkey, event.created_at,
+        verdict, problem, None, now, relay,
+    )  # fmt: skip
+
+
+def envelope_problem(event: Event, merchant: Merchant, now: int) -> str | None:
+    """Why the event cannot be a direct message for this merchant, or None."""
+    if event.kind not in (DM_KIND, WRAP_KIND):
+        return f"kind {event.kind} is not a direct message"
+    if len(event.content) > 2 * MAX_CONTENT_BYTES:  # ciphertext: base64 and padding
+        return f"content is larger than {MAX_CONTENT_BYTES // 1024} KiB"
+    if event.created_at > now + FUTURE_TOLERANCE:
+        return "created_at is more than 15 minutes in the future"
+    recipients = event.tag_values("p")
+    if merchant.public_key not in recipients and event.pubkey != merchant.public_key:
+        return "neither addressed to nor written by this merchant"
+    return None
+
+
+def open_event(merchant: Merchant, event: Event, now: int) -> Incoming:
+    """Decrypt or unwrap; the message's author decides the direction."""
+    if event.kind == WRAP_KIND:
+        return _open_wrap(merchant, event, now)
+    outgoing = event.pubkey == merchant.public_key
+    customer = event.first_tag("p") if outgoing else event.pubkey
+    if not customer:
+        raise Unreadable("the merchant's message names no recipient")
+    try:
+        content = nip04_decrypt(merchant.key, customer, event.content)
+    except Nip04Error as error:
+        raise Unreadable(f"cannot decrypt: {error}") from None
+    return Incoming(
+        merchant, event.id, event.id, customer, outgoing, "nip04", event.created_at, content
+    )
+
+
+def _open_wrap(merchant: Merchant, event: Event, now: int) -> Incoming:
+    try:
+        opened = nip17_receive(merchant.key, event)
+    except (Nip59Error, Nip04Error, ValueError) as error:
+        raise Unreadable(f"cannot unwrap: {error}") from None
+    rumor = opened.rumor
+    if rumor.created_at > now + FUTURE_TOLERANCE:
+        raise Unreadable("message created_at is more than 15 minutes in the future")
+    outgoing = opened.sender_pubkey == merchant.public_key
+    recipients = [tag[1] for tag in rumor.tags if len(tag) > 1 and tag[0] == "p"]
+    customer = (recipients[0] if recipients else "") if outgoing else opened.sender_pubkey
+    if not customer:
+        raise Unreadable("the merchant's message names no recipient")
+    return Incoming(merchant, event.id, rumor.id, customer, outgoing, "nip17", rumor.created_at,
+                    rumor.content)  # fmt: skip
+
+
+def read(merchant: Merchant, event: Event, now: int) -> Opened:
+    """Open and parse; `Unreadable` when it cannot be opened at all."""
+    incoming = open_event(merchant, event, now)
+    try:
+        return Opened(incoming, parse_message(incoming.content))
+    except MessageError as error:
+        return Opened(incoming, None, error)
+
+
+async def process(
+    deps: Deps, merchant: Merchant, event: Event, *, restore: bool = False
+) -> Verdict:
+    """Everything after the inbox: open, parse, route; failures become verdicts."""
+    try:
+        opened = read(merchant, event, deps.now())
+        return await route(deps, opened, restore=restore)
+    except Unreadable as error:
+        return await mark(deps, event.id, "rejected", str(error))
+    except AlreadyHandled:
+        return Verdict("ignored", "already handled by another delivery")
+    except WalletUnavailable as error:
+        logger.warning("order in {} waits for the wallet: {}", event.id, error)
+        return await mark(deps, event.id, "received", str(error), expected=("received",))
+    except Exception as error:  # a bug must not stop ingest; keep the input and the reason
+        logger.opt(exception=error).warning("ingest of {} failed", event.id)
+        return await mark(deps, event.id, "rejected", f"internal error: {error!r}")
+
+
+async def mark(
+    deps: Deps, event_id: str, verdict: str, reason: str,
+    expected: tuple[str, ...] = ("received", "parked"),
+) -> Verdict:  # fmt: skip
+    if verdict == "rejected":
+        logger.warning("rejected event {}: {}", event_id, reason)
+    async with deps.db.transaction() as conn:
+        await inbox_crud.set_verdict(conn, event_id, verdict, reason, None, expected)
+    return Verdict(verdict, reason)
+
+
+async def route(deps: Deps, opened: Opened, *, restore: bool = False) -> Verdict:
+    """Hand the message to the one service that handles it."""
+    incoming, message = opened.incoming, opened.message
+    if opened.error is not None:
+        return await _bad_message(deps, incoming, opened.error)
+    if isinstance(message, PlainText):
+        return await receive_chat(deps, incoming)
+    if incoming.outgoing:
+        if isinstance(message, OrderMessage):
+            return await mark(
+                deps, incoming.inbox_id or "", "ignored", "an order from the merchant"
+            )
+        return await record_outgoing(deps, incoming, message)
+    if isinstance(message, PaymentRequest | StatusUpdate):
+        return await refuse_customer_status(deps, incoming, message)
+    assert isinstance(message, OrderMessage)
+    if restore:
+        await _park(deps, incoming, message)
+        return Verdict("parked", "restore: placed later", message.id)
+    parked = await parked_replies(deps, incoming.merchant, message.id)
+    return await place_order(deps, incoming, message, parked)
+
+
+async def _park(deps: Deps, incoming: Incoming, message: OrderMessage) -> None:
+    async with deps.db.transaction() as conn:
+        await inbox_crud.set_verdict(
+            conn, incoming.inbox_id or "", "parked", "restore: placed later", message.id
+        )
+
+
+async def _refuse_envelope(deps: Deps, merchant: Merchant, event: Event, problem: str) -> Verdict:
+    """An event refused before opening; if it is readable and an order, the customer is told."""
+    logger.warning("rejected event {}: {}", event.id, problem)
+    verdict = Verdict("rejected", problem)
+    if event.kind != DM_KIND or len(event.content) > 2 * MAX_CONTENT_BYTES:
+        return verdict
+    try:
+        opened = read(merchant, event, event.created_at)
+    except Unreadable:
+        return verdict
+    order_id = _order_id(opened)
+    if order_id is not None and not opened.incoming.outgoing:
+        await send_refusal(deps, opened.incoming, order_id, problem)
+    return verdict
+
+
+def _order_id(opened: Opened) -> str | None:
+    if isinstance(opened.message, OrderMessage):
+        return opened.message.id
+    if opened.error is not None and is_order_error(opened.error):
+        return opened.error.order_id
+    return None
+
+
+async def retry_waiting(deps: Deps, merchant: Merchant, older_than: int = 30) -> int:
+    """Process again the events left `received` (the wallet was away); how many were tried."""
+    entries = await inbox_crud.entries_with_verdict(deps.db, merchant.id, "received", limit=200)
+    due = [e for e in entries if e.received_at <= deps.now() - older_than]
+    for entry in due:
+        try:
+            event = parse_event(entry.raw)
+        except InvalidEvent as invalid:
+            await mark(deps, entry.id, "rejected", invalid.reason)
+            continue
+        await process(deps, merchant, event)
+    return len(due)
+
+
+async def _bad_message(deps: Deps, incoming: Incoming, error: MessageError) -> Verdict:
+    """A message that does not parse: an order gets a refusal, anything else a reason."""
+    if incoming.outgoing:
+        return await mark(deps, incoming.inbox_id or "", "outgoing", error.reason)
+    if is_order_error(error):
+        return await reject_order(deps, incoming, error.order_id or "", error.reason)
+    return await refuse_unreadable(deps, incoming, error.reason)
+
+
+async def parked_replies(deps: Deps, merchant: Merchant, order_id: str) -> list[ParkedReply]:
+    """The merchant's own messages about `order_id` that arrived before the order."""
+    entries = await inbox_crud.parked_for(deps.db, merchant.id, order_id)
+    replies: list[ParkedReply] = []
+    for entry in entries:
+        opened = _reopen(merchant, entry, deps.now())
+        message = None if opened is None else opened.message
+        if (
+            opened
+            and opened.incoming.outgoing
+            and isinstance(message, PaymentRequest | StatusUpdate)
+        ):
+            replies.append(ParkedReply(entry.id, opened.incoming, message))
+    return sorted(replies, key=lambda r: (r.incoming.created_at, r.incoming.message_id))
+
+
+def _reopen(merchant: Merchant, entry: inbox_crud.InboxEntry, now: int) -> Opened | None:
+    """Re-verify and re-open an event kept in the inbox (it came from the database)."""
+    try:
+        return read(merchant, parse_event(entry.raw), now)
+    except (InvalidEvent, Unreadable) as error:
+        logger.warning("parked event {} no longer opens: {}", entry.id, error)
+        return None
+
+
+async def place_parked(deps: Deps, merchant: Merchant, order_id: str | None = None) -> int:
+    """Place the parked customer orders (a restore's second step) oldest first; how many."""
+    entries = await inbox_crud.entries_with_verdict(deps.db, merchant.id, "parked", limit=10**9)
+    orders = []
+    for entry in entries:
+        opened = _reopen(merchant, entry, deps.now())
+        if opened and not opened.incoming.outgoing and isinstance(opened.message, OrderMessage):
+            if order_id is None or opened.message.id == order_id:
+                orders.append(opened)
+    orders.sort(key=lambda o: (o.incoming.created_at, o.incoming.message_id))
+    for opened in orders:
+        await _place_one(deps, opened)
+    return len(orders)
+
+
+async def _place_one(deps: Deps, opened: Opened) -> Verdict:
+    try:
+        return await route(deps, opened)
+    except AlreadyHandled:
+        return Verdict("ignored", "already handled")
+    except WalletUnavailable as error:
+        logger.warning("restored order waits for the wallet: {}", error)
+        return Verdict("parked", str(error))
+
+
+__all__ = ["ingest_event", "place_parked", "process", "record_invalid", "retry_waiting"]

@@ -1,0 +1,37 @@
+"""Order-engine test fixtures: a shop on a real SQLite file with the real FakeWallet."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from loguru import logger
+
+_TESTS = str(Path(__file__).resolve().parent.parent)
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
+
+from support.orders_fixtures import Customer, Shop, make_shop  # noqa: E402
+
+
+@pytest.fixture
+async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
+    opened = await make_shop(tmp_path / "shop")
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def customer() -> Customer:
+    return Customer()
+
+
+@pytest.fixture
+def warnings() -> Iterator[list[str]]:
+    """Every loguru message at WARNING or above logged during the test."""
+    messages: list[str] = []
+    sink = logger.add(lambda message: messages.append(str(message)), level="WARNING")
+    yield messages
+    logger.remove(sink)

@@ -1,0 +1,213 @@
+"""A shop for order-engine tests: a real SQLite file, the real FakeWallet, a merchant with
+a small catalogue, and customers driven by nostr-sdk (an independent implementation).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nostr_sdk as sdk
+from nostrbazaar.bus import Bus
+from nostrbazaar.config import Settings
+from nostrbazaar.crud.orders import OrderRow, get_order
+from nostrbazaar.db import Database
+from nostrbazaar.keystore import KeyStore
+from nostrbazaar.migrations import run_migrations
+from nostrbazaar.nostr.keys import PrivateKey
+from nostrbazaar.rates import FixedRates
+from nostrbazaar.services.deps import Deps, Merchant, Merchants
+from nostrbazaar.wallets.fake import FakeWallet
+
+SECRET = "engine-test-secret"
+
+
+def settings_for(data_dir: Path, **overrides: Any) -> Settings:
+    return Settings(data_dir=data_dir, secret=SECRET, **overrides)
+
+
+@dataclass
+class Shop:
+    """One merchant with stall `stall-1` (sats), zone `zone-1` and product `p1`."""
+
+    deps: Deps
+    merchant: Merchant
+    wallet: FakeWallet
+    db: Database
+    merchant_id: str = "merchant-1"
+    closed: bool = field(default=False)
+
+    async def product(
+        self,
+        pid: str,
+        price: str = "100",
+        quantity: int = 5,
+        *,
+        stall: str = "stall-1",
+        currency: str | None = None,
+        autoreply: str | None = None,
+        active: bool = True,
+        zone_cost: str | None = "2",
+    ) -> None:
+        now = int(time.time())
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO products (id, merchant_id, stall_id, name, price, currency, quantity,"
+                " active, use_autoreply, autoreply_message, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pid, self.merchant_id, stall, f"Product {pid}", price, currency, quantity,
+                 int(active), int(autoreply is not None), autoreply, now, now),
+            )  # fmt: skip
+            if zone_cost is not None:
+                await conn.execute(
+                    "INSERT INTO product_shipping (product_id, zone_id, cost) VALUES (?, ?, ?)",
+                    (pid, "zone-1", zone_cost),
+                )
+
+    async def stock(self, pid: str = "p1") -> int:
+        row = await self.db.fetchone("SELECT quantity FROM products WHERE id = ?", (pid,))
+        assert row is not None
+        return int(row["quantity"])
+
+    async def order(self, order_id: str) -> OrderRow:
+        row = await get_order(self.db, self.merchant_id, order_id)
+        assert row is not None, f"no order {order_id}"
+        return row
+
+    async def outbox(self, order_id: str | None = None) -> list[dict[str, Any]]:
+        """The outbox rows (oldest first) as dicts with the parsed event."""
+        rows = await self.db.fetchall("SELECT * FROM outbox ORDER BY id")
+        out = [{**dict(row), "event": json.loads(row["event"])} for row in rows]
+        return [r for r in out if order_id is None or r["order_id"] == order_id]
+
+    async def verdicts(self) -> dict[str, tuple[str, str | None]]:
+        rows = await self.db.fetchall("SELECT id, verdict, reason FROM inbox")
+        return {row["id"]: (row["verdict"], row["reason"]) for row in rows}
+
+    async def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await self.wallet.stop()
+            await self.db.close()
+
+
+async def make_shop(data_dir: Path, merchant_secret: str | None = None, **overrides: Any) -> Shop:
+    """Open (or reopen) the shop in `data_dir`; the catalogue is created once."""
+    settings = settings_for(data_dir, **overrides)
+    db = Database(settings.database_path)
+    await db.connect()
+    await run_migrations(db)
+    keystore = KeyStore(SECRET)
+    wallet = FakeWallet(data_dir / "wallet")
+    await wallet.start()
+    key = PrivateKey.from_hex(merchant_secret) if merchant_secret else PrivateKey.generate()
+    if await db.fetchone("SELECT 1 FROM merchants WHERE id = 'merchant-1'") is None:
+        await _create_catalogue(db, keystore, key)
+    merchants = Merchants(db, keystore)
+    deps = Deps(db, settings, merchants, wallet, Bus(), FixedRates(settings.fiat_rates))
+    return Shop(deps, await merchants.get("merchant-1"), wallet, db)
+
+
+async def _create_catalogue(db: Database, keystore: KeyStore, key: PrivateKey) -> None:
+    now = int(time.time())
+    statements = [
+        ("INSERT INTO accounts (id, name, admin_key, invoice_key, created_at)"
+         " VALUES ('account-1', 'shop', 'admin-1', 'invoice-1', ?)", (now,)),
+        ("INSERT INTO merchants (id, account_id, public_key, private_key_sealed, created_at,"
+         " updated_at) VALUES ('merchant-1', 'account-1', ?, ?, ?, ?)",
+         (key.public_key, keystore.seal(key.hex), now, now)),
+        ("INSERT INTO zones (id, merchant_id, name, currency, cost, countries, created_at,"
+         " updated_at) VALUES ('zone-1', 'merchant-1', 'Europe', 'sat', '5', '[\"Portugal\"]',"
+         " ?, ?)", (now, now)),
+        ("INSERT INTO stalls (id, merchant_id, name, currency, created_at, updated_at)"
+         " VALUES ('stall-1', 'merchant-1', 'Stall', 'sat', ?, ?)", (now, now)),
+        ("INSERT INTO stall_zones (stall_id, zone_id) VALUES ('stall-1', 'zone-1')", ()),
+        ("INSERT INTO products (id, merchant_id, stall_id, name, price, quantity, created_at,"
+         " updated_at) VALUES ('p1', 'merchant-1', 'stall-1', 'Product p1', '100', 5, ?, ?)",
+         (now, now)),
+        ("INSERT INTO product_shipping (product_id, zone_id, cost) VALUES ('p1', 'zone-1', '2')",
+         ()),
+    ]  # fmt: skip
+    async with db.transaction() as conn:
+        for sql, params in statements:
+            await conn.execute(sql, params)
+
+
+def order_content(
+    order_id: str,
+    items: list[tuple[str, int]] | None = None,
+    zone: str = "zone-1",
+    address: str | None = "1 Road, Lisbon",
+    **extra: Any,
+) -> str:
+    data: dict[str, Any] = {
+        "id": order_id,
+        "type": 0,
+        "items": [{"product_id": p, "quantity": q} for p, q in (items or [("p1", 1)])],
+        "shipping_id": zone,
+        **extra,
+    }
+    if address is not None:
+        data["address"] = address
+    return json.dumps(data)
+
+
+class Customer:
+    """A customer using nostr-sdk: writes orders over NIP-04 or NIP-17, reads replies."""
+
+    def __init__(self) -> None:
+        self.keys = sdk.Keys.generate()
+
+    @property
+    def pubkey(self) -> str:
+        return str(self.keys.public_key().to_hex())
+
+    def nip04(
+        self, merchant_pubkey: str, content: str, created_at: int | None = None
+    ) -> dict[str, Any]:
+        """A signed kind 4 event to the merchant, as a JSON dict."""
+        merchant = sdk.PublicKey.parse(merchant_pubkey)
+        encrypted = sdk.nip04_encrypt(self.keys.secret_key(), merchant, content)
+        builder = sdk.EventBuilder(sdk.Kind(4), encrypted).tags([sdk.Tag.public_key(merchant)])
+        if created_at is not None:
+            builder = builder.custom_created_at(sdk.Timestamp.from_secs(created_at))
+        return dict(json.loads(builder.finalize(self.keys).as_json()))
+
+    def nip17(self, merchant_pubkey: str, content: str) -> dict[str, Any]:
+        """A NIP-17 gift wrap (kind 1059) to the merchant, as a JSON dict."""
+        wrap = sdk.nip17_make_private_msg(self.keys, sdk.PublicKey.parse(merchant_pubkey), content)
+        return dict(json.loads(wrap.as_json()))
+
+    def read(self, event: dict[str, Any]) -> dict[str, Any] | str | None:
+        """The content of a merchant's message to this customer (JSON parsed when it is)."""
+        text = self._open(event)
+        if text is None:
+            return None
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return text
+        return parsed if isinstance(parsed, dict) else text
+
+    def _open(self, event: dict[str, Any]) -> str | None:
+        if event["kind"] == 4:
+            if ["p", self.pubkey] not in event["tags"]:
+                return None
+            sender = sdk.PublicKey.parse(event["pubkey"])
+            return str(sdk.nip04_decrypt(self.keys.secret_key(), sender, event["content"]))
+        if ["p", self.pubkey] not in event["tags"]:
+            return None
+        gift = sdk.UnwrappedGift.from_gift_wrap(self.keys, sdk.Event.from_json(json.dumps(event)))
+        return str(gift.rumor().content())
+
+    async def inbox(self, shop: Shop, order_id: str | None = None) -> list[Any]:
+        """Every message the shop queued for this customer, decrypted, oldest first."""
+        messages = []
+        for row in await shop.outbox(order_id):
+            content = self.read(row["event"])
+            if content is not None:
+                messages.append(content)
+        return messages
