@@ -127,12 +127,20 @@ class OpenedPage:
 
 @pytest.fixture
 def open_page(browser: Any) -> Iterator[Callable[..., OpenedPage]]:
-    """Open `base_url + path` in a fresh context at the named viewport (phone or desktop)."""
+    """Open `base_url + path` in a fresh context at the named viewport (phone or desktop).
+
+    With `nip07_secret` (64 hex characters) the page gets a stand-in NIP-07 extension.
+    """
     contexts: list[Any] = []
 
-    def opener(base_url: str, path: str, viewport: str = "desktop") -> OpenedPage:
+    def opener(
+        base_url: str, path: str, viewport: str = "desktop", nip07_secret: str | None = None
+    ) -> OpenedPage:
         context = browser.new_context(viewport=VIEWPORTS[viewport])
         contexts.append(context)
+        if nip07_secret is not None:
+            shim = (Path(__file__).parent / "nip07_shim.js").read_text()
+            context.add_init_script(shim.replace("__SECRET__", nip07_secret))
         page = context.new_page()
         page.set_default_timeout(15_000)
         opened = OpenedPage(page, [], [])

@@ -45,3 +45,38 @@ def test_market_loads_with_the_servers_relays(
     shoot(opened.page, f"market-empty-{viewport}")
     assert [url for url in opened.foreign if not url.startswith("ws://127.0.0.1")] == []
     assert opened.errors == []
+
+
+def test_market_signs_with_a_nip07_extension_when_there_is_one(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    secret = "7f" * 32
+    page = open_page(server, "/market", nip07_secret=secret).page
+    expected = page.evaluate(
+        "(hex) => NostrTools.nip19.npubEncode(NostrTools.getPublicKey("
+        "NostrTools.utils.hexToBytes(hex)))",
+        secret,
+    )
+    page.locator("[data-test=identity]").click()
+    page.get_by_text("Your browser extension (NIP-07) signs").wait_for()
+    assert page.locator(f"input[value='{expected}']").count() == 1
+    assert page.evaluate("localStorage.getItem('nostrbazaar.customer.secret')") is None
+    shoot(page, "market-nip07-identity")
+
+
+def test_market_without_extension_keeps_a_local_key_that_can_be_backed_up(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    page = open_page(server, "/market").page
+    page.locator("[data-test=identity]").click()
+    page.get_by_text("Back it up").wait_for()
+    page.get_by_role("button", name="Show Private key (nsec): keep it secret").click()
+    nsec = page.locator("input[value^=nsec1]")
+    nsec.wait_for()
+    stored = page.evaluate("localStorage.getItem('nostrbazaar.customer.secret')")
+    decoded = page.evaluate(
+        "(nsec) => NostrTools.utils.bytesToHex(NostrTools.nip19.decode(nsec).data)",
+        nsec.get_attribute("value"),
+    )
+    assert decoded == stored
+    shoot(page, "market-local-key-backup")
