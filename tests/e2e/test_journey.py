@@ -46,7 +46,7 @@ def add_chip(page: Any, test_id: str, value: str) -> None:
     chips.press("Enter")
 
 
-def set_up_merchant(page: Any, shoot: Any) -> None:
+def set_up_merchant(page: Any, shoot: Any, name: str = "journey-01") -> None:
     """From sign-in to a merchant with one zone, one stall and one product, all in the UI."""
     fill(page, "merchant-name", "Bean Counter")
     page.locator("[data-test=create-merchant]").click()
@@ -71,7 +71,8 @@ def set_up_merchant(page: Any, shoot: Any) -> None:
     add_chip(page, "product-categories", "coffee")
     page.locator("[data-test=save-product]").click()
     page.locator("[data-test=products]").get_by_text("Coffee beans").wait_for()
-    shoot(page, "journey-01-merchant-catalogue")
+    page.locator(".q-dialog").wait_for(state="detached")
+    shoot(page, f"{name}-merchant-catalogue")
 
 
 def merchant_npub(server: str, admin_key: str) -> str:
@@ -79,7 +80,9 @@ def merchant_npub(server: str, admin_key: str) -> str:
     return str(merchant["npub"])
 
 
-def order_from_market(page: Any, quantity: int, shoot: Any, name: str) -> None:
+def order_from_market(
+    page: Any, quantity: int, shoot: Any, name: str, transport: str = "NIP-17"
+) -> None:
     """Add the coffee to the cart, set the quantity and place the order."""
     card = page.locator("[data-test='product-Coffee beans']")
     card.wait_for(timeout=LIVE_TIMEOUT)
@@ -91,6 +94,7 @@ def order_from_market(page: Any, quantity: int, shoot: Any, name: str) -> None:
     fill(page, "checkout-name", "Alice")
     fill(page, "checkout-address", "1 Main Street, Lisbon")
     fill(page, "checkout-email", "alice@example.org")
+    page.locator("[data-test=checkout-transport]").get_by_text(transport).click()
     shoot(page, f"{name}-checkout")
     page.locator("[data-test=place-order]").click()
     page.locator("[data-test=order-status]").wait_for()
@@ -139,13 +143,15 @@ def test_a_customer_orders_pays_and_sees_it_shipped(
 def test_an_order_beyond_the_stock_shows_the_merchants_reason(
     open_page: Any, server: str, shoot: Any
 ) -> None:
+    """The customer signs with a (stand-in) NIP-07 extension and orders over NIP-04."""
     admin_key = create_account(server)
-    merchant = open_page(server, "/").page
+    merchant = open_page(server, "/", "phone").page
     sign_in(merchant, admin_key)
-    set_up_merchant(merchant, shoot)
+    set_up_merchant(merchant, shoot, "rejected-00")
 
-    customer = open_page(server, f"/market?merchant={merchant_npub(server, admin_key)}").page
-    order_from_market(customer, 50, shoot, "rejected")
+    market = f"/market?merchant={merchant_npub(server, admin_key)}"
+    customer = open_page(server, market, "phone", nip07_secret="5e" * 32).page
+    order_from_market(customer, 50, shoot, "rejected", transport="NIP-04")
     reason = customer.locator("[data-test=order-reason]")
     reason.wait_for(timeout=LIVE_TIMEOUT)
     assert reason.inner_text().strip()
