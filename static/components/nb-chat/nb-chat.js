@@ -94,12 +94,15 @@
         }
         try {
           await NB.api.post("/customer", { public_key: key });
-          this.newCustomer = "";
-          await this.loadCustomers();
-          this.open(key);
         } catch (err) {
-          this.error = err.message;
+          if (err.status !== 409) {
+            this.error = err.message;
+            return;
+          }
         }
+        this.newCustomer = "";
+        await this.loadCustomers();
+        this.open(key);
       },
       messageTime(message) {
         return NB.format.date(
