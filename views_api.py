@@ -10,19 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, status
 
 from . import __version__
 from .api_catalogue import router as catalogue_router
 from .api_common import register_error_handlers
 from .api_merchant import router as merchant_router
+from .api_orders import router as orders_router
 from .api_ws import router as ws_router
 from .auth import RuntimeDep, get_runtime
+from .nostr.keys import InvalidKey
+from .orders import OrderError, OrderNotFound
 from .services.catalogue import currencies
+from .services.chat import MessageInvalid
+from .services.deps import MerchantNotFound
+from .services.intake import WalletUnavailable
+from .services.pricing import OrderInvalid
+from .wallets.base import WalletError
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(merchant_router)
 api_router.include_router(catalogue_router)
+api_router.include_router(orders_router)
 api_router.include_router(ws_router)
 
 __all__ = ["api_router", "get_runtime", "register_api_errors"]
@@ -41,6 +50,19 @@ async def api_currencies(runtime: RuntimeDep) -> list[str]:
     return currencies(runtime)
 
 
+# The order engine's domain errors, by what they mean for the caller.
+ENGINE_ERRORS: dict[type[Exception], int] = {
+    OrderNotFound: status.HTTP_404_NOT_FOUND,
+    MerchantNotFound: status.HTTP_404_NOT_FOUND,
+    OrderError: status.HTTP_409_CONFLICT,
+    OrderInvalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    MessageInvalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    InvalidKey: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    WalletUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    WalletError: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
 def register_api_errors(app: FastAPI) -> None:
     """One error shape for every route: see `api_common`."""
-    register_error_handlers(app)
+    register_error_handlers(app, ENGINE_ERRORS)
