@@ -1,0 +1,181 @@
+"""Restore orders from the merchant's direct-message history, through the ingest path.
+
+(a) `restore_orders`: every kind 4 to and from the merchant and every gift wrap
+to it, from the relays (no `since`, paged backwards with `until`) and from the
+local inbox. (b) `restore_order`: one order, from one event id.
+
+Both ingest in restore mode: customer orders are parked while the history
+streams in, in whatever order the relays send it, then placed oldest first.
+An order the merchant already answered adopts that answer (its invoice rebuilt
+from the BOLT11, its paid/shipped status from the merchant's own signed
+messages): it gets no new invoice and no second payment request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from loguru import logger
+
+from .crud import inbox as inbox_crud
+from .ingest import DM_KIND, WRAP_KIND, ingest_event, place_parked, process, read
+from .nostr.event import Event, InvalidEvent, parse_event
+from .order_messages import OrderMessage, PaymentRequest, StatusUpdate
+from .services.deps import Deps, Merchant
+
+PAGE = 500
+MAX_PAGES = 10_000
+
+
+class Fetcher(Protocol):
+    async def fetch(
+        self,
+        filters: list[dict[str, Any]],
+        timeout: float = 10.0,
+        relays: Sequence[str] | None = None,
+    ) -> list[Event]: ...
+
+
+@dataclass
+class RestoreSummary:
+    """What a restore did, for the API and the dashboard."""
+
+    events_scanned: int = 0
+    events_new: int = 0
+    orders_restored: int = 0
+    orders_updated: int = 0
+    errors: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def count(self, verdict: str, reason: str | None) -> None:
+        self.events_scanned += 1
+        if reason != "duplicate":
+            self.events_new += 1
+        if verdict == "rejected":
+            self.errors += 1
+            if reason and len(self.reasons) < 20:
+                self.reasons.append(reason)
+
+
+async def fetch_history(
+    pool: Fetcher, filters: list[dict[str, Any]], timeout: float = 10.0
+) -> list[Event]:
+    """Every event matching `filters`, newest first, paged backwards with `until`."""
+    seen: dict[str, Event] = {}
+    until: int | None = None
+    for _ in range(MAX_PAGES):
+        page_filters = [
+            {**f, "limit": PAGE, **({"until": until} if until else {})} for f in filters
+        ]
+        page = await pool.fetch(page_filters, timeout)
+        fresh = [event for event in page if event.id not in seen]
+        seen.update((event.id, event) for event in fresh)
+        if not fresh:
+            break
+        until = min(event.created_at for event in fresh)
+    return sorted(seen.values(), key=lambda e: (-e.created_at, e.id))
+
+
+def history_filters(merchant: Merchant) -> list[dict[str, Any]]:
+    pubkey = merchant.public_key
+    return [
+        {"kinds": [DM_KIND], "#p": [pubkey]},
+        {"kinds": [DM_KIND], "authors": [pubkey]},
+        {"kinds": [WRAP_KIND], "#p": [pubkey]},
+    ]
+
+
+async def _versions(deps: Deps, merchant_id: str) -> dict[str, int]:
+    rows = await deps.db.fetchall(
+        "SELECT id, version FROM orders WHERE merchant_id = ?", (merchant_id,)
+    )
+    return {row["id"]: int(row["version"]) for row in rows}
+
+
+async def restore_events(
+    deps: Deps,
+    merchant: Merchant,
+    events: Sequence[Event | dict[str, Any]],
+    order_id: str | None = None,
+) -> RestoreSummary:
+    """Ingest a history in restore mode (any order, duplicates welcome), then place orders."""
+    summary = RestoreSummary()
+    before = await _versions(deps, merchant.id)
+    for event in events:
+        verdict = await ingest_event(deps, merchant, event, None, restore=True)
+        summary.count(verdict.verdict, verdict.reason)
+    await _reprocess_local(deps, merchant)
+    await place_parked(deps, merchant, order_id)
+    after = await _versions(deps, merchant.id)
+    summary.orders_restored = len(after.keys() - before.keys())
+    summary.orders_updated = sum(1 for k, v in after.items() if k in before and before[k] != v)
+    return summary
+
+
+async def _reprocess_local(deps: Deps, merchant: Merchant) -> None:
+    """Events already in the local inbox that never finished (waiting for the wallet)."""
+    for entry in await inbox_crud.entries_with_verdict(deps.db, merchant.id, "received", 10**9):
+        try:
+            event = parse_event(entry.raw)
+        except InvalidEvent as invalid:
+            logger.warning("inbox entry {} no longer verifies: {}", entry.id, invalid.reason)
+            continue
+        await process(deps, merchant, event, restore=True)
+
+
+async def restore_orders(deps: Deps, pool: Fetcher, merchant_id: str) -> RestoreSummary:
+    """All of a merchant's orders from the relays' DM history and the local inbox."""
+    merchant = await deps.merchants.get(merchant_id)
+    events = await fetch_history(pool, history_filters(merchant))
+    logger.info("restore for {}: {} events from relays", merchant_id, len(events))
+    return await restore_events(deps, merchant, events)
+
+
+async def restore_order(
+    deps: Deps, pool: Fetcher, merchant_id: str, event_id: str
+) -> RestoreSummary:
+    """One order, from one event id (the order, or the merchant's reply about it)."""
+    merchant = await deps.merchants.get(merchant_id)
+    event = await _find_event(deps, pool, event_id)
+    if event is None:
+        raise LookupError(f"event {event_id} was found neither on the relays nor in the inbox")
+    try:
+        opened = read(merchant, event, deps.now())
+    except ValueError as unreadable:
+        raise LookupError(f"event {event_id} cannot be read: {unreadable}") from None
+    order_id = _order_id_of(opened.message)
+    conversation = await fetch_history(
+        pool, _conversation_filters(merchant, opened.incoming.customer)
+    )
+    return await restore_events(deps, merchant, [event, *conversation], order_id)
+
+
+async def _find_event(deps: Deps, pool: Fetcher, event_id: str) -> Event | None:
+    found = await pool.fetch([{"ids": [event_id]}])
+    if found:
+        return found[0]
+    entry = await inbox_crud.get_entry(deps.db, event_id)
+    if entry is None:
+        return None
+    try:
+        return parse_event(entry.raw)
+    except InvalidEvent:
+        return None
+
+
+def _order_id_of(message: object) -> str | None:
+    if isinstance(message, OrderMessage | PaymentRequest | StatusUpdate):
+        return message.id
+    return None
+
+
+def _conversation_filters(merchant: Merchant, customer: str) -> list[dict[str, Any]]:
+    """Both directions of kind 4 with one customer; gift wraps cannot be told apart unopened."""
+    pubkey = merchant.public_key
+    return [
+        {"kinds": [DM_KIND], "authors": [pubkey], "#p": [customer]},
+        {"kinds": [DM_KIND], "authors": [customer], "#p": [pubkey]},
+        {"kinds": [WRAP_KIND], "#p": [pubkey]},
+    ]
