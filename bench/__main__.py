@@ -1,0 +1,360 @@
+"""`make bench` / `.venv/bin/python -m bench [--quick] [--only NAME ...] [--runs N]`.
+
+Runs each measurement in its own process (so peak memory is that measurement's),
+twice by default because the machine is shared and figures are noisy, prints a
+table of every figure against its target, and writes everything, with the
+machine, the commit and the date, to bench/results/latest.json.
+
+Measurements: ingest, end_to_end, restore, api, growth, plus the older
+protocol and wallets scripts (their printed rates are kept as text).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .common import REPO, RESULTS, git_commit, machine, now_iso
+
+PY = sys.executable
+
+
+@dataclass
+class Sizes:
+    ingest_orders: int
+    e2e_rate: float
+    e2e_duration: float
+    restore_orders: int
+    api_orders: int
+    api_requests: int
+    growth: tuple[int, ...]
+
+
+FULL = Sizes(10_000, 100, 60, 25_000, 100_000, 400, (1_000, 10_000, 100_000))
+QUICK = Sizes(1_000, 100, 10, 2_500, 10_000, 200, (500, 2_000, 5_000))
+
+
+@dataclass
+class Job:
+    name: str
+    args: list[str]
+    timeout: float
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_module(module: str, args: list[str], timeout: float) -> dict[str, Any]:
+    """`python -m bench.<module> ... --out FILE` in a fresh process; its JSON, or the error."""
+    with tempfile.TemporaryDirectory(prefix="nb-bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        command = [PY, "-m", f"bench.{module}", *args, "--out", str(out)]
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"timed out after {timeout:.0f} s", "command": " ".join(command)}
+        wall = round(time.perf_counter() - started, 1)
+        if done.returncode != 0 or not out.exists():
+            tail = (done.stderr or done.stdout).strip().splitlines()[-15:]
+            return {"error": f"exit {done.returncode}", "stderr_tail": tail, "wall_s": wall}
+        result: dict[str, Any] = json.loads(out.read_text())
+        result["wall_s"] = wall
+        return result
+
+
+def run_script(path: str, args: list[str], timeout: float) -> dict[str, Any]:
+    """The older scripts print their rates; keep the lines."""
+    try:
+        done = subprocess.run(
+            [PY, path, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0:
+        return {"error": f"exit {done.returncode}", "lines": lines,
+                "stderr_tail": done.stderr.strip().splitlines()[-10:]}  # fmt: skip
+    return {"lines": lines}
+
+
+def jobs_for(sizes: Sizes, quick: bool) -> dict[str, list[Job]]:
+    n = str(sizes.ingest_orders)
+    growth_ingest = [
+        Job(f"growth.ingest.{size}", ["--orders", str(size), "--transport", "nip04"], 3600)
+        for size in sizes.growth
+    ]
+    growth_restore = [
+        Job(f"growth.restore.{size}", ["--orders", str(size)], 3600) for size in sizes.growth
+    ]
+    return {
+        "ingest": [
+            Job("ingest.nip04", ["--orders", n, "--transport", "nip04"], 1800),
+            Job("ingest.nip17", ["--orders", n, "--transport", "nip17"], 1800),
+        ],
+        "end_to_end": [
+            Job(
+                "end_to_end",
+                ["--rate", str(sizes.e2e_rate), "--duration", str(sizes.e2e_duration)],
+                sizes.e2e_duration * 3 + 300,
+            )
+        ],
+        "restore": [Job("restore", ["--orders", str(sizes.restore_orders)], 3600)],
+        "api": [
+            Job(
+                "api",
+                ["--orders", str(sizes.api_orders), "--requests", str(sizes.api_requests)],
+                1800,
+            )
+        ],
+        "growth": growth_ingest + growth_restore,
+    }
+
+
+MODULE_OF = {
+    "ingest": "ingest",
+    "end_to_end": "end_to_end",
+    "restore": "restore",
+    "api": "api",
+}
+
+
+def module_for(job: Job) -> str:
+    if job.name.startswith("growth."):
+        return job.name.split(".")[1]
+    return MODULE_OF[job.name.split(".")[0]]
+
+
+# ----------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    job: str
+    key: str
+    bound: float
+    higher_is_better: bool
+    unit: str
+
+    def passes(self, value: float | None) -> bool | None:
+        if value is None:
+            return None
+        return value >= self.bound if self.higher_is_better else value <= self.bound
+
+    def text(self) -> str:
+        return f"{'>=' if self.higher_is_better else '<='} {self.bound:,g} {self.unit}"
+
+
+def targets(sizes: Sizes) -> list[Target]:
+    big = sizes.growth[-1]
+    return [
+        Target("ingest NIP-04", "ingest.nip04", "orders_per_s", 1000, True, "orders/s"),
+        Target("ingest NIP-17", "ingest.nip17", "orders_per_s", 600, True, "orders/s"),
+        Target("end to end p99", "end_to_end", "p99_ms", 50, False, "ms"),
+        Target("end to end lost", "end_to_end", "lost", 0, False, "orders"),
+        Target("restore", "restore", "events_per_s", 5000, True, "events/s"),
+        Target("restore state equal", "restore", "equal", 1, True, "(1 = yes)"),
+        Target("API GET /order p99", "api", "p99_ms", 50, False, "ms"),
+        Target(
+            f"peak memory, ingest {big:,}", f"growth.ingest.{big}", "peak_rss_mb", 200, False, "MB"
+        ),
+        Target(
+            f"peak memory, restore {big:,}",
+            f"growth.restore.{big}",
+            "peak_rss_mb",
+            200,
+            False,
+            "MB",
+        ),
+        Target("growth ingest cost ratio", "growth", "ingest_ratio", 1.5, False, "x"),
+        Target("growth restore cost ratio", "growth", "restore_ratio", 1.5, False, "x"),
+    ]
+
+
+def figure(runs: list[dict[str, Any]], key: str) -> list[float | None]:
+    values: list[float | None] = []
+    for run in runs:
+        value = run.get(key)
+        if isinstance(value, bool):
+            value = float(value)
+        values.append(float(value) if isinstance(value, int | float) else None)
+    return values
+
+
+def growth_summary(jobs: dict[str, Job], sizes: Sizes, runs: int) -> list[dict[str, Any]]:
+    """Per run: cost per order at each size and the ratio largest / smallest."""
+    summary = []
+    for i in range(runs):
+        entry: dict[str, Any] = {}
+        for kind, key in (("ingest", "ms_per_order"), ("restore", "ms_per_order")):
+            costs = {}
+            for size in sizes.growth:
+                job = jobs.get(f"growth.{kind}.{size}")
+                run = job.runs[i] if job and len(job.runs) > i else {}
+                costs[size] = run.get(key)
+            entry[f"{kind}_ms_per_order"] = costs
+            first, last = costs.get(sizes.growth[0]), costs.get(sizes.growth[-1])
+            if isinstance(first, int | float) and isinstance(last, int | float) and first:
+                entry[f"{kind}_ratio"] = round(last / first, 3)
+        summary.append(entry)
+    return summary
+
+
+def verdict(target: Target, values: list[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "n/a"
+    best = max(known) if target.higher_is_better else min(known)
+    return "PASS" if target.passes(best) else "MISS"
+
+
+def fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    header = f"{'figure':<32} {'run 1':>10} {'run 2':>10}   {'target':<20} verdict"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        values = row["values"] + [None] * (2 - len(row["values"]))
+        print(
+            f"{row['label']:<32} {fmt(values[0]):>10} {fmt(values[1]):>10}   "
+            f"{row['target']:<20} {row['verdict']}"
+        )
+
+
+def print_details(jobs: dict[str, Job]) -> None:
+    keys = ("orders_per_s", "events_per_s", "p50_ms", "p99_ms", "max_ms", "peak_rss_mb",
+            "ms_per_order", "lost", "sent", "received", "equal", "error")  # fmt: skip
+    for job in jobs.values():
+        for i, run in enumerate(job.runs, start=1):
+            shown = ", ".join(f"{k}={run[k]}" for k in keys if k in run)
+            print(f"  {job.name} run {i}: {shown}")
+
+
+# ----------------------------------------------------------------- main
+
+ALL = ["ingest", "end_to_end", "restore", "api", "growth", "protocol", "wallets"]
+SCRIPTS: dict[str, Callable[[], dict[str, Any]]] = {
+    "protocol": lambda: run_script("bench/protocol.py", [], 600),
+    "wallets": lambda: run_script(
+        "bench/wallets.py", ["--no-lnbits", "--invoices", "2000", "--payments", "20"], 600
+    ),
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="everything smaller (minutes)")
+    parser.add_argument("--runs", type=int, default=2, help="runs of each measurement")
+    parser.add_argument("--only", nargs="*", default=None, help=" ".join(ALL))
+    parser.add_argument("--duration", type=float, help="end-to-end seconds (default 60)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    return parser.parse_args()
+
+
+def run_jobs(jobs: dict[str, Job], runs: int) -> None:
+    for i in range(runs):
+        for job in jobs.values():
+            stamp = time.strftime("%H:%M:%S")
+            print(f"[{stamp}] run {i + 1}/{runs}: {job.name} ...", flush=True)
+            result = run_module(module_for(job), job.args, job.timeout)
+            job.runs.append(result)
+            if "error" in result:
+                print(f"    error: {result['error']} {result.get('stderr_tail', '')}", flush=True)
+
+
+def table_rows(
+    sizes: Sizes, jobs: dict[str, Job], growth: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    rows = []
+    for target in targets(sizes):
+        if target.job == "growth":
+            values = figure(growth, target.key) if growth else []
+        elif target.job in jobs:
+            values = figure(jobs[target.job].runs, target.key)
+        else:
+            continue
+        if not values:
+            continue
+        rows.append(
+            {
+                "label": target.label,
+                "values": values,
+                "target": target.text(),
+                "verdict": verdict(target, values),
+            }
+        )
+    return rows
+
+
+def print_report(report: dict[str, Any], jobs: dict[str, Job]) -> None:
+    git, box = report["git"], report["machine"]
+    dirty = " (+ uncommitted changes)" if git["dirty_tracked_files"] else ""
+    print(
+        f"\nnostrbazaar benchmarks, {report['mode']} mode, {report['date']}, "
+        f"commit {git['commit'][:10]}{dirty}, "
+        f"{box['cores']} cores, Python {box['python']}"
+    )
+    print_table(report["table"])
+    print("\nverdict: on the better run (the machine is shared; noise only slows things)\n")
+    print_details(jobs)
+    for entry in report["growth"]:
+        print(f"  growth: {entry}")
+    for name in SCRIPTS:
+        if name in report:
+            print(f"\n{name}:")
+            for line in report[name].get("lines", []):
+                print(f"  {line}")
+            if "error" in report[name]:
+                print(f"  error: {report[name]['error']}")
+
+
+def main() -> None:
+    args = parse_args()
+    sizes = QUICK if args.quick else FULL
+    if args.duration:
+        sizes.e2e_duration = args.duration
+    wanted = args.only or ALL
+    report: dict[str, Any] = {
+        "date": now_iso(),
+        "git": git_commit(),
+        "machine": machine(),
+        "mode": "quick" if args.quick else "full",
+        "runs": args.runs,
+        "sizes": sizes.__dict__ | {"growth": list(sizes.growth)},
+    }
+    jobs = {
+        job.name: job
+        for group, group_jobs in jobs_for(sizes, args.quick).items()
+        if group in wanted
+        for job in group_jobs
+    }
+    run_jobs(jobs, args.runs)
+    report["results"] = {name: job.runs for name, job in jobs.items()}
+    report["growth"] = growth_summary(jobs, sizes, args.runs) if "growth" in wanted else []
+    for name, script in SCRIPTS.items():
+        if name in wanted:
+            print(f"[{time.strftime('%H:%M:%S')}] {name} ...", flush=True)
+            report[name] = script()
+    report["table"] = table_rows(sizes, jobs, report["growth"])
+    print_report(report, jobs)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
