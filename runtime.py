@@ -23,18 +23,24 @@ from .migrations import run_migrations
 
 @dataclass
 class Runtime:
-    """Everything a request handler or background task needs, passed explicitly."""
+    """Everything a request handler or background task needs, passed explicitly.
+
+    `deps` is what the order services take; `engine` runs ingest, the outbox
+    publisher, the expiry sweeper and the settlement consumer.
+    """
 
     settings: Settings
     db: Database = field(init=False)
     keystore: KeyStore = field(init=False)
     relays: tuple[str, ...] = ()
     bus: Bus = field(default_factory=Bus)
-    # Wired as their issues land: nostr.relay_pool.RelayPool and a wallets.base.Wallet.
-    pool: Any = None
-    wallet: Any = None
+    pool: Any = None  # nostr.relay_pool.RelayPool
+    wallet: Any = None  # wallets.base.Wallet
+    deps: Any = None  # services.deps.Deps
+    engine: Any = None  # services.background.OrderEngine
     embedded_relay: EmbeddedRelay | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    background: bool = True  # False: no engine tasks (tools and some tests)
 
     async def start(self) -> None:
         settings = self.settings
@@ -43,6 +49,8 @@ class Runtime:
         await run_migrations(self.db)
         self.keystore = KeyStore(load_secret(settings.secret, settings.data_dir))
         self.relays = settings.relays or (await self._start_embedded_relay(),)
+        await self._start_wallet()
+        await self._start_engine()
 
     async def _start_embedded_relay(self) -> str:
         self.embedded_relay = EmbeddedRelay()
@@ -54,18 +62,59 @@ class Runtime:
         )
         return url
 
+    async def _start_wallet(self) -> None:
+        """The configured backend; a wrong or unreachable one stops start-up, named."""
+        from .wallets import make_wallet
+
+        if self.wallet is None:
+            self.wallet = make_wallet(self.settings, self.settings.data_dir)
+        await self.wallet.start()
+
+    async def _start_engine(self) -> None:
+        from .nostr.relay_pool import RelayPool
+        from .services.background import OrderEngine
+        from .services.deps import Deps
+
+        self.deps = Deps.from_runtime(self)
+        self.pool = RelayPool(self.relays, on_reject=self._on_reject)
+        self.engine = OrderEngine(self.deps, self.pool)
+        await self.pool.start()
+        if self.background:
+            await self.engine.start()
+
+    def _on_reject(self, relay: str, raw: object, reason: str) -> None:
+        if self.engine is not None:
+            self.engine.on_reject(relay, raw, reason)
+
     async def stop(self) -> None:
+        if self.engine is not None:
+            await self.engine.stop()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+        if self.pool is not None:
+            await self.pool.close()
+        if self.wallet is not None:
+            await self.wallet.stop()
         if self.embedded_relay is not None:
             await self.embedded_relay.stop()
         await self.db.close()
 
     async def health(self) -> dict[str, Any]:
+        relays = self.pool.status() if self.pool is not None else {}
         return {
             "database": "ok" if await self.db.ping() else "unavailable",
-            "relays": dict.fromkeys(self.relays, "configured"),
+            "relays": {url: relays.get(url, "configured") for url in self.relays},
             "embedded_relay": self.embedded_relay is not None,
+            "wallet": await self._wallet_health(),
         }
+
+    async def _wallet_health(self) -> dict[str, Any]:
+        if self.wallet is None:
+            return {"backend": self.settings.wallet, "ok": False, "detail": "not started"}
+        try:
+            health: dict[str, Any] = await self.wallet.health()
+        except Exception as error:  # health must answer even when the wallet does not
+            return {"backend": self.settings.wallet, "ok": False, "detail": str(error)}
+        return health

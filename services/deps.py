@@ -68,6 +68,10 @@ class Merchants:
         rows = await self._db.fetchall(_SELECT + " WHERE active = 1 ORDER BY created_at")
         return [self._remember(row) for row in rows]
 
+    def cached(self) -> list[Merchant]:
+        """The merchants opened so far (no database access)."""
+        return list(self._by_id.values())
+
     def forget(self, merchant_id: str) -> None:
         """Drop a cached merchant (after it was changed or deleted)."""
         merchant = self._by_id.pop(merchant_id, None)

@@ -1,0 +1,182 @@
+"""The order engine's background work, started and stopped by the Runtime.
+
+- ingest: one subscription per active merchant (kind 4 to and from it, gift
+  wraps to it), handed from the pool's dispatcher to a bounded queue and a few
+  workers, so the pool never waits on a wallet call and nothing is dropped;
+- the outbox publisher; the expiry sweeper; the settlement consumer;
+- at start-up, every unsettled invoice is looked up again (payments made while
+  we were down are applied, exactly once);
+- events left waiting for the wallet are retried; customers' kind 0 fetched.
+Every loop logs a failure at warning and carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from loguru import logger
+
+from ..crud.inbox import newest_received
+from ..crud.messages import customers_without_profile, set_profile
+from ..ingest import DM_KIND, WRAP_KIND, ingest_event, record_invalid, retry_waiting
+from ..nostr.event import Event
+from ..nostr.nip59 import TWO_DAYS
+from ..nostr.relay_pool import RelayPool
+from ..publisher import Publisher
+from .deps import Deps, Merchant
+from .payments import expire_due, receive_payment, recheck_unsettled
+
+WORKERS = 4
+QUEUE_SIZE = 1000
+
+
+class OrderEngine:
+    """Background tasks over one set of dependencies and one relay pool."""
+
+    def __init__(self, deps: Deps, pool: RelayPool, *, sweep_every: float = 5.0) -> None:
+        self.deps, self.pool = deps, pool
+        self.publisher = Publisher(deps.db, pool, deps.bus, deps.settings.outbox_max_attempts)
+        self.sweep_every = sweep_every
+        self._queue: asyncio.Queue[tuple[Merchant, Event, str]] = asyncio.Queue(QUEUE_SIZE)
+        self._watched: dict[str, str] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._pending: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        await self.refresh()
+        loops: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
+            "outbox publisher": self.publisher.run,
+            "settlements": self._settlements,
+            "start-up re-check": self._recheck,
+            "expiry sweeper": lambda: self._every(self.sweep_every, self._sweep),
+            "merchant refresh": lambda: self._every(30.0, self.refresh),
+            "wallet retry": lambda: self._every(30.0, self._retry),
+            "customer profiles": lambda: self._every(10.0, self._profiles),
+        }
+        loops.update({f"ingest worker {n}": self._worker for n in range(WORKERS)})
+        self._tasks = [asyncio.create_task(run(), name=name) for name, run in loops.items()]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def refresh(self) -> None:
+        """Subscribe to merchants that became active; drop the ones that did not stay."""
+        active = {merchant.id: merchant for merchant in await self.deps.merchants.active()}
+        for merchant_id in list(self._watched):
+            if merchant_id not in active:
+                await self.pool.unsubscribe(self._watched.pop(merchant_id))
+        for merchant in active.values():
+            if merchant.id not in self._watched:
+                await self.watch(merchant)
+
+    async def watch(self, merchant: Merchant) -> None:
+        """Live direct messages for one merchant, resumed two days before the newest seen."""
+        newest = await newest_received(self.deps.db, merchant.id)
+        since = (newest if newest is not None else self.deps.now()) - TWO_DAYS - 3600
+        pk = merchant.public_key
+        filters = [
+            {"kinds": [DM_KIND], "#p": [pk], "since": since},
+            {"kinds": [DM_KIND], "authors": [pk], "since": since},
+            {"kinds": [WRAP_KIND], "#p": [pk], "since": since},
+        ]
+        sub_id = f"dm-{merchant.id}"[:64]
+        self.pool.subscribe(sub_id, filters, self._handler(merchant))
+        self._watched[merchant.id] = sub_id
+
+    def _handler(self, merchant: Merchant) -> Callable[[Event, str], Awaitable[None]]:
+        async def handle(event: Event, relay: str) -> None:
+            await self._queue.put((merchant, event, relay))  # waits when full: backpressure
+
+        return handle
+
+    def on_reject(self, relay: str, raw: object, reason: str) -> None:
+        """The pool found an invalid event: keep it with its reason (invariant 1)."""
+        merchant_id = self._merchant_of(raw)
+        task = asyncio.create_task(record_invalid(self.deps, merchant_id, raw, reason, relay))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    def _merchant_of(self, raw: object) -> str:
+        if not isinstance(raw, dict):
+            return ""
+        names = {str(raw.get("pubkey"))} | {
+            t[1] for t in raw.get("tags") or [] if isinstance(t, list) and len(t) > 1
+        }
+        by_key = {m.public_key: m.id for m in self.deps.merchants.cached()}
+        return next((by_key[n] for n in names if n in by_key), "")
+
+    async def _worker(self) -> None:
+        while True:
+            merchant, event, relay = await self._queue.get()
+            try:
+                await ingest_event(self.deps, merchant, event, relay)
+            except Exception as error:  # keep ingesting; the event stays in the inbox
+                logger.opt(exception=error).warning("ingest of {} failed", event.id)
+            finally:
+                self._queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until every queued event was ingested (for tests and shutdown)."""
+        await self._queue.join()
+
+    async def _settlements(self) -> None:
+        """Apply each settled payment; reopen the stream if the wallet restarts."""
+        while True:
+            try:
+                async for settlement in self.deps.wallet.settlements():
+                    await self._guarded(receive_payment(self.deps, settlement), "payment")
+            except Exception as error:
+                logger.opt(exception=error).warning("settlement stream failed")
+            await asyncio.sleep(1.0)
+
+    async def _recheck(self) -> None:
+        await self._guarded(recheck_unsettled(self.deps), "start-up invoice re-check")
+
+    async def _sweep(self) -> None:
+        await expire_due(self.deps)
+
+    async def _retry(self) -> None:
+        for merchant in await self.deps.merchants.active():
+            await retry_waiting(self.deps, merchant)
+
+    async def _profiles(self) -> None:
+        """Fetch the kind 0 of customers we have not described yet."""
+        wanted = await customers_without_profile(self.deps.db)
+        if not wanted:
+            return
+        authors = sorted({pubkey for _, pubkey in wanted})
+        events = await self.pool.fetch([{"kinds": [0], "authors": authors}], timeout=5.0)
+        newest: dict[str, Event] = {}
+        for event in sorted(events, key=lambda e: e.created_at):
+            newest[event.pubkey] = event
+        async with self.deps.db.transaction() as conn:
+            for merchant_id, pubkey in wanted:
+                found = newest.get(pubkey)
+                profile, at = _profile(found) if found else ({}, 1)
+                await set_profile(conn, merchant_id, pubkey, profile, at)
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await self._guarded(job(), getattr(job, "__name__", "job"))
+            await asyncio.sleep(seconds)
+
+    @staticmethod
+    async def _guarded(work: Awaitable[Any], what: str) -> None:
+        try:
+            await work
+        except Exception as error:  # a background job must never die of one failure
+            logger.opt(exception=error).warning("{} failed", what)
+
+
+def _profile(event: Event) -> tuple[dict[str, Any], int]:
+    try:
+        data = json.loads(event.content)
+    except ValueError:
+        return {}, event.created_at
+    return (data if isinstance(data, dict) else {}), event.created_at
