@@ -61,7 +61,10 @@ async def find_invoice(db: Database, payment_hash: str) -> InvoiceRef | None:
 async def due_invoices(db: Database, now: int, limit: int = 500) -> list[InvoiceRef]:
     """Current invoices whose expiry has passed (the sweeper expires their orders)."""
     rows = await db.fetchall(
-        _REF + " WHERE state = 'current' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        "SELECT i.payment_hash, i.merchant_id, i.order_id, i.amount_msat, i.expires_at, i.state"
+        " FROM invoices i JOIN orders o ON o.merchant_id = i.merchant_id AND o.id = i.order_id"
+        " AND o.payment_hash = i.payment_hash AND o.status = 'awaiting_payment'"
+        " WHERE i.state = 'current' AND i.expires_at <= ? ORDER BY i.expires_at LIMIT ?",
         (now, limit),
     )
     return [_ref(row) for row in rows]

@@ -19,8 +19,10 @@ from ..orders import (
     InvoiceExpired,
     InvoiceIssued,
     InvoiceSuperseded,
+    OrderCancelled,
     OrderCommand,
     OrderEvent,
+    OrderPaid,
     OrderState,
     PaymentReceived,
     RefundNeeded,
@@ -28,6 +30,7 @@ from ..orders import (
     StockReserved,
     StockSold,
     StockUnavailable,
+    apply,
     decide,
     fold_onto,
     status_path,
@@ -95,28 +98,48 @@ async def commit_events(
     await orders_crud.write_projection(
         conn, merchant_id, before, after, status_path(before, events), now
     )
-    await _project(conn, merchant_id, after, events, now)
+    await _project(conn, merchant_id, before, events, now)
     return after
 
 
 async def _project(
-    conn: Connection, merchant_id: str, after: OrderState, events: list[OrderEvent], now: int
+    conn: Connection, merchant_id: str, before: OrderState, events: list[OrderEvent], now: int
 ) -> None:
     """Invoices, payments and stock as the events say (reservations were taken already)."""
-    order_id = after.order_id
+    order_id = before.order_id
     refunded = {e.payment_hash for e in events if isinstance(e, RefundNeeded)}
     for event in events:
         if isinstance(event, InvoiceIssued):
             await invoices_crud.insert_invoice(conn, merchant_id, order_id, event.invoice, now)
-        elif isinstance(event, InvoiceSuperseded | InvoiceExpired) and event.payment_hash:
-            state = "expired" if isinstance(event, InvoiceExpired) else "superseded"
-            await invoices_crud.set_invoice_state(conn, event.payment_hash, state)
         elif isinstance(event, StockReleased):
             await stock_crud.release(conn, merchant_id, order_id, event.items, now)
         elif isinstance(event, StockSold):
             await stock_crud.sell(conn, merchant_id, order_id, event.items, now)
         elif isinstance(event, PaymentReceived):
             await _record_payment(conn, merchant_id, order_id, event, refunded, now)
+    for payment_hash, state in invoice_changes(before, events).items():
+        await invoices_crud.set_invoice_state(conn, payment_hash, state)
+
+
+def invoice_changes(before: OrderState, events: list[OrderEvent]) -> dict[str, str]:
+    """The state each invoice ends in after `events` (the same rule live and in a rebuild)."""
+    changes: dict[str, str] = {}
+    state = before
+    for event in events:
+        current = state.invoice.payment_hash if state.invoice else None
+        unpaid_current = current is not None and current not in state.payments
+        if isinstance(event, InvoiceSuperseded | InvoiceExpired) and event.payment_hash:
+            changes[event.payment_hash] = (
+                "expired" if isinstance(event, InvoiceExpired) else "superseded"
+            )
+        elif isinstance(event, PaymentReceived):
+            changes[event.payment_hash] = "settled"
+        elif isinstance(event, OrderCancelled) and unpaid_current and current:
+            changes[current] = "expired"  # a cancelled order's invoice is void
+        elif isinstance(event, OrderPaid) and unpaid_current and current != event.payment_hash:
+            changes[current or ""] = "superseded"  # paid through an older invoice
+        state = apply(state, event)
+    return changes
 
 
 async def _record_payment(
@@ -132,4 +155,3 @@ async def _record_payment(
         event.payment_hash, merchant_id, order_id, event.amount_msat, event.source, outcome, now
     )
     await invoices_crud.insert_payments(conn, [record], now)
-    await invoices_crud.set_invoice_state(conn, event.payment_hash, "settled")

@@ -120,7 +120,6 @@ async def expire_invoice(deps: Deps, ref: invoices_crud.InvoiceRef) -> Applied |
             )
         except OrderError as moot:  # paid or reissued meanwhile: nothing to expire
             logger.debug("not expiring {}: {}", ref.payment_hash, moot)
-            await invoices_crud.set_invoice_state(conn, ref.payment_hash, "expired")
             return None
         await _tell_customer(conn, deps, merchant, applied, [])
         await republish_stock(conn, merchant, applied)

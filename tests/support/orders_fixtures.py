@@ -13,13 +13,22 @@ from typing import Any
 import nostr_sdk as sdk
 from nostrbazaar.bus import Bus
 from nostrbazaar.config import Settings
+from nostrbazaar.crud.invoices import find_invoice
 from nostrbazaar.crud.orders import OrderRow, get_order
 from nostrbazaar.db import Database
+from nostrbazaar.ingest import ingest_event
 from nostrbazaar.keystore import KeyStore
 from nostrbazaar.migrations import run_migrations
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.rates import FixedRates
 from nostrbazaar.services.deps import Deps, Merchant, Merchants
+from nostrbazaar.services.order_admin import (
+    cancel_order,
+    complete_order,
+    reissue_invoice,
+    ship_order,
+)
+from nostrbazaar.services.payments import expire_invoice, receive_payment
 from nostrbazaar.wallets.fake import FakeWallet
 
 SECRET = "engine-test-secret"
@@ -211,3 +220,83 @@ class Customer:
             if content is not None:
                 messages.append(content)
         return messages
+
+
+async def place(
+    shop: Shop,
+    customer: Customer,
+    order_id: str,
+    items: list[tuple[str, int]] | None = None,
+    transport: str = "nip04",
+    **extra: Any,
+) -> Any:
+    """A customer's order through the whole ingest path; returns the verdict."""
+    content = order_content(order_id, items, **extra)
+    make = customer.nip04 if transport == "nip04" else customer.nip17
+    return await ingest_event(shop.deps, shop.merchant, make(shop.merchant.public_key, content))
+
+
+async def current_bolt11(shop: Shop, order_id: str) -> str:
+    order = await shop.order(order_id)
+    assert order.bolt11, f"order {order_id} has no invoice"
+    return order.bolt11
+
+
+async def pay(shop: Shop, bolt11: str) -> Any:
+    """Pay with the FakeWallet and hand the settlement to the engine (as the stream would)."""
+    settlement = await shop.wallet.pay(bolt11)
+    return await receive_payment(shop.deps, settlement)
+
+
+async def expire(shop: Shop, order_id: str) -> Any:
+    """Expire the order's current invoice now, as the sweeper would when its time is up."""
+    order = await shop.order(order_id)
+    ref = await find_invoice(shop.db, order.payment_hash or "")
+    assert ref is not None
+    return await expire_invoice(shop.deps, ref)
+
+
+async def busy_shop(shop: Shop) -> dict[str, Customer]:
+    """Orders in every status, through the real services."""
+    await shop.product("p2", "50", 10)
+    people = {name: Customer() for name in ("ann", "bob", "cat", "dan")}
+    ann, bob, cat, dan = people.values()
+    await place(shop, ann, "waiting", [("p1", 1)])
+    await place(shop, ann, "paid", [("p2", 2)], transport="nip17")
+    await pay(shop, await current_bolt11(shop, "paid"))
+    await place(shop, bob, "shipped", [("p1", 1), ("p2", 1)])
+    await pay(shop, await current_bolt11(shop, "shipped"))
+    await ship_order(shop.deps, shop.merchant_id, "shipped", "on its way")
+    await place(shop, bob, "done", [("p2", 1)])
+    await pay(shop, await current_bolt11(shop, "done"))
+    await ship_order(shop.deps, shop.merchant_id, "done", "sent")
+    await complete_order(shop.deps, shop.merchant_id, "done")
+    await place(shop, cat, "expired", [("p2", 3)])
+    await expire(shop, "expired")
+    await place(shop, cat, "cancelled", [("p1", 1)])
+    first = await current_bolt11(shop, "cancelled")
+    await cancel_order(shop.deps, shop.merchant_id, "cancelled", "changed my mind")
+    await place(shop, dan, "rejected", [("nope", 1)])
+    await place(shop, dan, "reissued", [("p2", 1)])
+    old = await current_bolt11(shop, "reissued")
+    await reissue_invoice(shop.deps, shop.merchant_id, "reissued")
+    await pay(shop, await current_bolt11(shop, "reissued"))
+    await pay(shop, old)  # the superseded invoice paid too: refund needed
+    assert first  # the cancelled order's invoice stays unpaid here
+    return people
+
+
+async def snapshot(
+    db: Database, merchant_id: str = "merchant-1"
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The projections as sorted tuples, for comparing before/after a rebuild."""
+    queries = {
+        "orders": "SELECT * FROM orders WHERE merchant_id = ? ORDER BY id",
+        "invoices": "SELECT * FROM invoices WHERE merchant_id = ? ORDER BY payment_hash",
+        "payments": "SELECT * FROM payments WHERE merchant_id = ? ORDER BY payment_hash",
+        "reservations": "SELECT * FROM reservations WHERE merchant_id = ?"
+        " ORDER BY order_id, product_id",
+        "stock": "SELECT id, quantity FROM products WHERE merchant_id = ? ORDER BY id",
+    }
+    return {name: [tuple(row) for row in await db.fetchall(sql, (merchant_id,))]
+            for name, sql in queries.items()}  # fmt: skip
