@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
@@ -104,14 +105,15 @@ async def open_shop(data_dir: Path, relays: Sequence[str] = ()) -> AsyncIterator
     await wallet.start()
     runtime.wallet = wallet
     try:
-        shop = await _fill_shop(runtime, wallet, data_dir)
+        shop = await fill_shop(runtime, wallet, data_dir)
         yield shop
     finally:
         await wallet.stop()
         await runtime.db.close()
 
 
-async def _fill_shop(runtime: Runtime, wallet: FakeWallet, data_dir: Path) -> Shop:
+async def fill_shop(runtime: Runtime, wallet: Any, data_dir: Path) -> Shop:
+    """Account, merchant, zone, stall and products through the real services."""
     from nostrbazaar.crud.merchants import get_merchant
 
     account = await new_account(runtime.db, "bench")
@@ -144,16 +146,15 @@ async def _fill_shop(runtime: Runtime, wallet: FakeWallet, data_dir: Path) -> Sh
             ),
         )
         product_ids.append(product.id)
-    merchants = Merchants(runtime.db, runtime.keystore)
-    deps = Deps(
+    deps = runtime.deps or Deps(
         db=runtime.db,
         settings=runtime.settings,
-        merchants=merchants,
+        merchants=Merchants(runtime.db, runtime.keystore),
         wallet=wallet,
         bus=runtime.bus,
         rates=FixedRates(runtime.settings.fiat_rates),
     )
-    merchant = await merchants.get(row.id)
+    merchant = await deps.merchants.get(row.id)
     return Shop(data_dir, runtime, deps, merchant, zone.id, stall.id, product_ids)
 
 
@@ -335,3 +336,42 @@ def git_commit() -> dict[str, Any]:
 
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+class SqlCounter:
+    """Counts aiosqlite thread round trips (every execute, fetch, cursor close, commit is
+    one) and the SQL statements sent, by statement; for profiling, not for timed runs."""
+
+    def __init__(self) -> None:
+        self.round_trips: Counter[str] = Counter()
+        self.statements: Counter[str] = Counter()
+        self._original: Any = None
+
+    def __enter__(self) -> SqlCounter:
+        import aiosqlite
+
+        self._original = original = aiosqlite.Connection._execute
+        counter = self
+
+        async def counted(conn: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            name = getattr(fn, "__name__", repr(fn))
+            counter.round_trips[name] += 1
+            if name in ("execute", "executemany") and args and isinstance(args[0], str):
+                counter.statements[" ".join(args[0].split())[:90]] += 1
+            return await original(conn, fn, *args, **kwargs)
+
+        aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import aiosqlite
+
+        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
+
+    def per(self, count: int) -> dict[str, Any]:
+        return {
+            "round_trips_per_order": round(sum(self.round_trips.values()) / count, 2),
+            "round_trips_by_kind": {k: round(v / count, 2) for k, v in self.round_trips.items()},
+            "statements_per_order": round(sum(self.statements.values()) / count, 2),
+            "statements": {k: round(v / count, 2) for k, v in self.statements.most_common(40)},
+        }

@@ -1,10 +1,12 @@
 """Ingest throughput: signed orders through the whole pipeline in-process, no relay.
 
 Each wire event goes the way the relay pool sends it: JSON frame parsed, event
-verified (`parse_event`, as `RelayPool._verify` does), then the ingest handler
-(`ingest.ingest_event`): inbox, decrypt or unwrap, parse, price, reserve stock,
-invoice from the fake wallet, payment request encrypted, signed and in the
-outbox, committed. One at a time, as the pool's single dispatcher delivers them.
+verified (`parse_event`, as `RelayPool._verify` does), then the handler the order
+engine subscribes with (`OrderEngine._handler`: a bounded queue read by the
+engine's ingest workers, each calling `ingest.ingest_event`): inbox, decrypt or
+unwrap, parse, price, reserve stock, invoice from the fake wallet, payment
+request encrypted, signed and in the outbox, committed. `--mode direct` calls
+`ingest_event` one event at a time instead (one worker, no queue).
 
 The orders are signed beforehand in worker processes into files (not timed).
 
@@ -20,18 +22,35 @@ import json
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from nostrbazaar.ingest import ingest_event
 from nostrbazaar.nostr.event import parse_event
+from nostrbazaar.nostr.relay_pool import RelayPool
+from nostrbazaar.services import background
 
-from .common import CUSTOMERS, OrderSpec, PeakMemory, generate_orders, open_shop, percentiles
+from .common import (
+    CUSTOMERS,
+    OrderSpec,
+    PeakMemory,
+    SqlCounter,
+    generate_orders,
+    open_shop,
+    percentiles,
+)
 
 RELAY = "bench://in-process"
 
 
-async def measure(orders: int, transport: str, profile: Path | None = None) -> dict[str, Any]:
+async def measure(
+    orders: int,
+    transport: str,
+    profile: Path | None = None,
+    count_sql: bool = False,
+    mode: str = "engine",
+) -> dict[str, Any]:
     memory = PeakMemory()
     with tempfile.TemporaryDirectory(prefix="nb-bench-ingest-") as tmp:
         async with open_shop(Path(tmp) / "data") as shop:
@@ -41,7 +60,12 @@ async def measure(orders: int, transport: str, profile: Path | None = None) -> d
             started = time.perf_counter()
             files = generate_orders(spec, orders, Path(tmp) / "events")
             generation_s = time.perf_counter() - started
-            result = await _run(shop, files, memory, profile)
+            if count_sql:
+                with SqlCounter() as counter:
+                    result = await _run(shop, files, memory, profile, mode)
+                result["sql"] = counter.per(orders)
+            else:
+                result = await _run(shop, files, memory, profile, mode)
             result.update(await _check(shop, orders, transport))
     result.update(
         orders=orders,
@@ -52,29 +76,25 @@ async def measure(orders: int, transport: str, profile: Path | None = None) -> d
     return result
 
 
-async def _run(shop: Any, files: list[Path], memory: PeakMemory, profile: Path | None) -> dict:
-    deps, merchant = shop.deps, shop.merchant
+async def _run(
+    shop: Any, files: list[Path], memory: PeakMemory, profile: Path | None, mode: str
+) -> dict[str, Any]:
+    """Feed every event through verification and the ingest handler; time each one."""
     latencies: list[float] = []
     verdicts: Counter[str] = Counter()
+    feed = _engine_feed if mode == "engine" else _direct_feed
     profiler = _profiler(profile)
     gc.collect()
     memory.reset()
-    clock = time.perf_counter
-    wall = clock()
-    for path in files:
-        with path.open() as lines:
-            for line in lines:
-                start = clock()
-                event = parse_event(json.loads(line))  # what RelayPool._verify does
-                verdict = await ingest_event(deps, merchant, event, RELAY)
-                latencies.append(clock() - start)
-                verdicts[verdict.verdict] += 1
-    elapsed = clock() - wall
+    wall = time.perf_counter()
+    await feed(shop, files, latencies, verdicts)
+    elapsed = time.perf_counter() - wall
     if profiler is not None:
         profiler.stop()
         assert profile is not None
         profile.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
     return {
+        "mode": mode,
         "seconds": round(elapsed, 3),
         "orders_per_s": round(len(latencies) / elapsed, 1),
         "ms_per_order": round(elapsed / len(latencies) * 1000, 3),
@@ -83,6 +103,65 @@ async def _run(shop: Any, files: list[Path], memory: PeakMemory, profile: Path |
         "rss_before_mb": round(memory.start_mb, 1),
         "verdicts": dict(verdicts),
     }
+
+
+def _lines(files: list[Path]) -> Iterator[str]:
+    for path in files:
+        with path.open() as lines:
+            yield from lines
+
+
+async def _direct_feed(
+    shop: Any, files: list[Path], latencies: list[float], verdicts: Counter[str]
+) -> None:
+    """One event at a time straight into `ingest_event` (what one ingest worker does)."""
+    deps, merchant, clock = shop.deps, shop.merchant, time.perf_counter
+    for line in _lines(files):
+        start = clock()
+        event = parse_event(json.loads(line))  # what RelayPool._verify does
+        verdict = await ingest_event(deps, merchant, event, RELAY)
+        latencies.append(clock() - start)
+        verdicts[verdict.verdict] += 1
+
+
+async def _engine_feed(
+    shop: Any, files: list[Path], latencies: list[float], verdicts: Counter[str]
+) -> None:
+    """The relay pool's way in: verify, then the engine's subscription handler, whose
+    bounded queue feeds the engine's ingest workers (`OrderEngine._worker`).
+
+    Latency per order is verification plus the time inside `ingest_event` (waiting for
+    the write lock included); the queue wait is not counted, as the feed keeps the
+    queue full on purpose to measure throughput.
+    """
+    deps, merchant, clock = shop.deps, shop.merchant, time.perf_counter
+    engine = background.OrderEngine(deps, RelayPool([]))  # the pool is never started
+    verify_s: dict[str, float] = {}
+    original = background.ingest_event
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        start = clock()
+        verdict = await original(*args, **kwargs)
+        event = args[2]
+        latencies.append(clock() - start + verify_s.pop(event.id, 0.0))
+        verdicts[verdict.verdict] += 1
+        return verdict
+
+    background.ingest_event = timed  # type: ignore[assignment]
+    workers = [asyncio.create_task(engine._worker()) for _ in range(background.WORKERS)]
+    try:
+        handle = engine._handler(merchant)
+        for line in _lines(files):
+            start = clock()
+            event = parse_event(json.loads(line))  # what RelayPool._verify does
+            verify_s[event.id] = clock() - start
+            await handle(event, RELAY)
+        await engine.drain()
+    finally:
+        background.ingest_event = original  # type: ignore[assignment]
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
 
 def _profiler(profile: Path | None) -> Any:
@@ -121,13 +200,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--transport", choices=("nip04", "nip17"), default="nip04")
+    parser.add_argument(
+        "--mode",
+        choices=("engine", "direct"),
+        default="engine",
+        help="engine: the subscription handler and the engine's workers (default); "
+        "direct: ingest_event one event at a time",
+    )
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile here")
+    parser.add_argument("--count-sql", action="store_true", help="SQL round trips per order")
     parser.add_argument("--out", type=Path, help="write the result as JSON here")
     args = parser.parse_args()
     from .common import quiet_logs
 
     quiet_logs()
-    result = asyncio.run(measure(args.orders, args.transport, args.profile))
+    work = measure(args.orders, args.transport, args.profile, args.count_sql, args.mode)
+    result = asyncio.run(work)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text)
