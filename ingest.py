@@ -117,7 +117,7 @@ def envelope_problem(event: Event, merchant: Merchant, now: int) -> str | None:
     """Why the event cannot be a direct message for this merchant, or None."""
     if event.kind not in (DM_KIND, WRAP_KIND):
         return f"kind {event.kind} is not a direct message"
-    if len(event.content) > 2 * MAX_CONTENT_BYTES:  # ciphertext: base64 and padding
+    if len(event.content) > _content_limit(event.kind):
         return f"content is larger than {MAX_CONTENT_BYTES // 1024} KiB"
     if event.created_at > now + FUTURE_TOLERANCE:
         return "created_at is more than 15 minutes in the future"
@@ -125,6 +125,11 @@ def envelope_problem(event: Event, merchant: Merchant, now: int) -> str | None:
     if merchant.public_key not in recipients and event.pubkey != merchant.public_key:
         return "neither addressed to nor written by this merchant"
     return None
+
+
+def _content_limit(kind: int) -> int:
+    """64 KiB of content; a gift wrap holds it encrypted twice, so it may be twice as big."""
+    return MAX_CONTENT_BYTES * (2 if kind == WRAP_KIND else 1)
 
 
 def open_event(merchant: Merchant, event: Event, now: int) -> Incoming:
@@ -234,7 +239,7 @@ async def _refuse_envelope(deps: Deps, merchant: Merchant, event: Event, problem
     """An event refused before opening; if it is readable and an order, the customer is told."""
     logger.warning("rejected event {}: {}", event.id, problem)
     verdict = Verdict("rejected", problem)
-    if event.kind != DM_KIND or len(event.content) > 2 * MAX_CONTENT_BYTES:
+    if event.kind != DM_KIND or len(event.content) > MAX_CONTENT_BYTES:
         return verdict
     try:
         opened = read(merchant, event, event.created_at)

@@ -37,7 +37,7 @@ async def test_many_customers_racing_never_oversell(shop: Shop) -> None:
     people = [Customer() for _ in range(10)]
     await asyncio.gather(*(place(shop, c, f"o-{n}", [("few", 1)]) for n, c in enumerate(people)))
     rows = await shop.db.fetchall("SELECT status, COUNT(*) FROM orders GROUP BY status")
-    assert dict((row[0], row[1]) for row in rows) == {"awaiting_payment": 3, "rejected": 7}
+    assert {row[0]: row[1] for row in rows} == {"awaiting_payment": 3, "rejected": 7}
     assert await shop.stock("few") == 0
 
 

@@ -185,6 +185,12 @@ class Customer:
             builder = builder.custom_created_at(sdk.Timestamp.from_secs(created_at))
         return dict(json.loads(builder.finalize(self.keys).as_json()))
 
+    def signed_kind4(self, merchant_pubkey: str, raw_content: str) -> dict[str, Any]:
+        """A kind 4 to the merchant whose content is used as given (not encrypted here)."""
+        merchant = sdk.PublicKey.parse(merchant_pubkey)
+        builder = sdk.EventBuilder(sdk.Kind(4), raw_content).tags([sdk.Tag.public_key(merchant)])
+        return dict(json.loads(builder.finalize(self.keys).as_json()))
+
     def nip17(self, merchant_pubkey: str, content: str) -> dict[str, Any]:
         """A NIP-17 gift wrap (kind 1059) to the merchant, as a JSON dict."""
         wrap = sdk.nip17_make_private_msg(self.keys, sdk.PublicKey.parse(merchant_pubkey), content)
