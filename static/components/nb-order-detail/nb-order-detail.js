@@ -10,6 +10,8 @@ NB.components["nb-order-detail"] = {
       events: [],
       error: "",
       shipMessage: "",
+      productNames: {},
+      zoneName: "",
       busy: "",
       actionError: "",
     };
@@ -57,9 +59,34 @@ NB.components["nb-order-detail"] = {
         this.events = Array.isArray(events)
           ? events
           : NB.orders.rows(events).rows;
+        this.loadNames();
       } catch (err) {
         this.error = err.message;
       }
+    },
+    /** Product and zone names for the ids the order holds (they may since be deleted). */
+    async loadNames() {
+      const ids = (this.order.items || []).map((item) => item.product_id);
+      const missing = ids.filter((id) => !this.productNames[id]);
+      const found = await Promise.allSettled(
+        missing.map((id) => NB.api.get(`/product/${id}`)),
+      );
+      const names = { ...this.productNames };
+      found.forEach((result, index) => {
+        if (result.status === "fulfilled")
+          names[missing[index]] = result.value.name;
+      });
+      this.productNames = names;
+      try {
+        const zones = (await NB.api.get("/zone")) || [];
+        const zone = zones.find((item) => item.id === this.order.shipping_id);
+        this.zoneName = zone ? zone.name || zone.id : "";
+      } catch {
+        this.zoneName = "";
+      }
+    },
+    itemName(item) {
+      return this.productNames[item.product_id] || item.name || item.product_id;
     },
     async act(name, action) {
       this.actionError = "";

@@ -31,6 +31,12 @@
           };
         });
       },
+      /** The merchant's messages, without the one already shown as the reason. */
+      updates() {
+        return this.order.updates.filter(
+          (update) => update.text && update.text !== this.order.reason,
+        );
+      },
       walletLink() {
         return `lightning:${this.order.invoice}`;
       },
