@@ -128,9 +128,11 @@ def _quote(
     shipping_msat = sum(to_msat(amount, code, rates) for code, amount in shipping.items())
     if subtotal + shipping_msat <= 0:
         raise OrderInvalid("the order's total is zero")
+    codes = set(goods) | set(shipping)
+    currency = _fiat_currency(currency, codes)
     rate = rate_for(currency, rates)
     fiat = None
-    if rate is not None and set(goods) | set(shipping) <= {currency}:
+    if rate is not None and codes <= {currency}:
         fiat = str(goods.get(currency, Decimal(0)) + shipping.get(currency, Decimal(0)))
     return Quote(
         zone_id=zone_id,
@@ -141,3 +143,11 @@ def _quote(
         fiat_amount=fiat,
         fiat_rate=None if rate is None else str(rate),
     )
+
+
+def _fiat_currency(stall_currency: str, codes: set[str]) -> str:
+    """The fiat currency whose rate the order records: the stall's, else the only one used."""
+    if not is_sats(stall_currency):
+        return stall_currency
+    fiat = sorted(code for code in codes if not is_sats(code))
+    return fiat[0] if len(fiat) == 1 else stall_currency
