@@ -166,6 +166,11 @@ def customer_key(index: int) -> PrivateKey:
     return PrivateKey.from_bytes(hashlib.sha256(f"bench customer {index}".encode()).digest())
 
 
+def reply_key() -> PrivateKey:
+    """The sender of the relay baseline's direct messages."""
+    return PrivateKey.from_bytes(hashlib.sha256(b"bench baseline sender").digest())
+
+
 def order_content(order_id: str, customer: str, product_ids: Sequence[str], zone_id: str) -> str:
     """A NIP-15 type 0 order for two products."""
     n = int(hashlib.sha256(order_id.encode()).hexdigest()[:8], 16)
@@ -194,7 +199,7 @@ class OrderSpec:
     merchant_pubkey: str
     product_ids: tuple[str, ...]
     zone_id: str
-    transport: str  # nip04 | nip17
+    transport: str  # nip04 | nip17 | reply
     prefix: str = "bench"
     customers: int = CUSTOMERS
 
@@ -202,6 +207,12 @@ class OrderSpec:
 def order_event(spec: OrderSpec, index: int) -> dict[str, Any]:
     """Order number `index`, from customer `index % customers`, as the wire event."""
     key = customer_key(index % spec.customers)
+    if spec.transport == "reply":  # a payment request to the customer (relay baseline)
+        sender = reply_key()
+        content = json.dumps({"type": 1, "id": f"{spec.prefix}-{index}",
+                              "payment_options": [{"type": "ln", "link": "lnbcrt1"}]})  # fmt: skip
+        encrypted = nip04.encrypt(sender, key.public_key, content)
+        return sign_event(sender, 4, encrypted, [["p", key.public_key]]).to_dict()
     content = order_content(
         f"{spec.prefix}-{index}", key.public_key, spec.product_ids, spec.zone_id
     )

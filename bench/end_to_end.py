@@ -1,0 +1,288 @@
+"""End to end through a real relay on 127.0.0.1: a customer's publish to the customer
+receiving the payment request.
+
+Three parts, two processes:
+- this process: nostr-sdk's LocalRelay (write rate limit raised: its default
+  refuses bursts) and the merchant, a full `Runtime` (relay pool, order engine
+  with its ingest workers and outbox publisher, fake wallet), on 127.0.0.1;
+- a customer process (`--customer`): one nostr-sdk `Client` for 1,000 customer
+  keys, subscribed to kind 4 addressed to them, publishing pre-signed NIP-04
+  orders on a fixed schedule (`--rate` per second for `--duration` seconds) and
+  timing each order from just before `send_event` to the arrival of the
+  merchant's payment request for it (decrypted to match the order id).
+
+The orders are signed before the run (not timed). An order counts as lost when
+no payment request came within `--grace` seconds after the last publish.
+`--baseline` measures the relay and clients alone: a second client sends each
+customer a DM directly at the same rate (what the merchant adds is the rest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import nostr_sdk
+from nostrbazaar.embedded_relay import free_port
+from nostrbazaar.runtime import Runtime
+
+from .common import (
+    CUSTOMERS,
+    OrderSpec,
+    PeakMemory,
+    bench_settings,
+    customer_key,
+    fill_shop,
+    generate_orders,
+    percentiles,
+    quiet_logs,
+    reply_key,
+)
+
+PREFIX = "e2e"
+
+
+class BenchRelay:
+    """nostr-sdk's LocalRelay on 127.0.0.1 with a write rate limit no burst reaches."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._relay: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    async def start(self) -> str:
+        builder = nostr_sdk.LocalRelayBuilder().addr("127.0.0.1").port(self.port)
+        limit = nostr_sdk.RateLimit(max_reqs=10_000, notes_per_minute=10_000_000)
+        self._relay = builder.rate_limit(limit).build()
+        await self._relay.run()
+        return self.url
+
+    async def stop(self) -> None:
+        if self._relay is not None:
+            self._relay.shutdown()
+            self._relay = None
+
+
+# ----------------------------------------------------------------- the merchant side
+
+
+async def measure(
+    rate: float, duration: float, grace: float, baseline: bool = False
+) -> dict[str, Any]:
+    count = max(1, int(rate * duration))
+    relay = BenchRelay()
+    url = await relay.start()
+    memory = PeakMemory()
+    try:
+        with tempfile.TemporaryDirectory(prefix="nb-bench-e2e-") as tmp:
+            if baseline:
+                return await _baseline(url, rate, count, grace, Path(tmp))
+            return await _with_merchant(url, rate, count, grace, Path(tmp), memory)
+    finally:
+        await relay.stop()
+
+
+async def _with_merchant(
+    url: str, rate: float, count: int, grace: float, tmp: Path, memory: PeakMemory
+) -> dict[str, Any]:
+    runtime = Runtime(bench_settings(tmp / "data", [url]))
+    await runtime.start()
+    try:
+        shop = await fill_shop(runtime, runtime.wallet, tmp / "data")
+        await runtime.engine.refresh()  # subscribe now, not at the next 30 s refresh
+        spec = OrderSpec(
+            shop.merchant.public_key, tuple(shop.product_ids), shop.zone_id, "nip04", PREFIX
+        )
+        files = generate_orders(spec, count, tmp / "events")
+        await asyncio.sleep(1.0)  # the pool's subscription reaches the relay
+        memory.reset()
+        result = await _customers(url, shop.merchant.public_key, files, rate, grace)
+        result["merchant_peak_rss_mb"] = round(memory.peak_mb(), 1)
+        row = await runtime.db.fetchone(
+            "SELECT COUNT(*) AS n FROM orders WHERE merchant_id = ? AND status = ?",
+            (shop.merchant.id, "awaiting_payment"),
+        )
+        result["orders_in_database"] = row["n"] if row else 0
+        return result
+    finally:
+        await runtime.stop()
+
+
+async def _customers(
+    url: str, merchant: str, files: list[Path], rate: float, grace: float, mode: str = "orders"
+) -> dict[str, Any]:
+    """Run the customer process and wait for it without blocking this event loop."""
+    out = files[0].parent / "customers.json"
+    command = [
+        sys.executable, "-m", "bench.end_to_end", "--customer", "--relay", url,
+        "--merchant", merchant, "--rate", str(rate), "--grace", str(grace),
+        "--customer-mode", mode, "--out", str(out), "--events", *map(str, files),
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await process.communicate()
+    if process.returncode != 0 or not out.exists():
+        tail = stderr.decode(errors="replace").strip().splitlines()[-10:]
+        raise RuntimeError(f"customer process failed ({process.returncode}): {tail}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+async def _baseline(url: str, rate: float, count: int, grace: float, tmp: Path) -> dict[str, Any]:
+    """The relay and the clients alone: DMs sent straight to the customers, no merchant."""
+    sender = reply_key()
+    spec = OrderSpec(sender.public_key, ("p1", "p2"), "zone", "reply", PREFIX)
+    files = generate_orders(spec, count, tmp / "events")
+    return await _customers(url, sender.public_key, files, rate, grace, mode="baseline")
+
+
+# ----------------------------------------------------------------- the customer side
+
+
+async def customer_main(args: argparse.Namespace) -> dict[str, Any]:
+    lines = [line for path in args.events for line in Path(path).read_text().splitlines()]
+    keys = {}
+    for index in range(min(CUSTOMERS, len(lines))):
+        key = customer_key(index)
+        keys[key.public_key] = nostr_sdk.SecretKey.parse(key.hex)
+    merchant = nostr_sdk.PublicKey.parse(args.merchant)
+    client = nostr_sdk.Client()
+    await client.add_relay(nostr_sdk.RelayUrl.parse(args.relay))
+    await client.connect()
+    sender = None
+    if args.customer_mode == "baseline":
+        sender = nostr_sdk.Client()
+        await sender.add_relay(nostr_sdk.RelayUrl.parse(args.relay))
+        await sender.connect()
+    pubkeys = [nostr_sdk.PublicKey.parse(k) for k in keys]
+    wanted = nostr_sdk.Filter().kinds([nostr_sdk.Kind(4)]).pubkeys(pubkeys)
+    stream = client.notifications()
+    await client.subscribe(nostr_sdk.ReqTarget.auto([wanted.limit(0)]))
+    sent: dict[str, float] = {}
+    latencies: dict[str, float] = {}
+    refused: list[str] = []
+    reader = asyncio.create_task(_read(stream, keys, merchant, sent, latencies, refused))
+    publisher = sender or client
+    send_errors = await _publish(publisher, lines, args.rate, sent)
+    deadline = time.perf_counter() + args.grace
+    while len(latencies) + len(refused) < len(sent) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    reader.cancel()
+    await client.shutdown()
+    if sender is not None:
+        await sender.shutdown()
+    samples = list(latencies.values())
+    return {
+        "client": "nostr-sdk Client " + getattr(nostr_sdk, "__version__", "0.45"),
+        "rate_per_s": args.rate,
+        "sent": len(sent),
+        "received": len(latencies),
+        "refused": len(refused),
+        "lost": len(sent) - len(latencies) - len(refused),
+        "send_errors": send_errors,
+        **percentiles(samples),
+    }
+
+
+async def _publish(client: Any, lines: list[str], rate: float, sent: dict[str, float]) -> int:
+    """Send each pre-signed order at its slot on a fixed schedule; each send its own task."""
+    errors = 0
+    tasks: set[asyncio.Task[Any]] = set()
+    loop_start = time.perf_counter() + 0.5
+    for index, line in enumerate(lines):
+        slot = loop_start + index / rate
+        delay = slot - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        event = nostr_sdk.Event.from_json(line)
+        sent[f"{PREFIX}-{index}"] = time.perf_counter()
+        task = asyncio.create_task(client.send_event(event))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) or not getattr(result, "success", True):
+            errors += 1
+    return errors
+
+
+async def _read(
+    stream: Any,
+    keys: dict[str, Any],
+    merchant: Any,
+    sent: dict[str, float],
+    latencies: dict[str, float],
+    refused: list[str],
+) -> None:
+    """Payment requests as they arrive: note the time, then decrypt to find the order."""
+    while True:
+        note = await stream.next()
+        if note is None:
+            return
+        if not note.is_new_event():
+            continue
+        arrived = time.perf_counter()
+        event = note.event
+        recipient = next((v[1] for v in map(_tag_values, event.tags()) if v[0] == "p"), None)
+        secret = keys.get(recipient or "")
+        if secret is None:
+            continue
+        try:
+            text = nostr_sdk.nip04_decrypt(secret, event.author(), event.content())
+            message = json.loads(text)
+        except Exception:
+            continue
+        order_id = message.get("id") if isinstance(message, dict) else None
+        if order_id not in sent or order_id in latencies:
+            continue
+        if message.get("type", 1) == 0 or message.get("payment_options"):
+            latencies[order_id] = arrived - sent[order_id]
+        else:
+            refused.append(order_id)
+
+
+def _tag_values(tag: Any) -> list[str]:
+    values: list[str] = tag.to_vec()
+    return values if len(values) > 1 else ["", ""]
+
+
+# ----------------------------------------------------------------- command line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=100.0, help="orders per second")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of publishing")
+    parser.add_argument("--grace", type=float, default=20.0, help="seconds to wait at the end")
+    parser.add_argument("--baseline", action="store_true", help="relay and clients only")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--customer", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--customer-mode", default="orders", help=argparse.SUPPRESS)
+    parser.add_argument("--relay", help=argparse.SUPPRESS)
+    parser.add_argument("--merchant", help=argparse.SUPPRESS)
+    parser.add_argument("--events", nargs="*", default=[], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    quiet_logs()
+    if args.customer:
+        result = asyncio.run(customer_main(args))
+    else:
+        result = asyncio.run(measure(args.rate, args.duration, args.grace, args.baseline))
+        result.update(duration_s=args.duration, baseline=args.baseline)
+    text = json.dumps(result, indent=2)
+    if args.out:
+        args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
