@@ -20,6 +20,9 @@ MAX_ITEMS = 100
 MAX_QUANTITY = 1_000_000
 MAX_TEXT = 4096
 ORDER, PAYMENT_REQUEST, STATUS_UPDATE = 0, 1, 2
+REPORTED_STATUSES = frozenset(
+    {"paid", "shipped", "completed", "expired", "cancelled", "refund_needed"}
+)
 
 
 class MessageError(ValueError):
@@ -66,12 +69,15 @@ class PaymentRequest:
 
 @dataclass(frozen=True)
 class StatusUpdate:
-    """Type 2: the merchant says the order is paid and/or shipped."""
+    """Type 2: the merchant says the order is paid and/or shipped. Our own messages add
+    `status` (an extra field clients ignore), so a restore can tell an expired or
+    cancelled order from one still awaiting payment."""
 
     id: str
     paid: bool
     shipped: bool
     message: str = ""
+    status: str | None = None
 
 
 Message = PlainText | OrderMessage | PaymentRequest | StatusUpdate
@@ -220,8 +226,14 @@ def _parse_status(data: dict[str, Any], order_id: str) -> StatusUpdate:
     paid, shipped = data.get("paid", False), data.get("shipped", False)
     if not isinstance(paid, bool) or not isinstance(shipped, bool):
         raise MessageError("'paid' and 'shipped' must be true or false", order_id, STATUS_UPDATE)
-    message = data.get("message")
-    return StatusUpdate(order_id, paid, shipped, message if isinstance(message, str) else "")
+    message, status = data.get("message"), data.get("status")
+    return StatusUpdate(
+        order_id,
+        paid,
+        shipped,
+        message if isinstance(message, str) else "",
+        status if status in REPORTED_STATUSES else None,
+    )
 
 
 # -- serialisation ---------------------------------------------------------------------------
@@ -247,17 +259,15 @@ def refusal(order_id: str, reason: str) -> str:
     )
 
 
-def status_update(order_id: str, paid: bool, shipped: bool, message: str) -> str:
+def status_update(
+    order_id: str, paid: bool, shipped: bool, message: str, status: str | None = None
+) -> str:
     """Type 2: the order's paid/shipped flags with a message for the customer."""
-    return _dump(
-        {
-            "id": order_id,
-            "type": STATUS_UPDATE,
-            "message": message,
-            "paid": paid,
-            "shipped": shipped,
-        }
-    )
+    data: dict[str, Any] = {"id": order_id, "type": STATUS_UPDATE, "message": message}
+    data.update(paid=paid, shipped=shipped)
+    if status:
+        data["status"] = status
+    return _dump(data)
 
 
 # -- what the customer is told ---------------------------------------------------------------
@@ -305,14 +315,21 @@ def _paid(order_id: str, event: Any, _paid: bool) -> Reply | None:
     if event.by != "wallet":
         return None
     text = f"Payment received for order {order_id}. Thank you!"
-    return Reply(STATUS_UPDATE, status_update(order_id, True, False, text))
+    return Reply(STATUS_UPDATE, status_update(order_id, True, False, text, "paid"))
 
 
 def _shipped(order_id: str, event: Any, _paid: bool) -> Reply | None:
     if event.by == "merchant":
         return None
     text = event.message or f"Order {order_id} has been shipped."
-    return Reply(STATUS_UPDATE, status_update(order_id, True, True, text))
+    return Reply(STATUS_UPDATE, status_update(order_id, True, True, text, "shipped"))
+
+
+def _completed(order_id: str, event: Any, _paid: bool) -> Reply | None:
+    if event.by == "merchant":
+        return None
+    text = f"Order {order_id} is complete. Thank you!"
+    return Reply(STATUS_UPDATE, status_update(order_id, True, True, text, "completed"))
 
 
 def _expired(order_id: str, _event: Any, _paid: bool) -> Reply:
@@ -320,12 +337,12 @@ def _expired(order_id: str, _event: Any, _paid: bool) -> Reply:
         f"The invoice for order {order_id} expired and the items were released. "
         "Ask the merchant for a new invoice if you still want them."
     )
-    return Reply(STATUS_UPDATE, status_update(order_id, False, False, text))
+    return Reply(STATUS_UPDATE, status_update(order_id, False, False, text, "expired"))
 
 
 def _cancelled(order_id: str, event: Any, _paid: bool) -> Reply:
     text = f"Order {order_id} was cancelled." + (f" {event.reason}" if event.reason else "")
-    return Reply(STATUS_UPDATE, status_update(order_id, False, False, text))
+    return Reply(STATUS_UPDATE, status_update(order_id, False, False, text, "cancelled"))
 
 
 def _rejected(order_id: str, event: Any, _paid: bool) -> Reply:
@@ -337,13 +354,14 @@ def _refund(order_id: str, event: Any, paid: bool) -> Reply:
         f"We received {format_sats(event.amount_msat)} for order {order_id}, but "
         f"{event.reason}. The merchant has been told and will refund you."
     )
-    return Reply(STATUS_UPDATE, status_update(order_id, paid, False, text))
+    return Reply(STATUS_UPDATE, status_update(order_id, paid, False, text, "refund_needed"))
 
 
 _REPLIES: dict[str, Any] = {
     "InvoiceIssued": _issued,
     "OrderPaid": _paid,
     "OrderShipped": _shipped,
+    "OrderCompleted": _completed,
     "InvoiceExpired": _expired,
     "OrderCancelled": _cancelled,
     "OrderRejected": _rejected,

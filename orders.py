@@ -386,11 +386,13 @@ class ReissueInvoice:
 
 @dataclass(frozen=True)
 class RecordMerchantStatus:
-    """The merchant's own signed type 2 message (seen on a relay) says paid/shipped."""
+    """The merchant's own signed type 2 message (seen on a relay) says paid/shipped, and
+    (in our own messages) which status the order reached: expired, cancelled, completed."""
 
     paid: bool
     shipped: bool
     message: str = ""
+    status: str | None = None
     out_of_stock: str | None = None
 
 
@@ -579,7 +581,19 @@ def _merchant_status(state: OrderState, cmd: RecordMerchantStatus) -> list[Order
     if cmd.shipped and not after.shipped:
         check_shippable(after)
         events.append(OrderShipped(cmd.message, "merchant"))
-    return events
+    return events + _merchant_outcome(fold_onto(state, events), cmd.status)
+
+
+def _merchant_outcome(state: OrderState, status: str | None) -> list[OrderEvent]:
+    """The end the merchant's message reports, if the order has not reached it yet."""
+    if status == S.COMPLETED and state.status is S.SHIPPED:
+        return [OrderCompleted("merchant")]
+    unpaid = not state.paid and state.status in (S.AWAITING_PAYMENT, S.EXPIRED)
+    if status == S.CANCELLED and unpaid:
+        return _cancel(state, CancelOrder("cancelled by the merchant"))
+    if status == S.EXPIRED and state.status is S.AWAITING_PAYMENT and state.invoice:
+        return [InvoiceExpired(state.invoice.payment_hash), StockReleased(state.items)]
+    return []
 
 
 def _merchant_paid(state: OrderState, out_of_stock: str | None) -> list[OrderEvent]:

@@ -91,7 +91,7 @@ async def apply_merchant_message(
 
 def _command(state: OrderState, message: PaymentRequest | StatusUpdate) -> OrderCommand | None:
     if isinstance(message, StatusUpdate):
-        return RecordMerchantStatus(message.paid, message.shipped, message.message)
+        return RecordMerchantStatus(message.paid, message.shipped, message.message, message.status)
     if message.lightning is None:
         return None
     try:

@@ -76,6 +76,9 @@ COMMANDS: dict[str, Callable[[o.OrderState], o.OrderCommand]] = {
     "merchant_note": lambda s: o.RecordMerchantStatus(paid=False, shipped=False, message="hi"),
     "adopt": lambda s: o.AdoptInvoice(invoice("h9"), QUOTE),
     "pay_first_invoice": lambda s: o.ReceivePayment("h1", 2500),
+    "merchant_cancelled": lambda s: o.RecordMerchantStatus(False, False, status="cancelled"),
+    "merchant_expired": lambda s: o.RecordMerchantStatus(False, False, status="expired"),
+    "merchant_completed": lambda s: o.RecordMerchantStatus(True, True, status="completed"),
 }
 
 A, P, SH, C = "awaiting_payment", "paid", "shipped", "completed"
@@ -92,19 +95,19 @@ TWICE, UNK, SHIPPED_, STOCK = (
 # Columns, in this order:
 # place_same place_other place_no_stock reject pay pay_no_stock pay_unknown expire cancel ship
 # complete reissue reissue_no_stock merchant_paid merchant_shipped merchant_note adopt
-# pay_first_invoice
+# pay_first_invoice merchant_cancelled merchant_expired merchant_completed
 EXPECTED: dict[str, list[object]] = {
-    "new": [A, A, R, R, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF],
-    "awaiting_payment": [DUP, TAKEN, DUP, DUP, P, P, UNK, E, X, NOTPAID, ILL, A, A, P, SH, A, A, P],
-    "paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, TWICE],
-    "shipped": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, C, PAID_, PAID_, SH, SH, SH, SH, TWICE],
-    "completed": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, ILL, PAID_, PAID_, C, C, C, C, TWICE],
-    "rejected": [DUP, TAKEN, DUP, DUP, UNK, UNK, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, R, R, UNK],
-    "expired": [DUP, TAKEN, DUP, DUP, P, RN, UNK, ILL, X, NOTPAID, ILL, A, STOCK, P, SH, E, A, P],
-    "cancelled": [DUP, TAKEN, DUP, DUP, RN, RN, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, X, X, RN],
-    "refund_needed_unpaid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, RN, RN, TWICE],
-    "refund_needed_paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, RN, SH, RN, RN, TWICE],
-    "paid_after_reissue": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, RN],
+    "new": [A, A, R, R, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF],
+    "awaiting_payment": [DUP, TAKEN, DUP, DUP, P, P, UNK, E, X, NOTPAID, ILL, A, A, P, SH, A, A, P, X, E, C],
+    "paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, TWICE, P, P, C],
+    "shipped": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, C, PAID_, PAID_, SH, SH, SH, SH, TWICE, SH, SH, C],
+    "completed": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, ILL, PAID_, PAID_, C, C, C, C, TWICE, C, C, C],
+    "rejected": [DUP, TAKEN, DUP, DUP, UNK, UNK, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, R, R, UNK, R, R, ILL],
+    "expired": [DUP, TAKEN, DUP, DUP, P, RN, UNK, ILL, X, NOTPAID, ILL, A, STOCK, P, SH, E, A, P, X, E, C],
+    "cancelled": [DUP, TAKEN, DUP, DUP, RN, RN, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, X, X, RN, X, X, ILL],
+    "refund_needed_unpaid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, RN, RN, TWICE, RN, RN, ILL],
+    "refund_needed_paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, RN, SH, RN, RN, TWICE, RN, RN, C],
+    "paid_after_reissue": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, RN, P, P, C],
 }  # fmt: skip
 
 PAIRS = list(itertools.product(EXPECTED, COMMANDS))
