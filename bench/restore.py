@@ -1,0 +1,352 @@
+"""Restore: a merchant's whole DM history replayed into an empty database, through the
+restore path, and the restored state compared with the original.
+
+1. The original: a shop whose database is snapshotted while it has a catalogue and
+   no orders; then N signed NIP-04 orders through the ingest path (timed: this is
+   also the ingest figure at size N for the growth table), half of them paid
+   (fake wallet `pay` + `receive_payment`), a quarter shipped (`ship_order`), and
+   for every second order a customer chat message and a merchant reply
+   (`chat.send_message`). About 3.75 DM events per order.
+2. The history: every event the restore filters (`restore.history_filters`) match,
+   from the original's inbox (customers' orders and chats) and outbox (the
+   merchant's payment requests, status messages and replies), newest first as
+   `fetch_history` returns them.
+3. Timed: into the snapshot (catalogue, no orders), each event verified as the
+   pool's fetch does (`parse_event`), then `restore.restore_events` (ingest in
+   restore mode, then the parked orders placed oldest first).
+4. Orders (status, totals, paid, shipped, invoice, items), stock, reservations and
+   customers compared, row for row, with the original.
+
+`--from-relay` also loads the history onto a LocalRelay and times
+`restore.restore_orders` (fetch paged with `until`, verify, restore) instead.
+
+Run alone: `.venv/bin/python -m bench.restore --orders 27000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sqlite3
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from nostrbazaar.db import Database
+from nostrbazaar.nostr import nip04
+from nostrbazaar.nostr.event import Event, parse_event, sign_event
+from nostrbazaar.nostr.filters import matches_any
+from nostrbazaar.restore import history_filters, restore_events
+from nostrbazaar.services.chat import send_message
+from nostrbazaar.services.deps import Deps, Merchants
+from nostrbazaar.services.order_admin import ship_order
+from nostrbazaar.services.payments import receive_payment
+from nostrbazaar.wallets.fake import FakeWallet
+
+from . import ingest as ingest_bench
+from .common import (
+    CUSTOMERS,
+    OrderSpec,
+    PeakMemory,
+    bare_runtime,
+    bench_settings,
+    customer_key,
+    generate_orders,
+    open_shop,
+    quiet_logs,
+)
+from .ingest import RELAY
+
+INGEST_FIGURES = ("orders_per_s", "ms_per_order", "p50_ms", "p99_ms", "peak_rss_mb")
+
+
+async def measure(orders: int, from_relay: bool = False) -> dict[str, Any]:
+    memory = PeakMemory()
+    with tempfile.TemporaryDirectory(prefix="nb-bench-restore-") as tmp_name:
+        tmp = Path(tmp_name)
+        snapshot = tmp / "empty" / "nostrbazaar.sqlite3"
+        history = tmp / "history.jsonl"
+        async with open_shop(tmp / "original") as shop:
+            _snapshot(shop.runtime.settings.database_path, snapshot)
+            spec = OrderSpec(
+                shop.merchant.public_key, tuple(shop.product_ids), shop.zone_id, "nip04"
+            )
+            files = generate_orders(spec, orders, tmp / "events")
+            ingest = await ingest_bench._run(shop, files, memory, None, "engine")
+            activity = await _activity(shop, orders)
+            counts = await _write_history(shop, history)
+            original = await _state(shop.deps.db, shop.merchant.id)
+        result = await _restore(snapshot, history, memory, from_relay)
+        restored = await _state_at(snapshot, result.pop("merchant_id"))
+    equal, differences = _compare(original, restored)
+    result.update(
+        orders=orders,
+        events=counts["total"],
+        history=counts,
+        activity=activity,
+        equal=equal,
+        differences=differences,
+        ingest={k: ingest[k] for k in INGEST_FIGURES},
+    )
+    return result
+
+
+def _snapshot(source: Path, target: Path) -> None:
+    """A copy of the database as it is now (committed state, WAL included)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+# ----------------------------------------------------------------- the original's life
+
+
+async def _activity(shop: Any, orders: int) -> dict[str, int]:
+    """Pay half the orders, ship a quarter, and a chat exchange for every second one."""
+    deps, merchant = shop.deps, shop.merchant
+    rows = await deps.db.fetchall(
+        "SELECT o.id, o.public_key, i.bolt11 FROM orders o"
+        " JOIN invoices i ON i.payment_hash = o.payment_hash"
+        " WHERE o.merchant_id = ? ORDER BY o.created_at, o.id",
+        (merchant.id,),
+    )
+    keys = {key.public_key: key for key in map(customer_key, range(CUSTOMERS))}
+    done: Counter[str] = Counter()
+    for k, row in enumerate(rows):
+        if k % 2 == 0:
+            settlement = await deps.wallet.pay(row["bolt11"])
+            if await receive_payment(deps, settlement) is not None:
+                done["paid"] += 1
+            if k % 4 == 0:
+                await ship_order(deps, merchant.id, row["id"], "on its way")
+                done["shipped"] += 1
+        else:
+            await _chat(deps, merchant, keys[row["public_key"]], k)
+            done["chats"] += 1
+    return dict(done)
+
+
+async def _chat(deps: Deps, merchant: Any, key: Any, k: int) -> None:
+    """The customer writes (through ingest), the merchant answers (`send_message`)."""
+    text = f"Hello, is order {k} on its way?"
+    encrypted = nip04.encrypt(key, merchant.public_key, text)
+    event = sign_event(key, 4, encrypted, [["p", merchant.public_key]])
+    await ingest_bench.ingest_event(deps, merchant, event, RELAY)
+    await send_message(deps, merchant.id, key.public_key, f"Thank you, it leaves tomorrow ({k})")
+
+
+async def _write_history(shop: Any, path: Path) -> dict[str, int]:
+    """Every DM event restore would fetch, newest first, into a JSON-lines file."""
+    db, merchant = shop.deps.db, shop.merchant
+    filters = history_filters(merchant)
+    events: dict[str, dict[str, Any]] = {}
+    for row in await db.fetchall(
+        "SELECT raw FROM inbox WHERE merchant_id = ? AND verdict <> 'rejected'", (merchant.id,)
+    ):
+        events.setdefault(json.loads(row["raw"])["id"], json.loads(row["raw"]))
+    for row in await db.fetchall("SELECT event FROM outbox WHERE merchant_id = ?", (merchant.id,)):
+        raw = json.loads(row["event"])
+        events.setdefault(raw["id"], raw)
+    kept = [raw for raw in events.values() if matches_any(filters, Event(**raw))]
+    kept.sort(key=lambda raw: (-raw["created_at"], raw["id"]))
+    counts: Counter[str] = Counter()
+    with path.open("w") as out:
+        for raw in kept:
+            counts[
+                "from merchant" if raw["pubkey"] == merchant.public_key else "from customers"
+            ] += 1
+            out.write(json.dumps(raw, separators=(",", ":")) + "\n")
+    return {**counts, "total": len(kept)}
+
+
+# ----------------------------------------------------------------- the restore
+
+
+async def _restore(
+    snapshot: Path, history: Path, memory: PeakMemory, from_relay: bool
+) -> dict[str, Any]:
+    data_dir = snapshot.parent
+    runtime = await bare_runtime(bench_settings(data_dir))
+    wallet = FakeWallet(data_dir)
+    await wallet.start()
+    try:
+        deps = Deps.from_runtime(runtime)
+        deps.wallet = wallet
+        merchant = (await Merchants(runtime.db, runtime.keystore).active())[0]
+        deps.merchants = Merchants(runtime.db, runtime.keystore)
+        merchant = await deps.merchants.get(merchant.id)
+        if from_relay:
+            return await _restore_from_relay(deps, merchant, history, memory)
+        gc.collect()
+        memory.reset()
+        started = time.perf_counter()
+        with history.open() as lines:
+            raws = [json.loads(line) for line in lines]
+        load_s = time.perf_counter() - started
+        started = time.perf_counter()
+        events = [parse_event(raw) for raw in raws]  # what RelayPool.fetch does to each
+        del raws
+        summary = await restore_events(deps, merchant, events)
+        elapsed = time.perf_counter() - started
+        return _figures(len(events), elapsed, summary, memory, merchant.id) | {
+            "source": "events from the original's inbox and outbox (file), verified and "
+            "restored with restore.restore_events",
+            "load_s": round(load_s, 2),
+        }
+    finally:
+        await wallet.stop()
+        await runtime.db.close()
+
+
+def _figures(
+    count: int, elapsed: float, summary: Any, memory: PeakMemory, merchant_id: str
+) -> dict[str, Any]:
+    return {
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(count / elapsed, 1),
+        "ms_per_event": round(elapsed / count * 1000, 4),
+        "peak_rss_mb": round(memory.peak_mb(), 1),
+        "summary": {k: v for k, v in vars(summary).items() if k != "reasons"},
+        "reasons": summary.reasons[:5],
+        "merchant_id": merchant_id,
+    }
+
+
+async def _restore_from_relay(
+    deps: Deps, merchant: Any, history: Path, memory: PeakMemory
+) -> dict[str, Any]:
+    """Load the history onto a LocalRelay (not timed), then `restore_orders` from it."""
+    from nostrbazaar.nostr.relay_pool import RelayPool
+    from nostrbazaar.restore import restore_orders
+
+    from .end_to_end import BenchRelay
+
+    relay = BenchRelay()
+    url = await relay.start()
+    pool = RelayPool([url], queue_size=100_000)
+    await pool.start()
+    try:
+        started = time.perf_counter()
+        loaded = await _load_relay(pool, history)
+        load_s = time.perf_counter() - started
+        gc.collect()
+        memory.reset()
+        started = time.perf_counter()
+        summary = await restore_orders(deps, pool, merchant.id)
+        elapsed = time.perf_counter() - started
+        return _figures(loaded, elapsed, summary, memory, merchant.id) | {
+            "source": "LocalRelay on 127.0.0.1, restore.restore_orders (fetch paged with "
+            "until, verify, restore)",
+            "loaded_on_relay": loaded,
+            "fetched": summary.events_scanned,
+            "load_s": round(load_s, 2),
+        }
+    finally:
+        await pool.close()
+        await relay.stop()
+
+
+async def _load_relay(pool: Any, history: Path, window: int = 200) -> int:
+    """Publish every event, `window` at a time; how many the relay accepted."""
+    accepted = 0
+    with history.open() as lines:
+        batch: list[Event] = []
+        for line in lines:
+            batch.append(Event(**json.loads(line)))
+            if len(batch) == window:
+                accepted += await _publish(pool, batch)
+                batch = []
+        accepted += await _publish(pool, batch)
+    return accepted
+
+
+async def _publish(pool: Any, batch: list[Event]) -> int:
+    results = await asyncio.gather(*(pool.publish(event, timeout=30) for event in batch))
+    return sum(1 for result in results if any(r.ok for r in result.values()))
+
+
+# ----------------------------------------------------------------- comparing
+
+
+async def _state_at(path: Path, merchant_id: str) -> dict[str, Any]:
+    db = Database(path)
+    await db.connect()
+    try:
+        return await _state(db, merchant_id)
+    finally:
+        await db.close()
+
+
+async def _state(db: Database, merchant_id: str) -> dict[str, Any]:
+    """What replay equivalence promises: orders, statuses, totals, stock."""
+    orders = await db.fetchall(
+        "SELECT id, status, public_key, stall_id, zone_id, items, subtotal_msat, shipping_msat,"
+        " total_msat, payment_hash, paid, shipped, refund_msat FROM orders WHERE merchant_id = ?",
+        (merchant_id,),
+    )
+    stock = await db.fetchall(
+        "SELECT id, quantity FROM products WHERE merchant_id = ?", (merchant_id,)
+    )
+    reservations = await db.fetchall(
+        "SELECT order_id, product_id, quantity, state FROM reservations WHERE merchant_id = ?",
+        (merchant_id,),
+    )
+    customers = await db.fetchall(
+        "SELECT public_key FROM customers WHERE merchant_id = ?", (merchant_id,)
+    )
+    return {
+        "orders": {row["id"]: tuple(row) for row in orders},
+        "stock": {row["id"]: row["quantity"] for row in stock},
+        "reservations": {(r["order_id"], r["product_id"]): tuple(r) for r in reservations},
+        "customers": {row["public_key"] for row in customers},
+    }
+
+
+def _compare(original: dict[str, Any], restored: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    differences: dict[str, Any] = {}
+    for part in ("orders", "stock", "reservations"):
+        a, b = original[part], restored[part]
+        missing = [k for k in a if k not in b]
+        extra = [k for k in b if k not in a]
+        changed = [k for k in a if k in b and a[k] != b[k]]
+        if missing or extra or changed:
+            differences[part] = {
+                "original": len(a),
+                "restored": len(b),
+                "missing": len(missing),
+                "extra": len(extra),
+                "different": len(changed),
+                "examples": [
+                    {"key": str(k), "original": str(a[k]), "restored": str(b[k])}
+                    for k in changed[:3]
+                ]
+                + [{"missing": str(k)} for k in missing[:3]],
+            }
+    if original["customers"] != restored["customers"]:
+        differences["customers"] = {
+            "original": len(original["customers"]),
+            "restored": len(restored["customers"]),
+        }
+    return not differences, differences
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=27_000)
+    parser.add_argument("--from-relay", action="store_true", help="restore from a LocalRelay")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    quiet_logs()
+    result = asyncio.run(measure(args.orders, args.from_relay))
+    text = json.dumps(result, indent=2)
+    if args.out:
+        args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
