@@ -7,12 +7,15 @@ errors never echo the submitted value: it may be a private key.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from loguru import logger
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .models import ErrorResponse
 from .services.catalogue_errors import (
@@ -35,7 +38,7 @@ UNAUTHORIZED: Responses = {
 }
 NOT_FOUND: Responses = {404: error_doc("Not found, or not yours")}
 BAD_REQUEST: Responses = {
-    400: error_doc("The request cannot be applied (unknown zone, wrong currency, ...)")
+    400: error_doc("A body that is not JSON, or cannot be applied (unknown zone, ...)")
 }
 CONFLICT: Responses = {409: error_doc("Clashes with the current state")}
 READ: Responses = {**UNAUTHORIZED, **NOT_FOUND}
@@ -83,8 +86,33 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every documented method at this URL; a literal path wins over templates (OpenAPI)."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    path = request.url.path
+    found = paths.get(path)
+    if found is None:
+        found = {}
+        for template, item in paths.items():
+            pattern = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template))
+            if re.fullmatch(pattern, path):
+                found.update(item)
+    methods = {method.upper() for method in found}
+    return sorted(methods | ({"HEAD"} if "GET" in methods else set()))
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """FastAPI's answer, except that a 405 names every allowed method, not just one route's."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        headers = {**(error.headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+        return JSONResponse({"detail": error.detail}, status_code=405, headers=headers)
+    return await http_exception_handler(request, error)
+
+
 def register_error_handlers(app: FastAPI, extra: dict[type[Exception], int] | None = None) -> None:
     """Install the handlers; `extra` maps other domain errors (the order engine's) to statuses."""
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(CatalogueError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)

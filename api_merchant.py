@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from .api_common import CONFLICT, READ, UNAUTHORIZED, WRITE, error_doc
+from .api_common import BAD_REQUEST, CONFLICT, READ, UNAUTHORIZED, WRITE, error_doc
 from .auth import AdminCaller, ReadCaller, RuntimeDep, WriteMerchant, check_merchant_id
 from .crud.merchants import get_merchant_for_account
 from .models import (
@@ -24,14 +24,17 @@ router = APIRouter(tags=["merchant"])
 @router.post(
     "/account",
     tags=["account"],
-    responses={403: error_doc("Sign-up is disabled (NOSTRBAZAAR_ALLOW_SIGNUP=false)")},
+    responses={
+        **BAD_REQUEST,
+        403: error_doc("Sign-up is disabled (NOSTRBAZAAR_ALLOW_SIGNUP=false)"),
+    },
 )
 async def api_account_create(body: AccountCreate, runtime: RuntimeDep) -> Account:
     """Create an account; keep `adminkey` secret, hand `inkey` to read-only tools."""
     return await accounts.sign_up(runtime, body.name)
 
 
-@router.post("/merchant", responses={**UNAUTHORIZED, **CONFLICT})
+@router.post("/merchant", responses={**UNAUTHORIZED, **BAD_REQUEST, **CONFLICT})
 async def api_merchant_create(
     body: MerchantCreate, caller: AdminCaller, runtime: RuntimeDep
 ) -> Merchant:

@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 
 
+def settled(obj):
+    """The object without its publication state, which the outbox publisher moves on."""
+    if isinstance(obj, list):
+        return [settled(item) for item in obj]
+    return {k: v for k, v in obj.items() if k != "publication"}
+
+
 async def test_created_product_takes_its_stalls_currency(alice):
     product = await alice.product()
     assert product["price"] == 12.5
@@ -17,7 +24,7 @@ async def test_created_product_takes_its_stalls_currency(alice):
 async def test_get_returns_the_product(alice, client):
     product = await alice.product()
     response = await client.get(f"/api/v1/product/{product['id']}", headers=alice.reader)
-    assert response.json() == product
+    assert settled(response.json()) == settled(product)
 
 
 async def test_patch_changes_only_the_given_fields(alice, client):

@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 
 
+def settled(obj):
+    """The object without its publication state, which the outbox publisher moves on."""
+    if isinstance(obj, list):
+        return [settled(item) for item in obj]
+    return {k: v for k, v in obj.items() if k != "publication"}
+
+
 async def test_created_stall_carries_its_zones_and_publication(alice):
     zone = await alice.zone()
     stall = await alice.stall(zone)
@@ -14,7 +21,7 @@ async def test_created_stall_carries_its_zones_and_publication(alice):
         "description": "Loose leaf tea",
         "image_url": "https://example.com/t.png",
     }
-    assert stall["publication"]["status"] == "pending"
+    assert stall["publication"]["status"] in ("pending", "sent")
     assert stall["publication"]["event_id"] == stall["event_id"]
 
 
@@ -33,9 +40,9 @@ async def test_lnbits_stall_body_with_wallet_and_event_fields_is_accepted(alice)
 async def test_get_and_list_return_the_stall(alice, client):
     stall = await alice.stall()
     got = await client.get(f"/api/v1/stall/{stall['id']}", headers=alice.reader)
-    assert got.json() == stall
+    assert settled(got.json()) == settled(stall)
     listed = await client.get("/api/v1/stall", headers=alice.reader)
-    assert listed.json() == [stall]
+    assert settled(listed.json()) == settled([stall])
     pending = await client.get("/api/v1/stall", params={"pending": "true"}, headers=alice.reader)
     assert pending.json() == []
 
@@ -107,7 +114,7 @@ async def test_stall_products_lists_the_stalls_products(alice, client):
         f"/api/v1/stall/product/{product['stall_id']}", headers=alice.reader
     )
     assert response.status_code == 200
-    assert response.json() == [product]
+    assert settled(response.json()) == settled([product])
 
 
 async def test_stall_products_of_unknown_stall_is_404(alice, client):
