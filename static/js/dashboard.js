@@ -105,6 +105,6 @@
   }
   app.config.globalProperties.fmt = NB.format;
   app.config.globalProperties.orderLook = NB.orders;
-  app.use(Quasar, { config: { notify: { position: "top-right" } } });
+  app.use(Quasar, { config: { notify: { position: "bottom-right" } } });
   app.mount("#app");
 })();

@@ -193,6 +193,6 @@
     app.component(name, component);
   }
   app.config.globalProperties.fmt = NB.format;
-  app.use(Quasar, { config: { notify: { position: "top-right" } } });
+  app.use(Quasar, { config: { notify: { position: "bottom-right" } } });
   app.mount("#app");
 })();

@@ -48,34 +48,59 @@ def _wait_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> 
     raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """Start uvicorn on a free 127.0.0.1 port with an embedded relay; yield its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "NOSTRBAZAAR_DATA_DIR": str(tmp_path / "data"),
-        "NOSTRBAZAAR_SECRET": "e2e-secret",
-        "NOSTRBAZAAR_RELAYS": "",
-        "NOSTRBAZAAR_WALLET": "fake",
-        "NOSTRBAZAAR_FIAT_RATES": "USD=1600,EUR=1700",
-    }
-    log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "uvicorn", "nostrbazaar.app:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base_url, process, log)
-        yield base_url
-    finally:
-        process.terminate()
+class ServerProcess:
+    """uvicorn in a subprocess on 127.0.0.1, with an embedded relay and the fake wallet."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir.parent / "server.log"
+        self.env = {
+            **os.environ,
+            "NOSTRBAZAAR_DATA_DIR": str(data_dir),
+            "NOSTRBAZAAR_SECRET": "e2e-secret",
+            "NOSTRBAZAAR_RELAYS": "",
+            "NOSTRBAZAAR_WALLET": "fake",
+            "NOSTRBAZAAR_FIAT_RATES": "USD=1600,EUR=1700",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "uvicorn", "nostrbazaar.app:create_app", "--factory"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                command, env=self.env, stdout=output, stderr=subprocess.STDOUT
+            )
+        _wait_healthy(self.url, self.process, self.log)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@pytest.fixture
+def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A started server that a test may stop and start again (same port, same data)."""
+    process = ServerProcess(tmp_path / "data")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def server(server_process: ServerProcess) -> str:
+    """The base URL of a started server."""
+    return server_process.url
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
+PHONE = {"width": 390, "height": 844}
 LIVE_TIMEOUT = 30_000  # the relay round trips: order -> invoice -> payment -> paid DM
 
 
@@ -138,6 +139,22 @@ def test_a_customer_orders_pays_and_sees_it_shipped(
     )
     customer.get_by_text("On its way: DHL 123").first.wait_for()
     shoot(customer, "journey-06-customer-shipped")
+    for page, name in ((customer, "customer-shipped"), (merchant, "merchant-order")):
+        page.set_viewport_size(PHONE)
+        shoot(page, f"journey-07-{name}-phone")
+
+    merchant.keyboard.press("Escape")
+    merchant.locator("[data-test=tab-chat]").click()
+    customer_npub = customer.evaluate(
+        "NostrTools.nip19.npubEncode(NostrTools.getPublicKey(NostrTools.utils.hexToBytes("
+        "localStorage.getItem('nostrbazaar.customer.secret'))))"
+    )
+    fill(merchant, "chat-customer", customer_npub)
+    merchant.locator("[data-test=chat-add]").click()
+    fill(merchant, "chat-text", "Thanks for your order!")
+    merchant.locator("[data-test=chat-send]").click()
+    merchant.locator("[data-test=chat-log]").get_by_text("Thanks for your order!").wait_for()
+    shoot(merchant, "journey-08-merchant-chat-phone")
 
 
 def test_an_order_beyond_the_stock_shows_the_merchants_reason(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -80,3 +81,42 @@ def test_market_without_extension_keeps_a_local_key_that_can_be_backed_up(
     )
     assert decoded == stored
     shoot(page, "market-local-key-backup")
+
+
+def test_a_lost_connection_is_shown_and_retried(
+    open_page: Any, server_process: Any, shoot: Any
+) -> None:
+    server = server_process.url
+    key = httpx.post(f"{server}/api/v1/account", json={"name": "offline"}).json()["adminkey"]
+    httpx.post(f"{server}/api/v1/merchant", json={}, headers={"X-Api-Key": key})
+    page = open_page(server, "/").page
+    page.locator("input[data-test=admin-key]").fill(key)
+    page.locator("[data-test=sign-in]").click()
+    status = page.locator("[data-test=live-status]")
+    status.get_by_text("Live").wait_for()
+
+    server_process.stop()
+    status.get_by_text(re.compile(r"Offline: retrying in \d+ s")).wait_for()
+    shoot(page, "dashboard-offline")
+
+    server_process.start()
+    status.get_by_text("Live").wait_for(timeout=40_000)
+
+
+def test_an_api_error_is_shown_next_to_the_form_that_caused_it(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    key = httpx.post(f"{server}/api/v1/account", json={"name": "typo"}).json()["adminkey"]
+    httpx.post(f"{server}/api/v1/merchant", json={}, headers={"X-Api-Key": key})
+    page = open_page(server, "/", "phone").page
+    page.locator("input[data-test=admin-key]").fill(key)
+    page.locator("[data-test=sign-in]").click()
+    page.locator("[data-test=tab-catalogue]").click()
+    page.locator("[data-test=add-zone]").click()
+    page.locator("input[data-test=zone-name]").fill("Moon")
+    page.locator("input[data-test=zone-cost]").fill("cheap")
+    page.locator("[data-test=save-zone]").click()
+    error = page.locator(".q-dialog [data-test=error]")
+    error.wait_for()
+    assert "cost" in error.inner_text()
+    shoot(page, "dashboard-zone-error")

@@ -6,6 +6,36 @@
     );
   }
 
+  /** A NIP-15 JSON message as one readable line; plain text as it is. */
+  function describe(text) {
+    let data = null;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return text;
+    }
+    if (!data || typeof data !== "object" || !("type" in data)) return text;
+    const order = NB.format.shortId(String(data.id || ""));
+    if (data.type === 0) {
+      const count = (data.items || []).reduce(
+        (sum, item) => sum + Number(item.quantity || 0),
+        0,
+      );
+      return `🛒 Order ${order}: ${count} item(s)${data.message ? ` · “${data.message}”` : ""}`;
+    }
+    if (data.type === 1) {
+      const paying = (data.payment_options || []).length
+        ? "payment request"
+        : "refused";
+      return `🧾 Order ${order}: ${paying}${data.message ? ` · ${data.message}` : ""}`;
+    }
+    if (data.type === 2) {
+      const state = data.shipped ? "shipped" : data.paid ? "paid" : "update";
+      return `📦 Order ${order}: ${state}${data.message ? ` · ${data.message}` : ""}`;
+    }
+    return text;
+  }
+
   NB.components["nb-chat"] = {
     template: "#nb-chat",
     props: { active: { type: Boolean, default: false } },
@@ -40,6 +70,7 @@
     },
     methods: {
       unreadOf,
+      describe,
       name(customer) {
         const profile = customer.profile || {};
         return (
