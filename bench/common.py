@@ -71,6 +71,7 @@ class Shop:
     zone_id: str
     stall_id: str
     product_ids: list[str]
+    account: Any = None  # models.Account: its keys for the HTTP API
 
 
 def bench_settings(data_dir: Path, relays: Sequence[str] = ()) -> Settings:
@@ -155,7 +156,7 @@ async def fill_shop(runtime: Runtime, wallet: Any, data_dir: Path) -> Shop:
         rates=FixedRates(runtime.settings.fiat_rates),
     )
     merchant = await deps.merchants.get(row.id)
-    return Shop(data_dir, runtime, deps, merchant, zone.id, stall.id, product_ids)
+    return Shop(data_dir, runtime, deps, merchant, zone.id, stall.id, product_ids, account)
 
 
 # ----------------------------------------------------------------- customers and their orders
