@@ -15,7 +15,12 @@
   function money(amount, currency) {
     if (amount === null || amount === undefined || amount === "") return "–";
     if (!currency || currency.toLowerCase() === "sat") return sats(amount);
-    return `${amount} ${currency}`;
+    try {
+      const style = { style: "currency", currency, currencyDisplay: "code" };
+      return new Intl.NumberFormat("en-US", style).format(Number(amount));
+    } catch {
+      return `${amount} ${currency}`;
+    }
   }
 
   function date(seconds) {
