@@ -91,7 +91,12 @@
         );
         const toast = TOASTS[kind] && TOASTS[kind](data);
         if (toast)
-          this.$q.notify({ message: toast, type: "info", timeout: 4000 });
+          this.$q.notify({
+            message: toast,
+            type: "info",
+            timeout: 3000,
+            group: kind,
+          });
       },
     },
     mounted() {

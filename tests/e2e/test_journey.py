@@ -156,6 +156,13 @@ def test_a_customer_orders_pays_and_sees_it_shipped(
     merchant.locator("[data-test=chat-log]").get_by_text("Thanks for your order!").wait_for()
     shoot(merchant, "journey-08-merchant-chat-phone")
 
+    merchant.locator("[data-test=tab-orders]").click()
+    merchant.locator("[data-test=restore-all]").click()
+    summary = merchant.locator("[data-test=restore-summary]")
+    summary.wait_for(timeout=LIVE_TIMEOUT)
+    assert "messages read" in summary.inner_text()
+    shoot(merchant, "journey-09-merchant-restored-phone")
+
 
 def test_an_order_beyond_the_stock_shows_the_merchants_reason(
     open_page: Any, server: str, shoot: Any

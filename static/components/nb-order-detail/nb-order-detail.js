@@ -11,6 +11,7 @@ NB.components["nb-order-detail"] = {
       error: "",
       shipMessage: "",
       productNames: {},
+      restored: null,
       zoneName: "",
       busy: "",
       actionError: "",
@@ -120,9 +121,11 @@ NB.components["nb-order-detail"] = {
       return this.act("reissue", () => NB.api.put("/order/reissue", body));
     },
     restore() {
-      return this.act("restore", () =>
-        NB.api.put(`/order/restore/${this.order.event_id}`),
-      );
+      return this.act("restore", async () => {
+        this.restored = await NB.api.put(
+          `/order/restore/${this.order.event_id}`,
+        );
+      });
     },
     eventTime(event) {
       return NB.format.date(
