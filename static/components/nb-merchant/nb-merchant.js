@@ -45,9 +45,7 @@
       },
       profileStatus() {
         const publication = this.merchant.publication || {};
-        return (
-          (publication.profile && publication.profile.status) || "unpublished"
-        );
+        return NB.format.publication({ publication: publication.profile });
       },
     },
     watch: {
