@@ -24,6 +24,7 @@ from .services.catalogue_errors import (
     InvalidRequest,
     NotFound,
     SignupDisabled,
+    Unavailable,
 )
 
 
@@ -49,6 +50,7 @@ _STATUS: dict[type[Exception], int] = {
     Conflict: status.HTTP_409_CONFLICT,
     InvalidRequest: status.HTTP_400_BAD_REQUEST,
     SignupDisabled: status.HTTP_403_FORBIDDEN,
+    Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 

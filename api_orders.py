@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
 
+from . import restore
 from .api_common import READ, WRITE, error_doc
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
 from .crud import messages as messages_crud
@@ -21,10 +22,11 @@ from .crud.orders import OrderRow
 from .models import Body
 from .nostr.nip19 import normalize_public_key
 from .orders import OrderNotFound, Status
+from .restore import Fetcher
 from .runtime import Runtime
 from .services import chat, order_admin
 from .services.catalogue import get_stall
-from .services.catalogue_errors import Conflict, InvalidRequest
+from .services.catalogue_errors import Conflict, InvalidRequest, NotFound, Unavailable
 from .services.deps import Deps
 
 router = APIRouter()
@@ -242,6 +244,48 @@ async def api_order_update(
         raise Conflict("a shipped order cannot be un-shipped; nothing else can be set here")
     row = await order_admin.ship_order(deps_of(runtime), merchant.id, order_id, body.message or "")
     return Order.of(row)
+
+
+class RestoreResult(BaseModel):
+    """What a restore from the relays' direct-message history did."""
+
+    events_scanned: int
+    events_new: int
+    orders_restored: int
+    orders_updated: int
+    errors: int
+    reasons: list[str]
+
+
+def _pool(runtime: Runtime) -> Fetcher:
+    if runtime.pool is None:
+        raise Unavailable("the relay pool is not running")
+    pool: Fetcher = runtime.pool
+    return pool
+
+
+# Registered before /order/{order_id}/cancel, which would otherwise take /order/restore/cancel.
+@router.put("/order/restore/{event_id}", tags=["orders"], responses=ENGINE)
+async def api_order_restore(
+    event_id: Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="a Nostr event id")],
+    merchant: WriteMerchant,
+    runtime: RuntimeDep,
+) -> RestoreResult:
+    """Rebuild one order from one event (the order, or our reply about it) and its chat."""
+    try:
+        summary = await restore.restore_order(
+            deps_of(runtime), _pool(runtime), merchant.id, event_id
+        )
+    except LookupError as error:  # the engine's "no such event here or on the relays"
+        raise NotFound(str(error)) from None
+    return RestoreResult(**asdict(summary))
+
+
+@router.put("/orders/restore", tags=["orders"], responses=ENGINE)
+async def api_orders_restore(merchant: WriteMerchant, runtime: RuntimeDep) -> RestoreResult:
+    """Rebuild every order from the relays' direct-message history and the local inbox."""
+    summary = await restore.restore_orders(deps_of(runtime), _pool(runtime), merchant.id)
+    return RestoreResult(**asdict(summary))
 
 
 @router.put("/order/{order_id}/cancel", tags=["orders"], responses=ENGINE)

@@ -50,6 +50,20 @@ async def new_account(db: Database, name: str) -> Account:
     return Account(id=row.id, name=row.name, adminkey=row.admin_key, inkey=row.invoice_key)
 
 
+async def merchants_changed(runtime: Runtime, merchant_id: str) -> None:
+    """Tell the order engine at once: drop its cached merchant and resubscribe.
+
+    The engine refreshes every 30 s anyway, so a failure here is only logged.
+    """
+    if runtime.deps is not None:
+        runtime.deps.merchants.forget(merchant_id)
+    if runtime.engine is not None:
+        try:
+            await runtime.engine.refresh()
+        except Exception as error:  # the periodic refresh will catch up
+            logger.warning("order engine refresh after merchant change failed: {}", error)
+
+
 def dm_relays(runtime: Runtime, merchant: MerchantRow) -> list[str]:
     """Where the merchant receives direct messages: its own relays, else the defaults."""
     return list(merchant.relays or runtime.relays)
@@ -83,6 +97,7 @@ async def create_merchant(runtime: Runtime, account_id: str, body: MerchantCreat
         if not imported or row.relays:
             await publish.publish_dm_relays(conn, signer, dm_relays(runtime, row))
     logger.info("created merchant {} ({})", row.id, "imported key" if imported else "new key")
+    await merchants_changed(runtime, row.id)
     return await merchant_view(runtime.db, await merchants_crud.get_merchant(runtime.db, row.id))
 
 
@@ -126,6 +141,7 @@ async def update_merchant(
             await publish.publish_profile(conn, signer, profile)
         if body.relays is not None and relays != merchant.relays:
             await publish.publish_dm_relays(conn, signer, dm_relays(runtime, updated))
+    await merchants_changed(runtime, merchant.id)
     return await merchant_view(
         runtime.db, await merchants_crud.get_merchant(runtime.db, merchant.id)
     )
@@ -139,6 +155,7 @@ async def toggle_merchant(runtime: Runtime, merchant: MerchantRow) -> Merchant:
         await merchants_crud.update_merchant(
             conn, merchant.id, current.profile, current.relays, active
         )
+    await merchants_changed(runtime, merchant.id)
     return await merchant_view(
         runtime.db, await merchants_crud.get_merchant(runtime.db, merchant.id)
     )
@@ -156,6 +173,7 @@ async def delete_merchant(runtime: Runtime, merchant: MerchantRow) -> None:
         logger.warning("cannot delete merchant {}: {}", merchant.id, error)
         raise Conflict("the merchant still has records that must be kept") from None
     logger.info("deleted merchant {}", merchant.id)
+    await merchants_changed(runtime, merchant.id)
 
 
 async def merchant_view(db: Database, merchant: MerchantRow | None) -> Merchant:

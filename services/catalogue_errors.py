@@ -25,3 +25,7 @@ class InvalidRequest(CatalogueError):
 
 class SignupDisabled(CatalogueError):
     """`POST /account` while NOSTRBAZAAR_ALLOW_SIGNUP is false."""
+
+
+class Unavailable(CatalogueError):
+    """Something the request needs (the relays, the wallet) is not running."""

@@ -24,7 +24,7 @@ async def engine(runtime, tmp_path):
         wallet = FakeWallet(tmp_path / "wallet")
         await wallet.start()
         runtime.wallet = wallet
-    return Deps.from_runtime(runtime)
+    return runtime.deps or Deps.from_runtime(runtime)
 
 
 @pytest.fixture
@@ -261,3 +261,38 @@ async def test_another_merchants_messages_and_customers_are_invisible(
         headers=bob.admin,
     )
     assert mine.status_code == 400
+
+
+# ---------------------------------------------------------------- restore
+
+
+async def test_restoring_all_orders_reports_what_it_did(client, alice, alices_order):
+    response = await client.put("/api/v1/orders/restore", headers=alice.admin)
+    assert response.status_code == 200, response.text
+    summary = response.json()
+    assert set(summary) == {
+        "events_scanned", "events_new", "orders_restored", "orders_updated", "errors", "reasons"
+    }  # fmt: skip
+    order = (await client.get(f"/api/v1/order/{alices_order}", headers=alice.reader)).json()
+    assert order["status"] == "awaiting_payment"
+
+
+async def test_restoring_an_unknown_event_is_404(client, alice):
+    response = await client.put(f"/api/v1/order/restore/{'ab' * 32}", headers=alice.admin)
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+async def test_restore_routes_need_the_admin_key(client, alice):
+    assert (await client.put("/api/v1/orders/restore", headers=alice.reader)).status_code == 401
+    path = f"/api/v1/order/restore/{'ab' * 32}"
+    assert (await client.put(path, headers=alice.reader)).status_code == 401
+
+
+async def test_restoring_as_another_merchant_leaves_the_first_ones_orders_alone(
+    client, alice, bob, alices_order
+):
+    response = await client.put("/api/v1/orders/restore", headers=bob.admin)
+    assert response.status_code == 200
+    assert response.json()["orders_restored"] == 0
+    assert (await client.get("/api/v1/order", headers=bob.reader)).json() == []
