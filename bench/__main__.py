@@ -38,8 +38,9 @@ class Sizes:
     growth: tuple[int, ...]
 
 
-FULL = Sizes(10_000, 100, 60, 25_000, 100_000, 400, (1_000, 10_000, 100_000))
-QUICK = Sizes(1_000, 100, 10, 2_500, 10_000, 200, (500, 2_000, 5_000))
+# restore: 27,000 orders make about 100,000 DM events (3.75 per order, see bench/restore.py)
+FULL = Sizes(10_000, 100, 60, 27_000, 100_000, 400, (1_000, 10_000, 100_000))
+QUICK = Sizes(1_000, 100, 10, 1_000, 10_000, 200, (500, 1_000, 4_000))
 
 
 @dataclass
@@ -86,15 +87,10 @@ def run_script(path: str, args: list[str], timeout: float) -> dict[str, Any]:
     return {"lines": lines}
 
 
-def jobs_for(sizes: Sizes, quick: bool) -> dict[str, list[Job]]:
+def jobs_for(sizes: Sizes) -> dict[str, list[Job]]:
+    """Growth runs bench/restore.py at each size: its first phase is an ingest of that
+    many orders (timed), its last the restore of their history (timed)."""
     n = str(sizes.ingest_orders)
-    growth_ingest = [
-        Job(f"growth.ingest.{size}", ["--orders", str(size), "--transport", "nip04"], 3600)
-        for size in sizes.growth
-    ]
-    growth_restore = [
-        Job(f"growth.restore.{size}", ["--orders", str(size)], 3600) for size in sizes.growth
-    ]
     return {
         "ingest": [
             Job("ingest.nip04", ["--orders", n, "--transport", "nip04"], 1800),
@@ -107,7 +103,7 @@ def jobs_for(sizes: Sizes, quick: bool) -> dict[str, list[Job]]:
                 sizes.e2e_duration * 3 + 300,
             )
         ],
-        "restore": [Job("restore", ["--orders", str(sizes.restore_orders)], 3600)],
+        "restore": [Job("restore", ["--orders", str(sizes.restore_orders), "--from-relay"], 7200)],
         "api": [
             Job(
                 "api",
@@ -115,22 +111,14 @@ def jobs_for(sizes: Sizes, quick: bool) -> dict[str, list[Job]]:
                 1800,
             )
         ],
-        "growth": growth_ingest + growth_restore,
+        "growth": [
+            Job(f"growth.{size}", ["--orders", str(size)], 3 * 3600) for size in sizes.growth
+        ],
     }
 
 
-MODULE_OF = {
-    "ingest": "ingest",
-    "end_to_end": "end_to_end",
-    "restore": "restore",
-    "api": "api",
-}
-
-
 def module_for(job: Job) -> str:
-    if job.name.startswith("growth."):
-        return job.name.split(".")[1]
-    return MODULE_OF[job.name.split(".")[0]]
+    return "restore" if job.name.startswith("growth.") else job.name.split(".")[0]
 
 
 # ----------------------------------------------------------------- the table
@@ -164,17 +152,8 @@ def targets(sizes: Sizes) -> list[Target]:
         Target("restore", "restore", "events_per_s", 5000, True, "events/s"),
         Target("restore state equal", "restore", "equal", 1, True, "(1 = yes)"),
         Target("API GET /order p99", "api", "p99_ms", 50, False, "ms"),
-        Target(
-            f"peak memory, ingest {big:,}", f"growth.ingest.{big}", "peak_rss_mb", 200, False, "MB"
-        ),
-        Target(
-            f"peak memory, restore {big:,}",
-            f"growth.restore.{big}",
-            "peak_rss_mb",
-            200,
-            False,
-            "MB",
-        ),
+        Target(f"peak memory, ingest {big:,}", "growth", "ingest_peak_rss_mb", 200, False, "MB"),
+        Target(f"peak memory, restore {big:,}", "growth", "restore_peak_rss_mb", 200, False, "MB"),
         Target("growth ingest cost ratio", "growth", "ingest_ratio", 1.5, False, "x"),
         Target("growth restore cost ratio", "growth", "restore_ratio", 1.5, False, "x"),
     ]
@@ -191,22 +170,38 @@ def figure(runs: list[dict[str, Any]], key: str) -> list[float | None]:
 
 
 def growth_summary(jobs: dict[str, Job], sizes: Sizes, runs: int) -> list[dict[str, Any]]:
-    """Per run: cost per order at each size and the ratio largest / smallest."""
+    """Per run: ingest ms per order and restore ms per event at each size, and the ratio
+    of the largest size's cost to the smallest's (1.0 = flat)."""
     summary = []
     for i in range(runs):
         entry: dict[str, Any] = {}
-        for kind, key in (("ingest", "ms_per_order"), ("restore", "ms_per_order")):
+        for kind, pick in (("ingest", _ingest_cost), ("restore", _restore_cost)):
             costs = {}
             for size in sizes.growth:
-                job = jobs.get(f"growth.{kind}.{size}")
+                job = jobs.get(f"growth.{size}")
                 run = job.runs[i] if job and len(job.runs) > i else {}
-                costs[size] = run.get(key)
-            entry[f"{kind}_ms_per_order"] = costs
+                costs[size] = pick(run)
+            entry[f"{kind}_ms_per_{'order' if kind == 'ingest' else 'event'}"] = costs
             first, last = costs.get(sizes.growth[0]), costs.get(sizes.growth[-1])
             if isinstance(first, int | float) and isinstance(last, int | float) and first:
                 entry[f"{kind}_ratio"] = round(last / first, 3)
+        big = jobs.get(f"growth.{sizes.growth[-1]}")
+        run = big.runs[i] if big and len(big.runs) > i else {}
+        entry["ingest_peak_rss_mb"] = run.get("ingest", {}).get("peak_rss_mb")
+        entry["restore_peak_rss_mb"] = run.get("peak_rss_mb")
+        entry["restore_equal"] = run.get("equal")
         summary.append(entry)
     return summary
+
+
+def _ingest_cost(run: dict[str, Any]) -> float | None:
+    value = run.get("ingest", {}).get("ms_per_order")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _restore_cost(run: dict[str, Any]) -> float | None:
+    value = run.get("ms_per_event")
+    return float(value) if isinstance(value, int | float) else None
 
 
 def verdict(target: Target, values: list[float | None]) -> str:
@@ -237,10 +232,13 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def print_details(jobs: dict[str, Job]) -> None:
     keys = ("orders_per_s", "events_per_s", "p50_ms", "p99_ms", "max_ms", "peak_rss_mb",
-            "ms_per_order", "lost", "sent", "received", "equal", "error")  # fmt: skip
+            "ms_per_order", "ms_per_event", "sent", "received", "lost", "loaded_on_relay",
+            "fetched", "equal", "error")  # fmt: skip
     for job in jobs.values():
         for i, run in enumerate(job.runs, start=1):
             shown = ", ".join(f"{k}={run[k]}" for k in keys if k in run)
+            if isinstance(run.get("ingest"), dict):
+                shown += f"; ingest phase: {run['ingest']}"
             print(f"  {job.name} run {i}: {shown}")
 
 
@@ -338,7 +336,7 @@ def main() -> None:
     }
     jobs = {
         job.name: job
-        for group, group_jobs in jobs_for(sizes, args.quick).items()
+        for group, group_jobs in jobs_for(sizes).items()
         if group in wanted
         for job in group_jobs
     }

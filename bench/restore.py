@@ -30,6 +30,7 @@ import asyncio
 import gc
 import json
 import sqlite3
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -80,7 +81,7 @@ async def measure(orders: int, from_relay: bool = False) -> dict[str, Any]:
             activity = await _activity(shop, orders)
             counts = await _write_history(shop, history)
             original = await _state(shop.deps.db, shop.merchant.id)
-        result = await _restore(snapshot, history, memory, from_relay)
+        result = await _restore_elsewhere(snapshot, history, from_relay)
         restored = await _state_at(snapshot, result.pop("merchant_id"))
     equal, differences = _compare(original, restored)
     result.update(
@@ -164,6 +165,22 @@ async def _write_history(shop: Any, path: Path) -> dict[str, int]:
 
 
 # ----------------------------------------------------------------- the restore
+
+
+async def _restore_elsewhere(snapshot: Path, history: Path, from_relay: bool) -> dict[str, Any]:
+    """The restore in a fresh process, so its peak memory is the restore's alone."""
+    out = history.with_suffix(".result.json")
+    command = [sys.executable, "-m", "bench.restore", "--replay", str(snapshot), str(history),
+               "--out", str(out), *(["--from-relay"] if from_relay else [])]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await process.communicate()
+    if process.returncode != 0 or not out.exists():
+        tail = stderr.decode(errors="replace").strip().splitlines()[-10:]
+        raise RuntimeError(f"restore process failed ({process.returncode}): {tail}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
 
 
 async def _restore(
@@ -338,10 +355,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=27_000)
     parser.add_argument("--from-relay", action="store_true", help="restore from a LocalRelay")
+    parser.add_argument("--replay", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     quiet_logs()
-    result = asyncio.run(measure(args.orders, args.from_relay))
+    if args.replay:
+        snapshot, history = args.replay
+        result = asyncio.run(_restore(snapshot, history, PeakMemory(), args.from_relay))
+    else:
+        result = asyncio.run(measure(args.orders, args.from_relay))
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text)
