@@ -43,7 +43,7 @@ async def _authenticate(websocket: WebSocket, runtime: Runtime) -> MerchantRow |
     """The merchant of the key in the first message; closes the socket and None otherwise."""
     try:
         with anyio.fail_after(AUTH_TIMEOUT_SECONDS):
-            first = await websocket.receive_text()
+            first = await _next_message(websocket)
     except TimeoutError:
         await websocket.close(CLOSE_AUTH_TIMEOUT, 'send {"api_key": ...} first')
         return None
@@ -68,11 +68,22 @@ def _text(payload: dict[str, Any]) -> str:
     return json.dumps(payload, default=str, separators=(",", ":"))
 
 
+async def _next_message(websocket: WebSocket) -> str:
+    """The next text or binary frame as text; WebSocketDisconnect when the client left."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if text is None:
+        text = (message.get("bytes") or b"").decode("utf-8", "replace")
+    return str(text)
+
+
 async def _until_closed(websocket: WebSocket) -> None:
     """Read (and ignore) client messages until the client goes away."""
     try:
         while True:
-            await websocket.receive_text()
+            await _next_message(websocket)
     except (WebSocketDisconnect, RuntimeError):
         return
 

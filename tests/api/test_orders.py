@@ -263,6 +263,12 @@ async def test_another_merchants_messages_and_customers_are_invisible(
     assert mine.status_code == 400
 
 
+async def test_a_merchant_with_orders_can_be_deleted(client, alice, alices_order):
+    response = await client.delete(f"/api/v1/merchant/{alice.merchant['id']}", headers=alice.admin)
+    assert response.status_code == 204
+    assert (await client.get("/api/v1/merchant", headers=alice.reader)).json() is None
+
+
 # ---------------------------------------------------------------- restore
 
 

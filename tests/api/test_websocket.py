@@ -39,6 +39,16 @@ def test_a_bad_first_message_closes_with_4401(http, first):
     assert closed.value.code == 4401
 
 
+def test_a_binary_first_message_is_read_like_text(http):
+    account, headers, _merchant = open_shop(http, "Alice")
+    with http.websocket_connect("/api/v1/ws") as socket:
+        socket.send_bytes(json.dumps({"api_key": account["inkey"]}).encode())
+        assert socket.receive_json()["type"] == "hello"
+        socket.send_bytes(b"\xff\xfe ping")  # ignored, and the stream stays open
+        add_zone(http, headers, "Z")
+        assert socket.receive_json()["type"] == "catalogue"
+
+
 def test_an_account_without_merchant_is_closed_with_4404(http):
     account = http.post("/api/v1/account", json={"name": "x"}).json()
     with http.websocket_connect("/api/v1/ws") as socket:
