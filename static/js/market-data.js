@@ -77,7 +77,19 @@
     );
   }
 
+  const KNOWN = [
+    "paid",
+    "shipped",
+    "completed",
+    "expired",
+    "cancelled",
+    "refund_needed",
+  ];
+
+  /** The status a type 2 announces: its `status` field when the merchant sends one
+   *  (nostrbazaar does), else what `paid`/`shipped` and the message text say. */
   function statusUpdate(order, data) {
+    if (KNOWN.includes(data.status)) return data.status;
     if (data.shipped) return "shipped";
     if (data.paid) return "paid";
     const text = String(data.message || "").toLowerCase();

@@ -98,6 +98,9 @@
           this.publishResult = await NB.api.put(
             `/merchant/${this.merchant.id}/nostr`,
           );
+          // Stalls and products it found wait in the catalogue tab: tell it to look.
+          const detail = { kind: "catalogue", data: { source: "republish" } };
+          NB.bus.dispatchEvent(new CustomEvent("live", { detail }));
           this.$emit("changed", await NB.api.get("/merchant"));
         } catch (err) {
           this.publishError = err.message;

@@ -8,6 +8,8 @@
     expired: ["grey-7", "Expired"],
     cancelled: ["grey-7", "Cancelled"],
     rejected: ["negative", "Rejected"],
+    completed: ["teal", "Completed"],
+    refund_needed: ["deep-orange", "Refund due: the merchant will contact you"],
   };
 
   NB.components["nb-order-status"] = {

@@ -60,5 +60,12 @@ NB.components["nb-pending"] = {
   },
   mounted() {
     this.load();
+    this.listener = (event) => {
+      if (event.detail.kind === "catalogue") this.load();
+    };
+    NB.bus.addEventListener("live", this.listener);
+  },
+  unmounted() {
+    NB.bus.removeEventListener("live", this.listener);
   },
 };

@@ -1,0 +1,127 @@
+"""Merchant actions on an order, and stalls found on relays, seen from both pages."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+LIVE_TIMEOUT = 30_000
+
+
+def api(server: str, key: str, method: str, path: str, body: Any = None) -> Any:
+    response = httpx.request(
+        method, f"{server}/api/v1{path}", json=body, headers={"X-Api-Key": key}, timeout=20
+    )
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+def shop(server: str, private_key: str | None = None) -> tuple[str, dict[str, Any]]:
+    """An account whose merchant sells coffee beans in one stall; returns (admin key, merchant)."""
+    key = httpx.post(f"{server}/api/v1/account", json={"name": "shop"}).json()["adminkey"]
+    body = {"config": {"name": "Bean Counter"}}
+    if private_key:
+        body["private_key"] = private_key
+    merchant = api(server, key, "POST", "/merchant", body)
+    zone = api(server, key, "POST", "/zone", {"name": "Europe", "cost": 100, "countries": ["EU"]})
+    stall_body = {"name": "Coffee stall", "shipping_zones": [zone["id"]]}
+    stall = api(server, key, "POST", "/stall", stall_body)
+    product = {"stall_id": stall["id"], "name": "Coffee beans", "price": 1000, "quantity": 5}
+    api(server, key, "POST", "/product", product)
+    return key, merchant
+
+
+def sign_in(page: Any, key: str) -> None:
+    page.locator("input[data-test=admin-key]").fill(key)
+    page.locator("[data-test=sign-in]").click()
+    page.locator("[data-test=live-status]").get_by_text("Live").wait_for()
+
+
+def place_order(page: Any) -> str:
+    """Order one bag of coffee; returns the invoice the merchant sent."""
+    card = page.locator("[data-test='product-Coffee beans']")
+    card.wait_for(timeout=LIVE_TIMEOUT)
+    card.locator("[data-test=add-to-cart]").click()
+    page.locator("[data-test=tab-cart]").click()
+    page.locator("[data-test=checkout]").click()
+    page.locator("textarea[data-test=checkout-address]").fill("1 Main Street")
+    page.locator("[data-test=place-order]").click()
+    invoice = page.locator("[data-test=invoice]")
+    invoice.wait_for(timeout=LIVE_TIMEOUT)
+    return str(invoice.inner_text().strip())
+
+
+def open_the_order(merchant: Any) -> None:
+    merchant.locator("[data-test=orders-table]").get_by_text("awaiting payment").wait_for(
+        timeout=LIVE_TIMEOUT
+    )
+    merchant.locator("[data-test=orders-table]").get_by_text("awaiting payment").click()
+    merchant.locator("[data-test=order-detail]").wait_for()
+
+
+def test_a_cancelled_order_shows_as_cancelled_to_the_customer(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    key, merchant_row = shop(server)
+    merchant = open_page(server, "/").page
+    sign_in(merchant, key)
+    customer = open_page(server, f"/market?merchant={merchant_row['npub']}", "phone").page
+    place_order(customer)
+
+    open_the_order(merchant)
+    merchant.locator("[data-test=cancel]").click()
+    merchant.locator("[data-test=detail-status]").get_by_text("cancelled").wait_for()
+    shoot(merchant, "actions-merchant-cancelled")
+    customer.locator("[data-test=order-state]").get_by_text("Cancelled").wait_for(
+        timeout=LIVE_TIMEOUT
+    )
+    shoot(customer, "actions-customer-cancelled")
+
+
+def test_a_reissued_invoice_replaces_the_old_one_on_the_customer_page(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    key, merchant_row = shop(server)
+    merchant = open_page(server, "/").page
+    sign_in(merchant, key)
+    customer = open_page(server, f"/market?merchant={merchant_row['npub']}").page
+    first = place_order(customer)
+
+    open_the_order(merchant)
+    merchant.locator("[data-test=reissue]").click()
+    invoice = customer.locator("[data-test=invoice]")
+    deadline = time.monotonic() + LIVE_TIMEOUT / 1000
+    while invoice.inner_text().strip() == first and time.monotonic() < deadline:
+        customer.wait_for_timeout(250)
+    assert invoice.inner_text().strip() not in ("", first)
+    shoot(customer, "actions-customer-reissued")
+
+
+def test_stalls_found_on_relays_can_be_accepted(open_page: Any, server: str, shoot: Any) -> None:
+    secret = "3c" * 32
+    old_key, old_merchant = shop(server, private_key=secret)
+    stalls = api(server, old_key, "GET", "/stall")
+    deadline = time.monotonic() + 20
+    while stalls[0]["publication"]["status"] != "sent" and time.monotonic() < deadline:
+        time.sleep(0.25)
+        stalls = api(server, old_key, "GET", "/stall")
+    api(server, old_key, "DELETE", f"/merchant/{old_merchant['id']}")
+
+    key = httpx.post(f"{server}/api/v1/account", json={"name": "again"}).json()["adminkey"]
+    api(server, key, "POST", "/merchant", {"private_key": secret})
+    page = open_page(server, "/").page
+    sign_in(page, key)
+    page.locator("[data-test=tab-merchant]").click()
+    page.locator("[data-test=republish]").click()
+    page.locator("[data-test=republish-result]").wait_for(timeout=LIVE_TIMEOUT)
+    page.locator("[data-test=tab-catalogue]").click()
+    pending = page.locator("[data-test=pending]")
+    pending.get_by_text("Stall: Coffee stall").wait_for()
+    shoot(page, "actions-pending-stall")
+    pending.get_by_role("button", name="Accept").first.click()
+    page.locator("[data-test=stalls]").get_by_text("Coffee stall").wait_for()
