@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -260,7 +261,32 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only", nargs="*", default=None, help=" ".join(ALL))
     parser.add_argument("--duration", type=float, help="end-to-end seconds (default 60)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="measure HEAD exported to a temporary directory, not the working tree "
+        "(which others may be editing during a long run)",
+    )
     return parser.parse_args()
+
+
+def run_snapshot(argv: list[str], out: Path) -> int:
+    """Export HEAD, run the harness there (same venv, the copy first on the path)."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="nb-bench-snapshot-") as tmp:
+        root = Path(tmp) / "nostrbazaar"
+        root.mkdir()
+        archive = subprocess.run(
+            ["git", "archive", "HEAD"], cwd=REPO, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+        env = {**os.environ, "PYTHONPATH": tmp, "NOSTRBAZAAR_BENCH_COMMIT": commit}
+        args = [a for a in argv if a != "--snapshot"]
+        command = [PY, "-m", "bench", *args, "--out", str(out.resolve())]
+        print(f"measuring commit {commit[:10]} exported to {root}", flush=True)
+        return subprocess.run(command, cwd=root, env=env, check=False).returncode
 
 
 def run_jobs(jobs: dict[str, Job], runs: int) -> None:
@@ -322,6 +348,12 @@ def print_report(report: dict[str, Any], jobs: dict[str, Job]) -> None:
 
 def main() -> None:
     args = parse_args()
+    if args.snapshot:
+        argv = [a for a in sys.argv[1:] if a != "--snapshot"]
+        if "--out" in argv:  # the copy writes where the caller asked
+            i = argv.index("--out")
+            del argv[i : i + 2]
+        sys.exit(run_snapshot(argv, args.out))
     sizes = QUICK if args.quick else FULL
     if args.duration:
         sizes.e2e_duration = args.duration

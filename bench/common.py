@@ -342,6 +342,9 @@ def git_commit() -> dict[str, Any]:
         except (OSError, subprocess.SubprocessError):
             return ""
 
+    pinned = os.environ.get("NOSTRBAZAAR_BENCH_COMMIT")
+    if pinned:  # `python -m bench --snapshot`: an exported copy of this commit
+        return {"commit": pinned, "dirty_tracked_files": False, "snapshot": True}
     dirty = git("status", "--porcelain", "--untracked-files=no")
     return {"commit": git("rev-parse", "HEAD"), "dirty_tracked_files": bool(dirty)}
 
