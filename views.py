@@ -27,7 +27,24 @@ TEMPLATES = PACKAGE_DIR / "templates" / "nostrbazaar"
 STATIC = PACKAGE_DIR / "static"
 _INCLUDE = re.compile(r"^[ \t]*<!-- include: ([a-z0-9-]+) -->[ \t]*$", re.MULTILINE)
 _CONFIG = "<!-- config -->"
+# Scripts only from this server; 'unsafe-eval' because Vue compiles the in-page
+# templates at run time (no build step). The market talks to any relay (ws/wss)
+# and shows product images from anywhere.
+_CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src * data:",
+        "font-src 'self'",
+        "connect-src 'self' ws: wss:",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    )
+)
 _SECURITY_HEADERS = {
+    "Content-Security-Policy": _CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",

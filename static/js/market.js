@@ -32,6 +32,7 @@
         catalogue: {},
         deleted: {},
         profiles: {},
+        dmRelays: {},
         messages: {},
         carts: savedCarts(),
         tab: "market",
@@ -84,6 +85,19 @@
             NB.market.parseJson(event.content) || {};
           return;
         }
+        if (event.kind === 10050) {
+          const known = this.dmRelays[event.pubkey];
+          if (!known || known.created_at < event.created_at) {
+            const urls = event.tags
+              .filter((tag) => tag[0] === "relay")
+              .map((tag) => tag[1]);
+            this.dmRelays[event.pubkey] = {
+              created_at: event.created_at,
+              urls,
+            };
+          }
+          return;
+        }
         if (event.kind === 5) {
           for (const key of NB.market.deletedKeys(event)) {
             this.deleted[key] = Math.max(
@@ -105,7 +119,10 @@
           this.loading = false;
           return;
         }
-        const filter = { kinds: [0, 5, 30017, 30018], authors: this.merchants };
+        const filter = {
+          kinds: [0, 5, 10050, 30017, 30018],
+          authors: this.merchants,
+        };
         this.catalogueSub = this.pool.subscribe(this.relays, filter, {
           onevent: (event) => this.onCatalogueEvent(event),
           oneose: () => (this.loading = false),
@@ -132,9 +149,11 @@
           this.pool.subscribe(this.relays, filter, { onevent }),
         );
       },
-      async publish(event) {
+      /** Publish to our relays plus `extra` ones; at least one relay must accept. */
+      async publish(event, extra = []) {
+        const relays = [...new Set([...this.relays, ...extra])];
         const results = await Promise.allSettled(
-          this.pool.publish(this.relays, event),
+          this.pool.publish(relays, event),
         );
         if (!results.some((result) => result.status === "fulfilled")) {
           const reasons = results
@@ -152,7 +171,11 @@
           transport === "nip04"
             ? [await NB.dm.nip04Event(this.signer, stall.merchant, text)]
             : await NB.dm.nip17Events(this.signer, stall.merchant, text);
-        for (const event of events) await this.publish(event);
+        // NIP-17: also deliver to the relays the merchant reads its DMs on (kind 10050).
+        const inbox =
+          transport === "nip17" ? this.dmRelays[stall.merchant] : null;
+        for (const event of events)
+          await this.publish(event, inbox ? inbox.urls : []);
         this.messages[`local:${order.id}`] = {
           id: `local:${order.id}`,
           from: this.signer.publicKey,

@@ -19,6 +19,7 @@
     return {
       kind: "local",
       publicKey,
+      canNip44: true,
       nsec: () => nip19.nsecEncode(secret),
       signEvent: async (template) => finalizeEvent(template, secret),
       nip04Encrypt: async (peer, text) => nip04.encrypt(secret, peer, text),
@@ -41,6 +42,7 @@
     return {
       kind: "extension",
       publicKey,
+      canNip44: Boolean(nostr.nip44),
       nsec: () => null,
       signEvent: (template) => nostr.signEvent(template),
       nip04Encrypt: (peer, text) =>

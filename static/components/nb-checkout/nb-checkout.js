@@ -19,7 +19,8 @@ NB.components["nb-checkout"] = {
       email: "",
       phone: "",
       message: "",
-      transport: "nip17",
+      // NIP-17 needs NIP-44 encryption; an extension without it can still use NIP-04.
+      transport: this.signer && !this.signer.canNip44 ? "nip04" : "nip17",
       sending: false,
       error: "",
     };
