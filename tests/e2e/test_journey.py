@@ -163,6 +163,22 @@ def test_a_customer_orders_pays_and_sees_it_shipped(
     assert "messages read" in summary.inner_text()
     shoot(merchant, "journey-09-merchant-restored-phone")
 
+    # Another browser, the same key (restored from its nsec backup): the history is rebuilt
+    # from the customer's own DMs on the relay.
+    nsec = customer.evaluate(
+        "NostrTools.nip19.nsecEncode(NostrTools.utils.hexToBytes("
+        "localStorage.getItem('nostrbazaar.customer.secret')))"
+    )
+    elsewhere = open_page(server, "/market", "phone").page
+    elsewhere.locator("[data-test=identity]").click()
+    fill(elsewhere, "import-key", nsec)
+    elsewhere.locator("[data-test=use-key]").click()
+    elsewhere.locator("[data-test=tab-orders]").click()
+    history = elsewhere.locator("[data-test=order-history]")
+    history.get_by_text("2 × Coffee beans").wait_for(timeout=LIVE_TIMEOUT)
+    history.get_by_text("shipped").wait_for(timeout=LIVE_TIMEOUT)
+    shoot(elsewhere, "journey-10-history-elsewhere-phone")
+
 
 def test_an_order_beyond_the_stock_shows_the_merchants_reason(
     open_page: Any, server: str, shoot: Any
