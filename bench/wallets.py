@@ -25,7 +25,7 @@ from nostrbazaar.tests.support.lnbits_server import LNbitsServer
 from nostrbazaar.tests.support.nwc_service import NWCService
 from nostrbazaar.wallets.base import Wallet
 from nostrbazaar.wallets.fake import FakeWallet
-from nostrbazaar.wallets.invoice_codec import InvoiceFields, encode_invoice
+from nostrbazaar.wallets.invoice_codec import InvoiceFields, decode_invoice, encode_invoice
 from nostrbazaar.wallets.lnbits import LNbitsWallet
 from nostrbazaar.wallets.nwc import NWCWallet
 from secp256k1 import PrivateKey as EcdsaKey
@@ -60,6 +60,31 @@ def bench_encoder(count: int) -> tuple[float, float]:
         )
         bolt11_lib.encode(invoice, key.private_key.hex())
     theirs = theirs_count / (time.perf_counter() - start)
+    return ours, theirs
+
+
+def bench_decoder(count: int) -> tuple[float, float]:
+    """Invoices read per second: our reader, and `bolt11.decode` (which it must agree with)."""
+    key = EcdsaKey()
+    fields = [
+        InvoiceFields(21_000 + i, os.urandom(32), os.urandom(32), f"Order {i}", 1_800_000_000, 3600)
+        for i in range(count)
+    ]
+    invoices = [encode_invoice(item, key) for item in fields]
+    start = time.perf_counter()
+    decoded = [decode_invoice(text) for text in invoices]
+    ours = count / (time.perf_counter() - start)
+    theirs_count = max(count // 20, 50)
+    start = time.perf_counter()
+    references = [bolt11_lib.decode(text) for text in invoices[:theirs_count]]
+    theirs = theirs_count / (time.perf_counter() - start)
+    for mine, reference in zip(decoded, references, strict=False):
+        assert (mine.payment_hash, mine.amount_msat, mine.timestamp, mine.expiry) == (
+            reference.payment_hash,
+            reference.amount_msat,
+            reference.date,
+            reference.expiry,
+        ), "decode_invoice disagrees with bolt11.decode"
     return ours, theirs
 
 
@@ -158,6 +183,9 @@ async def main(args: argparse.Namespace) -> None:
     ours, theirs = bench_encoder(args.invoices)
     print(f"BOLT11 encode, ours:           {ours:,.0f} invoices/s")
     print(f"BOLT11 encode, bolt11 package: {theirs:,.0f} invoices/s")
+    ours, theirs = bench_decoder(args.invoices)
+    print(f"BOLT11 decode, ours:           {ours:,.0f} invoices/s")
+    print(f"BOLT11 decode, bolt11 package: {theirs:,.0f} invoices/s")
     print(f"FakeWallet.create_invoice:     {await bench_fake_minting(args.invoices):,.0f} /s")
     print(f"settlement -> stream, fake:    {summary(await fake_latency(args.payments))}")
     print(f"settlement -> stream, nwc:     {summary(await nwc_latency(args.payments))}")
