@@ -581,16 +581,16 @@ def _merchant_status(state: OrderState, cmd: RecordMerchantStatus) -> list[Order
     if cmd.shipped and not after.shipped:
         check_shippable(after)
         events.append(OrderShipped(cmd.message, "merchant"))
-    return events + _merchant_outcome(fold_onto(state, events), cmd.status)
+    return events + _merchant_outcome(fold_onto(state, events), cmd.status, cmd.message)
 
 
-def _merchant_outcome(state: OrderState, status: str | None) -> list[OrderEvent]:
+def _merchant_outcome(state: OrderState, status: str | None, message: str) -> list[OrderEvent]:
     """The end the merchant's message reports, if the order has not reached it yet."""
     if status == S.COMPLETED and state.status is S.SHIPPED:
         return [OrderCompleted("merchant")]
     unpaid = not state.paid and state.status in (S.AWAITING_PAYMENT, S.EXPIRED)
     if status == S.CANCELLED and unpaid:
-        return _cancel(state, CancelOrder("cancelled by the merchant"))
+        return _cancel(state, CancelOrder(message))
     if status == S.EXPIRED and state.status is S.AWAITING_PAYMENT and state.invoice:
         return [InvoiceExpired(state.invoice.payment_hash), StockReleased(state.items)]
     return []

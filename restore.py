@@ -24,6 +24,7 @@ from .ingest import DM_KIND, WRAP_KIND, ingest_event, place_parked, process, rea
 from .nostr.event import Event, InvalidEvent, parse_event
 from .order_messages import OrderMessage, PaymentRequest, StatusUpdate
 from .services.deps import Deps, Merchant
+from .services.payments import recheck_unsettled
 
 PAGE = 500
 MAX_PAGES = 10_000
@@ -108,6 +109,7 @@ async def restore_events(
         summary.count(verdict.verdict, verdict.reason)
     await _reprocess_local(deps, merchant)
     await place_parked(deps, merchant, order_id)
+    await recheck_unsettled(deps, merchant.id)  # restored invoices may have been paid
     after = await _versions(deps, merchant.id)
     summary.orders_restored = len(after.keys() - before.keys())
     summary.orders_updated = sum(1 for k, v in after.items() if k in before and before[k] != v)

@@ -106,6 +106,7 @@ async def place_order(
         await claim(conn, incoming)
         applied, verdict = await _place(conn, deps, incoming, msg.id, command, silent)
         if applied is not None:
+            await _adopted(conn, adopted, msg.id)
             await _apply_parked(conn, deps, applied, rest)
         await record_message(conn, incoming, ORDER, msg.id)
         await settle_verdict(conn, incoming, verdict)
@@ -124,8 +125,7 @@ async def _command(
     """Price the order and get its invoice (new, or the merchant's earlier one)."""
     if adopted is not None and isinstance(adopted.message, PaymentRequest):
         if adopted.message.lightning is None:
-            reason = adopted.message.message or "refused by the merchant"
-            return RejectOrder(details, reason)
+            return RejectOrder(details, _refusal_reason(msg.id, adopted.message.message))
     try:
         stall_id, quote = await _price(deps, incoming, msg)
     except OrderInvalid as invalid:
@@ -140,6 +140,12 @@ async def _command(
         return PlaceOrder(details, quote, invoice, adopted=True)
     assert quote is not None
     return PlaceOrder(details, quote, await _new_invoice(deps, incoming, msg.id, quote))
+
+
+def _refusal_reason(order_id: str, message: str | None) -> str:
+    """The reason inside the merchant's earlier refusal (as `replies` wrote it)."""
+    text = message or "refused by the merchant"
+    return text.removeprefix(f"Order {order_id} refused: ")
 
 
 async def _price(deps: Deps, incoming: Incoming, msg: OrderMessage) -> tuple[str, Quote]:
@@ -215,6 +221,13 @@ async def _flood_checked(
         return command
     reason = f"you already have {limit} unpaid orders; pay or let one expire first"
     return RejectOrder(command.details, reason)
+
+
+async def _adopted(conn: Connection, adopted: ParkedReply | None, order_id: str) -> None:
+    """The merchant's earlier payment request now stands for the order: no longer parked."""
+    if adopted is not None:
+        verdict = Verdict("outgoing", None, order_id)
+        await settle_verdict(conn, adopted.incoming, verdict, expected=("parked",))
 
 
 async def _apply_parked(

@@ -91,7 +91,10 @@ async def apply_merchant_message(
 
 def _command(state: OrderState, message: PaymentRequest | StatusUpdate) -> OrderCommand | None:
     if isinstance(message, StatusUpdate):
-        return RecordMerchantStatus(message.paid, message.shipped, message.message, message.status)
+        text = message.message
+        if message.status == "cancelled":  # the reason, as `replies` wrote it
+            text = text.removeprefix(f"Order {message.id} was cancelled.").strip()
+        return RecordMerchantStatus(message.paid, message.shipped, text, message.status)
     if message.lightning is None:
         return None
     try:

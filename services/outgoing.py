@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..crud.messages import DirectMessage, insert_messages
 from ..crud.outbox import Outgoing, enqueue_events
-from ..db import Connection
+from ..db import Connection, fetchone
 from ..nostr import nip04, nip17
 from ..nostr.event import Event, sign_event
 from ..order_messages import Reply
@@ -30,15 +30,27 @@ class Envelope:
     events: list[Event]
 
 
-def seal_message(key_owner: Merchant, recipient: str, content: str, transport: str) -> Envelope:
+def seal_message(
+    key_owner: Merchant, recipient: str, content: str, transport: str, created_at: int
+) -> Envelope:
     """Encrypt and sign `content` for `recipient` on `transport`."""
     key = key_owner.key
     if transport == NIP17:
-        rumor, wraps = nip17.chat_message(key, recipient, content)
+        rumor, wraps = nip17.chat_message(key, recipient, content, created_at=created_at)
         return Envelope(rumor.id, wraps)
     encrypted = nip04.encrypt(key, recipient, content)
-    event = sign_event(key, 4, encrypted, [["p", recipient]])
+    event = sign_event(key, 4, encrypted, [["p", recipient]], created_at)
     return Envelope(event.id, [event])
+
+
+async def _last_stamp(conn: Connection, merchant_id: str, customer: str) -> int:
+    row = await fetchone(
+        conn,
+        "SELECT MAX(created_at) AS t FROM direct_messages WHERE merchant_id = ? AND public_key = ?"
+        " AND direction = 'out'",
+        (merchant_id, customer),
+    )
+    return 0 if row is None or row["t"] is None else int(row["t"])
 
 
 async def send_replies(
@@ -55,8 +67,12 @@ async def send_replies(
         return []
     queued: list[Outgoing] = []
     stored: list[DirectMessage] = []
+    # Strictly increasing timestamps per conversation: the history keeps its order
+    # (a restore adopts the merchant's replies in the order they were sent).
+    stamp = max(now, await _last_stamp(conn, merchant.id, customer) + 1) - 1
     for reply in replies:
-        envelope = seal_message(merchant, customer, reply.content, transport)
+        stamp += 1
+        envelope = seal_message(merchant, customer, reply.content, transport, stamp)
         purpose = "dm" if reply.type < 0 else f"order:type{reply.type}"
         queued += [
             Outgoing(merchant.id, event, purpose, order_id, merchant.relays)
@@ -64,7 +80,7 @@ async def send_replies(
         ]
         stored.append(
             DirectMessage(merchant.id, customer, envelope.message_id, "out", reply.content,
-                          transport, now, reply.type, order_id)
+                          transport, stamp, reply.type, order_id)
         )  # fmt: skip
     await enqueue_events(conn, queued)
     await insert_messages(conn, stored)

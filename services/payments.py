@@ -134,10 +134,13 @@ async def expire_due(deps: Deps, limit: int = 500) -> int:
     return sum(applied is not None for applied in expired)
 
 
-async def recheck_unsettled(deps: Deps) -> int:
-    """At start-up: ask the wallet about every unsettled invoice; apply what was paid."""
+async def recheck_unsettled(deps: Deps, merchant_id: str | None = None) -> int:
+    """At start-up (and after a restore): ask the wallet about every unsettled invoice and
+    apply what was paid meanwhile; how many payments were applied."""
     applied = 0
     for ref in await invoices_crud.unsettled_invoices(deps.db):
+        if merchant_id is not None and ref.merchant_id != merchant_id:
+            continue
         try:
             status = await deps.wallet.get_invoice_status(ref.payment_hash)
         except WalletError as error:

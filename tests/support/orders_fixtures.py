@@ -103,14 +103,19 @@ class Shop:
             await self.db.close()
 
 
-async def make_shop(data_dir: Path, merchant_secret: str | None = None, **overrides: Any) -> Shop:
+async def make_shop(
+    data_dir: Path,
+    merchant_secret: str | None = None,
+    wallet_dir: Path | None = None,
+    **overrides: Any,
+) -> Shop:
     """Open (or reopen) the shop in `data_dir`; the catalogue is created once."""
     settings = settings_for(data_dir, **overrides)
     db = Database(settings.database_path)
     await db.connect()
     await run_migrations(db)
     keystore = KeyStore(SECRET)
-    wallet = FakeWallet(data_dir / "wallet")
+    wallet = FakeWallet(wallet_dir or data_dir / "wallet")
     await wallet.start()
     key = PrivateKey.from_hex(merchant_secret) if merchant_secret else PrivateKey.generate()
     if await db.fetchone("SELECT 1 FROM merchants WHERE id = 'merchant-1'") is None:
@@ -306,3 +311,29 @@ async def snapshot(
     }
     return {name: [tuple(row) for row in await db.fetchall(sql, (merchant_id,))]
             for name, sql in queries.items()}  # fmt: skip
+
+
+async def dm_history(shop: Shop) -> list[dict[str, Any]]:
+    """What the relays would hold for the merchant's restore filters: every kind 4 to or
+    from it, and every gift wrap addressed to it (customer orders and its copies to self)."""
+    rows = await shop.db.fetchall("SELECT raw FROM inbox WHERE id NOT LIKE 'invalid:%'")
+    events = [json.loads(row["raw"]) for row in rows]
+    events += [row["event"] for row in await shop.outbox()]
+    pubkey = shop.merchant.public_key
+    return [
+        e for e in {e["id"]: e for e in events}.values()
+        if e["kind"] == 4 or (e["kind"] == 1059 and ["p", pubkey] in e["tags"])
+    ]  # fmt: skip
+
+
+ORDER_FIELDS = (
+    "id, status, public_key, stall_id, zone_id, address, items, subtotal_msat, shipping_msat,"
+    " total_msat, currency, payment_hash, paid, shipped, transport, reason, refund_msat"
+)
+
+
+async def order_state(shop: Shop) -> dict[str, Any]:
+    """Orders (what a restore must reproduce) and stock, comparable across databases."""
+    orders = await shop.db.fetchall(f"SELECT {ORDER_FIELDS} FROM orders ORDER BY id")
+    stock = await shop.db.fetchall("SELECT id, quantity FROM products ORDER BY id")
+    return {"orders": [tuple(r) for r in orders], "stock": [tuple(r) for r in stock]}

@@ -1,0 +1,96 @@
+"""Invariant 4: restoring from the DM history into an empty database gives the same orders,
+statuses, totals and stock as live processing did — in any order, however often."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import functools
+import itertools
+import random
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nostrbazaar.nostr.keys import PrivateKey
+from nostrbazaar.restore import restore_events
+from support.orders_fixtures import Shop, busy_shop, dm_history, make_shop, order_state
+
+MERCHANT = PrivateKey.generate().hex
+
+
+async def live_run(base: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A busy day processed live; the history the relays would keep, and the result."""
+    shop = await make_shop(base / "live", MERCHANT)
+    try:
+        await busy_shop(shop)
+        return await dm_history(shop), await order_state(shop)
+    finally:
+        await shop.close()
+
+
+async def restored(base: Path, name: str, history: list[dict[str, Any]]) -> tuple[Shop, Any]:
+    shop = await make_shop(base / name, MERCHANT, wallet_dir=base / "live" / "wallet")
+    await shop.product("p2", "50", 10)  # the same catalogue as the live shop started with
+    summary = await restore_events(shop.deps, shop.merchant, history)
+    return shop, summary
+
+
+async def test_restore_into_an_empty_database_equals_the_live_state(tmp_path: Path) -> None:
+    history, live = await live_run(tmp_path)
+    random.Random(7).shuffle(history)
+    shop, summary = await restored(tmp_path, "restored", history)
+    try:
+        assert await order_state(shop) == live
+        assert summary.orders_restored == len(live["orders"])
+        assert summary.errors == 0
+        requests = [r for r in await shop.outbox() if '"type":1' in str(r)]
+        assert requests == []  # answered orders get no second payment request
+    finally:
+        await shop.close()
+
+
+async def test_restoring_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+    history, live = await live_run(tmp_path)
+    shop, _ = await restored(tmp_path, "restored", history)
+    try:
+        again = await restore_events(shop.deps, shop.merchant, list(reversed(history)))
+        assert (again.events_new, again.orders_restored, again.orders_updated) == (0, 0, 0)
+        assert await order_state(shop) == live
+    finally:
+        await shop.close()
+
+
+@functools.cache
+def _live() -> tuple[Path, list[dict[str, Any]], dict[str, Any]]:
+    """One live run shared by every example (built on first use, removed at exit)."""
+    base = Path(tempfile.mkdtemp(prefix="restore-property-"))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    history, live = asyncio.run(live_run(base))
+    return base, history, live
+
+
+_RUNS = itertools.count()
+
+
+@settings(max_examples=12, deadline=None)
+@given(data=st.data())
+def test_any_order_of_the_history_with_duplicates_restores_the_same_state(
+    data: st.DataObject,
+) -> None:
+    base, history, live = _live()
+    order = data.draw(st.permutations(range(len(history))), label="order")
+    repeats = data.draw(st.lists(st.sampled_from(range(len(history))), max_size=8), label="again")
+    events = [history[i] for i in order] + [history[i] for i in repeats]
+
+    async def run() -> dict[str, Any]:
+        shop, _ = await restored(base, f"r-{next(_RUNS)}", events)
+        try:
+            return await order_state(shop)
+        finally:
+            await shop.close()
+
+    assert asyncio.run(run()) == live
