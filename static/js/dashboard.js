@@ -1,14 +1,34 @@
 /* The merchant dashboard: sign-in state, the merchant, live notifications. */
 (function () {
+  const orderName = (data) =>
+    `Order ${NB.format.shortId(data.order_id || data.id)}`;
+
+  /** A toast for a live notification: [message, type, sticky], or null for none. */
   const TOASTS = {
-    order: (data) => `New order ${NB.format.shortId(data.order_id || data.id)}`,
+    order: (data) => [`New order ${NB.format.shortId(data.id)}`, "info"],
     payment: (data) =>
-      `Order ${NB.format.shortId(data.order_id || data.id)} is paid`,
-    status: (data) =>
-      `Order ${NB.format.shortId(data.order_id || data.id)}: ${data.status || "updated"}`,
-    message: () => "New message from a customer",
+      data.refund_needed
+        ? [
+            `${orderName(data)} needs a refund of ${NB.format.sats(
+              NB.format.msatToSats(data.amount_msat),
+            )}: ${data.reason || "see the order"}`,
+            "warning",
+            true,
+          ]
+        : [`${orderName(data)} is paid`, "positive"],
+    status: (data) => [
+      `${orderName(data)}: ${NB.orders.label(data.status)}`,
+      "info",
+    ],
+    message: () => ["New message from a customer", "info"],
     outbox: (data) =>
-      data.status === "failed" ? "A message could not be published" : "",
+      data.status === "failed"
+        ? [
+            `A message could not be published: ${data.error || "no relay took it"}`,
+            "negative",
+            true,
+          ]
+        : null,
   };
 
   const LIVE_LOOK = {
@@ -83,20 +103,23 @@
         this.merchant = null;
         this.merchantLoaded = false;
       },
-      onLive(message) {
-        const kind = message.kind || message.type;
-        const data = message.data || {};
+      onLive(notification) {
+        const kind = notification.kind || notification.type;
+        const data = notification.data || {};
         NB.bus.dispatchEvent(
           new CustomEvent("live", { detail: { kind, data } }),
         );
         const toast = TOASTS[kind] && TOASTS[kind](data);
-        if (toast)
-          this.$q.notify({
-            message: toast,
-            type: "info",
-            timeout: 3000,
-            group: kind,
-          });
+        if (!toast) return;
+        const [text, type, sticky] = toast;
+        this.$q.notify({
+          message: text,
+          type,
+          timeout: sticky ? 0 : 3000,
+          actions: sticky
+            ? [{ icon: "close", color: "white", "aria-label": "Dismiss" }]
+            : [],
+        });
       },
     },
     mounted() {
