@@ -125,6 +125,11 @@ async def make_shop(
     return Shop(deps, await merchants.get("merchant-1"), wallet, db)
 
 
+async def create_catalogue(db: Database, keystore: KeyStore, key: PrivateKey) -> None:
+    """Account, merchant `merchant-1` with `key`, zone `zone-1`, stall `stall-1`, product `p1`."""
+    await _create_catalogue(db, keystore, key)
+
+
 async def _create_catalogue(db: Database, keystore: KeyStore, key: PrivateKey) -> None:
     now = int(time.time())
     statements = [
@@ -332,8 +337,9 @@ ORDER_FIELDS = (
 )
 
 
-async def order_state(shop: Shop) -> dict[str, Any]:
+async def order_state(shop: Shop | Database) -> dict[str, Any]:
     """Orders (what a restore must reproduce) and stock, comparable across databases."""
-    orders = await shop.db.fetchall(f"SELECT {ORDER_FIELDS} FROM orders ORDER BY id")
-    stock = await shop.db.fetchall("SELECT id, quantity FROM products ORDER BY id")
+    db = shop.db if isinstance(shop, Shop) else shop
+    orders = await db.fetchall(f"SELECT {ORDER_FIELDS} FROM orders ORDER BY id")
+    stock = await db.fetchall("SELECT id, quantity FROM products ORDER BY id")
     return {"orders": [tuple(r) for r in orders], "stock": [tuple(r) for r in stock]}
