@@ -97,6 +97,17 @@ def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
         process.stop()
 
 
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server shared by a module's tests that only read (e.g. page logic)."""
+    process = ServerProcess(tmp_path_factory.mktemp("server") / "data")
+    process.start()
+    try:
+        yield process.url
+    finally:
+        process.stop()
+
+
 @pytest.fixture
 def server(server_process: ServerProcess) -> str:
     """The base URL of a started server."""

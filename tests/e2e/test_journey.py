@@ -175,7 +175,7 @@ def test_a_customer_orders_pays_and_sees_it_shipped(
     elsewhere.locator("[data-test=use-key]").click()
     elsewhere.locator("[data-test=tab-orders]").click()
     history = elsewhere.locator("[data-test=order-history]")
-    history.get_by_text("2 × Coffee beans").wait_for(timeout=LIVE_TIMEOUT)
+    history.get_by_text("2 \u00d7 Coffee beans").wait_for(timeout=LIVE_TIMEOUT)
     history.get_by_text("shipped").wait_for(timeout=LIVE_TIMEOUT)
     shoot(elsewhere, "journey-10-history-elsewhere-phone")
 
