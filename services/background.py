@@ -54,7 +54,7 @@ class OrderEngine:
             "expiry sweeper": lambda: self._every(self.sweep_every, self._sweep),
             "merchant refresh": lambda: self._every(30.0, self.refresh),
             "wallet retry": lambda: self._every(30.0, self._retry),
-            "customer profiles": lambda: self._every(10.0, self._profiles),
+            "customer profiles": lambda: self._every(10.0, self.fetch_profiles),
         }
         loops.update({f"ingest worker {n}": self._worker for n in range(WORKERS)})
         self._tasks = [asyncio.create_task(run(), name=name) for name, run in loops.items()]
@@ -145,7 +145,7 @@ class OrderEngine:
         for merchant in await self.deps.merchants.active():
             await retry_waiting(self.deps, merchant)
 
-    async def _profiles(self) -> None:
+    async def fetch_profiles(self) -> None:
         """Fetch the kind 0 of customers we have not described yet."""
         wanted = await customers_without_profile(self.deps.db)
         if not wanted:

@@ -6,15 +6,17 @@ a restore from the relays' history into an empty database."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import nostr_sdk as sdk
 import pytest
 from nostrbazaar.embedded_relay import EmbeddedRelay
 from nostrbazaar.ingest import ingest_event
 from nostrbazaar.nostr.keys import PrivateKey
-from nostrbazaar.restore import restore_orders
+from nostrbazaar.restore import restore_order, restore_orders
 from nostrbazaar.runtime import Runtime
 from nostrbazaar.services.order_admin import ship_order
 from support.orders_fixtures import create_catalogue, order_content, order_state, settings_for
@@ -162,3 +164,54 @@ async def test_restore_from_the_relays_into_an_empty_database_equals_the_live_st
     assert (summary.orders_restored, summary.errors) == (3, 0)
     queued = await fresh.db.fetchone("SELECT COUNT(*) FROM outbox")
     assert queued is not None and queued[0] == 0  # no second payment request, no new message
+
+
+async def test_one_order_is_restored_from_one_event_id(
+    tmp_path: Path, runtime_at: RuntimeFactory, customer: RelayCustomer
+) -> None:
+    live = await runtime_at(tmp_path / "live")
+    order_event = customer.me.nip04(PK, order_content("one", [("p1", 1)]))
+    await customer.send(order_event)
+    await customer.send(customer.me.nip04(PK, order_content("other", [("p1", 1)])))
+    await customer.wait_for(PK, has(1, count=2))
+    await settle_outbox(live)
+    fresh = await runtime_at(tmp_path / "restored", background=False)
+    await restore_order(fresh.deps, fresh.pool, "merchant-1", order_event["id"])
+    rows = await fresh.db.fetchall("SELECT id, status, payment_hash FROM orders")
+    live_row = await live.db.fetchone(
+        "SELECT id, status, payment_hash FROM orders WHERE id = 'one'"
+    )
+    assert live_row is not None
+    assert [tuple(row) for row in rows] == [tuple(live_row)]
+
+
+async def test_customers_are_described_by_their_kind_0(
+    tmp_path: Path, runtime_at: RuntimeFactory, customer: RelayCustomer
+) -> None:
+    runtime = await runtime_at(tmp_path / "shop")
+    profile = sdk.EventBuilder(sdk.Kind(0), json.dumps({"name": "Ann", "about": "buys books"}))
+    await customer.client.send_event(profile.finalize(customer.me.keys))
+    await customer.send(customer.me.nip04(PK, "hello"))
+    for _ in range(100):
+        if await runtime.db.fetchone("SELECT 1 FROM customers"):
+            break
+        await asyncio.sleep(0.05)
+    await runtime.engine.fetch_profiles()
+    row = await runtime.db.fetchone("SELECT name, about, unread FROM customers")
+    assert row is not None and tuple(row) == ("Ann", "buys books", 1)
+
+
+async def test_an_invalid_event_from_a_relay_is_kept_as_rejected(
+    tmp_path: Path, runtime_at: RuntimeFactory, customer: RelayCustomer
+) -> None:
+    runtime = await runtime_at(tmp_path / "shop")
+    forged = customer.me.nip04(PK, order_content("o-1")) | {"sig": "11" * 64}
+    runtime.engine.on_reject("ws://somewhere", forged, "bad signature")
+    for _ in range(100):
+        row = await runtime.db.fetchone("SELECT merchant_id, verdict, reason, relay FROM inbox")
+        if row is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert row is not None
+    assert tuple(row) == ("merchant-1", "rejected", "bad signature", "ws://somewhere")
+    assert await runtime.db.fetchone("SELECT 1 FROM orders") is None
