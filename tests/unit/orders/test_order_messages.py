@@ -51,7 +51,7 @@ def test_plain_text_is_a_chat_message() -> None:
 
 BAD_ORDERS = {
     "malformed JSON": ('{"id": "x", "type": 0', "not valid JSON", None),
-    "truncated JSON": ("{\"id\": ", "not valid JSON", None),
+    "truncated JSON": ('{"id": ', "not valid JSON", None),
     "unknown type": (json.dumps({"id": "o", "type": 7}), "unknown message type 7", "o"),
     "missing type": (json.dumps({"id": "o"}), "missing field 'type'", "o"),
     "missing id": (json.dumps({"type": 0, "items": []}), "missing field 'id'", None),
