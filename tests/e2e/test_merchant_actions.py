@@ -125,3 +125,28 @@ def test_stalls_found_on_relays_can_be_accepted(open_page: Any, server: str, sho
     shoot(page, "actions-pending-stall")
     pending.get_by_role("button", name="Accept").first.click()
     page.locator("[data-test=stalls]").get_by_text("Coffee stall").wait_for()
+
+
+def test_the_profile_and_the_active_switch_are_saved(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    key, merchant_row = shop(server)
+    page = open_page(server, "/", "phone").page
+    sign_in(page, key)
+    page.locator("[data-test=tab-merchant]").click()
+    page.locator("[data-test=show-keys]").click()
+    assert page.locator(f"input[value='{merchant_row['npub']}']").count() == 1
+    page.locator("input[data-test=profile-display_name]").fill("Bean Counter Lisbon")
+    page.locator("input[data-test=profile-website]").fill("not a url")
+    page.locator("[data-test=save-profile]").click()
+    page.locator("[data-test=error]").get_by_text("website").wait_for()
+    page.locator("input[data-test=profile-website]").fill("https://beans.example.org")
+    page.locator("[data-test=save-profile]").click()
+    page.get_by_text("Profile saved").wait_for()
+    page.locator("[data-test=merchant-active]").click()
+    deadline = time.monotonic() + 10
+    while api(server, key, "GET", "/merchant")["config"]["active"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    saved = api(server, key, "GET", "/merchant")["config"]
+    assert (saved["display_name"], saved["active"]) == ("Bean Counter Lisbon", False)
+    shoot(page, "actions-merchant-profile-phone")
