@@ -126,8 +126,21 @@
         this.catalogueSub = this.pool.subscribe(this.relays, filter, {
           onevent: (event) => this.onCatalogueEvent(event),
           oneose: () => (this.loading = false),
+          onclose: (reasons) => this.onCatalogueClosed(reasons),
         });
         setTimeout(() => (this.loading = false), 8000);
+      },
+      /** Every relay closed the subscription: say so if it left the market empty. */
+      onCatalogueClosed(reasons) {
+        this.loading = false;
+        if (Object.keys(this.catalogue).length) return;
+        // nostr-tools reports one {url, reason} per relay.
+        const why = reasons
+          .map((item) =>
+            item && item.url ? `${item.url}: ${item.reason}` : String(item),
+          )
+          .join("; ");
+        this.relayError = `Could not load the market from the relays. ${why}`;
       },
       async onDirectMessage(event) {
         try {

@@ -87,6 +87,18 @@ class ServerProcess:
 
 
 @pytest.fixture
+def unreachable_relay_server(tmp_path: Path) -> Iterator[str]:
+    """A server whose only relay is a closed port on 127.0.0.1."""
+    process = ServerProcess(tmp_path / "data")
+    process.env["NOSTRBAZAAR_RELAYS"] = f"ws://127.0.0.1:{_free_port()}"
+    process.start()
+    try:
+        yield process.url
+    finally:
+        process.stop()
+
+
+@pytest.fixture
 def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
     """A started server that a test may stop and start again (same port, same data)."""
     process = ServerProcess(tmp_path / "data")

@@ -120,3 +120,14 @@ def test_an_api_error_is_shown_next_to_the_form_that_caused_it(
     error.wait_for()
     assert "cost" in error.inner_text()
     shoot(page, "dashboard-zone-error")
+
+
+def test_the_market_says_when_no_relay_can_be_reached(
+    open_page: Any, unreachable_relay_server: str, shoot: Any
+) -> None:
+    merchant = "ab" * 32
+    page = open_page(unreachable_relay_server, f"/market?merchant={merchant}", "phone").page
+    error = page.locator("[data-test=error]")
+    error.wait_for(timeout=20_000)
+    assert "Could not load the market from the relays" in error.inner_text()
+    shoot(page, "market-relays-unreachable")
