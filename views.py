@@ -79,14 +79,21 @@ def _runtime(request: Request) -> Runtime:
 
 
 async def market_config(runtime: Runtime) -> dict[str, Any]:
-    """Relays and active merchants' public keys this server offers to the market page."""
+    """Relays and active merchants' public keys this server offers to the market page.
+
+    Only public columns are read (never the sealed keys). The query lives here
+    because no crud function lists active merchants without opening their keys.
+    """
     rows = await runtime.db.fetchall(
         "SELECT public_key, relays FROM merchants WHERE active = 1 ORDER BY created_at"
     )
     relays = list(runtime.relays)
     for row in rows:
-        relays.extend(url for url in json.loads(row["relays"] or "[]") if url not in relays)
-    return {"relays": relays, "merchants": [row["public_key"] for row in rows]}
+        relays += [url for url in json.loads(row["relays"] or "[]") if isinstance(url, str)]
+    return {
+        "relays": list(dict.fromkeys(relays)),
+        "merchants": [row["public_key"] for row in rows],
+    }
 
 
 @views_router.get("/", response_class=HTMLResponse)
