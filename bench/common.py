@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -203,25 +203,32 @@ class OrderSpec:
     transport: str  # nip04 | nip17 | reply
     prefix: str = "bench"
     customers: int = CUSTOMERS
+    # Orders are dated `per_second` a second, ending a minute ago: real customers do not
+    # sign thousands of orders in one second, and relays page histories by the second.
+    per_second: int = 50
+    start: int = 0  # set by generate_orders
 
 
 def order_event(spec: OrderSpec, index: int) -> dict[str, Any]:
     """Order number `index`, from customer `index % customers`, as the wire event."""
     key = customer_key(index % spec.customers)
+    created_at = spec.start + index // spec.per_second
     if spec.transport == "reply":  # a payment request to the customer (relay baseline)
         sender = reply_key()
         content = json.dumps({"type": 1, "id": f"{spec.prefix}-{index}",
                               "payment_options": [{"type": "ln", "link": "lnbcrt1"}]})  # fmt: skip
         encrypted = nip04.encrypt(sender, key.public_key, content)
-        return sign_event(sender, 4, encrypted, [["p", key.public_key]]).to_dict()
+        return sign_event(sender, 4, encrypted, [["p", key.public_key]], created_at).to_dict()
     content = order_content(
         f"{spec.prefix}-{index}", key.public_key, spec.product_ids, spec.zone_id
     )
     if spec.transport == "nip17":
-        _rumor, wraps = nip17.chat_message(key, spec.merchant_pubkey, content)
+        _rumor, wraps = nip17.chat_message(
+            key, spec.merchant_pubkey, content, created_at=created_at
+        )
         return wraps[0].to_dict()
     encrypted = nip04.encrypt(key, spec.merchant_pubkey, content)
-    return sign_event(key, 4, encrypted, [["p", spec.merchant_pubkey]]).to_dict()
+    return sign_event(key, 4, encrypted, [["p", spec.merchant_pubkey]], created_at).to_dict()
 
 
 def _write_chunk(spec: OrderSpec, start: int, stop: int, path: str) -> str:
@@ -238,6 +245,8 @@ def generate_orders(spec: OrderSpec, count: int, directory: Path, start: int = 0
     peak memory is the engine's, and reading a line back costs about a microsecond.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    if not spec.start:
+        spec = replace(spec, start=int(time.time()) - 60 - (start + count) // spec.per_second)
     workers = max(1, min(os.cpu_count() or 1, 4))
     chunk = max(1, -(-count // (workers * 4)))
     bounds = [(s, min(s + chunk, start + count)) for s in range(start, start + count, chunk)]

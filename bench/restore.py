@@ -65,7 +65,9 @@ from .ingest import RELAY
 INGEST_FIGURES = ("orders_per_s", "ms_per_order", "p50_ms", "p99_ms", "peak_rss_mb")
 
 
-async def measure(orders: int, from_relay: bool = False) -> dict[str, Any]:
+async def measure(
+    orders: int, from_relay: bool = False, profile: Path | None = None
+) -> dict[str, Any]:
     memory = PeakMemory()
     with tempfile.TemporaryDirectory(prefix="nb-bench-restore-") as tmp_name:
         tmp = Path(tmp_name)
@@ -81,7 +83,7 @@ async def measure(orders: int, from_relay: bool = False) -> dict[str, Any]:
             activity = await _activity(shop, orders)
             counts = await _write_history(shop, history)
             original = await _state(shop.deps.db, shop.merchant.id)
-        result = await _restore_elsewhere(snapshot, history, from_relay)
+        result = await _restore_elsewhere(snapshot, history, from_relay, profile)
         restored = await _state_at(snapshot, result.pop("merchant_id"))
     equal, differences = _compare(original, restored)
     result.update(
@@ -167,11 +169,14 @@ async def _write_history(shop: Any, path: Path) -> dict[str, int]:
 # ----------------------------------------------------------------- the restore
 
 
-async def _restore_elsewhere(snapshot: Path, history: Path, from_relay: bool) -> dict[str, Any]:
+async def _restore_elsewhere(
+    snapshot: Path, history: Path, from_relay: bool, profile: Path | None
+) -> dict[str, Any]:
     """The restore in a fresh process, so its peak memory is the restore's alone."""
     out = history.with_suffix(".result.json")
     command = [sys.executable, "-m", "bench.restore", "--replay", str(snapshot), str(history),
-               "--out", str(out), *(["--from-relay"] if from_relay else [])]  # fmt: skip
+               "--out", str(out), *(["--from-relay"] if from_relay else []),
+               *(["--profile", str(profile)] if profile else [])]  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
@@ -184,7 +189,11 @@ async def _restore_elsewhere(snapshot: Path, history: Path, from_relay: bool) ->
 
 
 async def _restore(
-    snapshot: Path, history: Path, memory: PeakMemory, from_relay: bool
+    snapshot: Path,
+    history: Path,
+    memory: PeakMemory,
+    from_relay: bool,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     data_dir = snapshot.parent
     runtime = await bare_runtime(bench_settings(data_dir))
@@ -204,11 +213,15 @@ async def _restore(
         with history.open() as lines:
             raws = [json.loads(line) for line in lines]
         load_s = time.perf_counter() - started
+        profiler = ingest_bench._profiler(profile)
         started = time.perf_counter()
         events = [parse_event(raw) for raw in raws]  # what RelayPool.fetch does to each
         del raws
         summary = await restore_events(deps, merchant, events)
         elapsed = time.perf_counter() - started
+        if profiler is not None and profile is not None:
+            profiler.stop()
+            profile.write_text(profiler.output_text(unicode=True, color=False))
         return _figures(len(events), elapsed, summary, memory, merchant.id) | {
             "source": "events from the original's inbox and outbox (file), verified and "
             "restored with restore.restore_events",
@@ -268,22 +281,29 @@ async def _restore_from_relay(
 
 
 async def _load_relay(pool: Any, history: Path, window: int = 200) -> int:
-    """Publish every event, `window` at a time; how many the relay accepted."""
-    accepted = 0
+    """Publish every event, `window` at a time, until the relay accepted each one.
+
+    nostr-sdk's LocalRelay drops the connection now and then under a sustained
+    burst (after some thousands of events); what failed is sent again once the
+    pool has reconnected. Returns how many events the relay holds."""
     with history.open() as lines:
-        batch: list[Event] = []
-        for line in lines:
-            batch.append(Event(**json.loads(line)))
-            if len(batch) == window:
-                accepted += await _publish(pool, batch)
-                batch = []
-        accepted += await _publish(pool, batch)
-    return accepted
+        pending = [Event(**json.loads(line)) for line in lines]
+    total = len(pending)
+    for _ in range(50):
+        failed: list[Event] = []
+        for start in range(0, len(pending), window):
+            batch = pending[start : start + window]
+            results = await asyncio.gather(*(pool.publish(e, timeout=30) for e in batch))
+            failed += [e for e, r in zip(batch, results, strict=True) if not _accepted(r)]
+        if not failed:
+            return total
+        pending = failed
+        await asyncio.sleep(1.0)  # the pool reconnects with backoff
+    return total - len(pending)
 
 
-async def _publish(pool: Any, batch: list[Event]) -> int:
-    results = await asyncio.gather(*(pool.publish(event, timeout=30) for event in batch))
-    return sum(1 for result in results if any(r.ok for r in result.values()))
+def _accepted(results: dict[str, Any]) -> bool:
+    return any(r.ok or r.message.startswith("duplicate") for r in results.values())
 
 
 # ----------------------------------------------------------------- comparing
@@ -356,14 +376,16 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=27_000)
     parser.add_argument("--from-relay", action="store_true", help="restore from a LocalRelay")
     parser.add_argument("--replay", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", type=Path, help="pyinstrument profile of the restore")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     quiet_logs()
     if args.replay:
         snapshot, history = args.replay
-        result = asyncio.run(_restore(snapshot, history, PeakMemory(), args.from_relay))
+        work = _restore(snapshot, history, PeakMemory(), args.from_relay, args.profile)
+        result = asyncio.run(work)
     else:
-        result = asyncio.run(measure(args.orders, args.from_relay))
+        result = asyncio.run(measure(args.orders, args.from_relay, args.profile))
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text)
