@@ -75,6 +75,24 @@ def _entry(row: Any) -> InboxEntry:
     return InboxEntry(**dict(row))
 
 
+async def record_verdict(
+    conn: Connection,
+    event_id: str,
+    verdict: str,
+    reason: str | None,
+    order_id: str | None,
+    expected: Iterable[str],
+) -> None:
+    """Like `set_verdict` when nobody needs to know whether it applied (one buffered write)."""
+    allowed = tuple(expected)
+    marks = ",".join("?" * len(allowed))
+    await conn.executemany(
+        f"UPDATE inbox SET verdict = ?, reason = ?, order_id = COALESCE(?, order_id)"  # noqa: S608
+        f" WHERE id = ? AND verdict IN ({marks})",
+        [(verdict, reason, order_id, event_id, *allowed)],
+    )
+
+
 async def parked_for_order(conn: Connection, merchant_id: str, order_id: str) -> list[InboxEntry]:
     """Messages about `order_id` that arrived before the order, oldest first."""
     rows = await fetchall(

@@ -10,24 +10,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..db import Connection, Database, fetchone
+from ..db import Connection, Database
 from ..orders import Invoice
+from .uow import rows
 
 
 async def insert_invoice(
     conn: Connection, merchant_id: str, order_id: str, invoice: Invoice, now: int
 ) -> None:
-    await conn.execute(
+    await conn.executemany(
         "INSERT INTO invoices (payment_hash, merchant_id, order_id, bolt11, amount_msat,"
         " expires_at, state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'current', ?)",
-        (invoice.payment_hash, merchant_id, order_id, invoice.bolt11, invoice.amount_msat,
-         invoice.expires_at, now),
+        [(invoice.payment_hash, merchant_id, order_id, invoice.bolt11, invoice.amount_msat,
+          invoice.expires_at, now)],
     )  # fmt: skip
 
 
 async def set_invoice_state(conn: Connection, payment_hash: str, state: str) -> None:
-    await conn.execute(
-        "UPDATE invoices SET state = ? WHERE payment_hash = ?", (state, payment_hash)
+    await conn.executemany(
+        "UPDATE invoices SET state = ? WHERE payment_hash = ?", [(state, payment_hash)]
     )
 
 
@@ -107,5 +108,5 @@ async def insert_payments(conn: Connection, payments: Iterable[PaymentRecord], n
 
 
 async def payment_recorded(conn: Connection, payment_hash: str) -> bool:
-    row = await fetchone(conn, "SELECT 1 FROM payments WHERE payment_hash = ?", (payment_hash,))
-    return row is not None
+    found = await rows(conn, "SELECT 1 FROM payments WHERE payment_hash = ?", (payment_hash,))
+    return bool(found)

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from ..db import Connection, Database, fetchall
+from ..db import Connection, Database
 from ..orders import (
     EVENT_TYPES,
     Invoice,
@@ -25,6 +25,7 @@ from ..orders import (
     Status,
     fold,
 )
+from .uow import rows
 
 # -- event codec -----------------------------------------------------------------------------
 
@@ -64,13 +65,13 @@ def _decode_field(name: str, value: Any) -> Any:
 
 async def load_state(conn: Connection, merchant_id: str, order_id: str) -> OrderState:
     """Fold the order's events, read inside the caller's transaction."""
-    rows = await fetchall(
+    found = await rows(
         conn,
         "SELECT type, data FROM order_events WHERE merchant_id = ? AND order_id = ?"
         " ORDER BY version",
         (merchant_id, order_id),
     )
-    return fold(order_id, [decode_event(row["type"], row["data"]) for row in rows])
+    return fold(order_id, [decode_event(row["type"], row["data"]) for row in found])
 
 
 async def append_events(
@@ -157,9 +158,9 @@ async def write_projection(
         await _insert(conn, merchant_id, first, created_at)
         path = path[1:]
     for status in path[:-1]:
-        await conn.execute(
+        await conn.executemany(
             "UPDATE orders SET status = ? WHERE merchant_id = ? AND id = ?",
-            (str(status), merchant_id, after.order_id),
+            [(str(status), merchant_id, after.order_id)],
         )
     await _update(conn, merchant_id, after, now)
 
@@ -167,30 +168,30 @@ async def write_projection(
 async def _insert(conn: Connection, merchant_id: str, state: OrderState, created_at: int) -> None:
     names = ", ".join(_COLUMNS)
     marks = ", ".join("?" * (len(_COLUMNS) + 4))
-    await conn.execute(
+    await conn.executemany(
         f"INSERT INTO orders (merchant_id, id, {names}, created_at, updated_at)"  # noqa: S608
         f" VALUES ({marks})",
-        (merchant_id, state.order_id, *projection_values(state), created_at, created_at),
+        [(merchant_id, state.order_id, *projection_values(state), created_at, created_at)],
     )
 
 
 async def _update(conn: Connection, merchant_id: str, state: OrderState, now: int) -> None:
     assignments = ", ".join(f"{name} = ?" for name in _COLUMNS)
-    await conn.execute(
+    await conn.executemany(
         f"UPDATE orders SET {assignments}, updated_at = ? WHERE merchant_id = ? AND id = ?",  # noqa: S608
-        (*projection_values(state), now, merchant_id, state.order_id),
+        [(*projection_values(state), now, merchant_id, state.order_id)],
     )
 
 
 async def count_open_orders(conn: Connection, merchant_id: str, customer: str) -> int:
     """How many unpaid orders awaiting payment the customer has (the flood limit)."""
-    rows = await fetchall(
+    found = await rows(
         conn,
         "SELECT COUNT(*) AS n FROM orders WHERE merchant_id = ? AND public_key = ?"
         " AND status = 'awaiting_payment'",
         (merchant_id, customer),
     )
-    return int(rows[0]["n"])
+    return int(found[0]["n"])
 
 
 # -- reads for the API -----------------------------------------------------------------------

@@ -4,6 +4,7 @@ sent on the transport the customer last used (NIP-04 unless they wrote with NIP-
 from __future__ import annotations
 
 from ..crud.messages import MessageRow, list_messages, mark_read, touch_customers
+from ..crud.uow import unit_of_work
 from ..db import Connection
 from ..nostr.nip19 import normalize_public_key
 from ..order_messages import MAX_CONTENT_BYTES, Reply
@@ -18,7 +19,7 @@ class MessageInvalid(ValueError):
 
 async def receive_chat(deps: Deps, incoming: Incoming) -> Verdict:
     """Keep a plain-text message in the conversation; the customer appears if new."""
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         await claim(conn, incoming, verdict="outgoing" if incoming.outgoing else "processed")
         await record_message(conn, incoming)
     deps.bus.publish(incoming.merchant.id, "message", {"public_key": incoming.customer})
@@ -32,7 +33,7 @@ async def send_message(deps: Deps, merchant_id: str, customer_pubkey: str, text:
         raise MessageInvalid("a message must be between 1 byte and 64 KiB")
     merchant = await deps.merchants.get(merchant_id)
     transport = await _transport(deps, merchant_id, customer)
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         sent = await send_replies(
             conn, merchant, customer, transport, None, [Reply(-1, text)], deps.now()
         )
@@ -50,7 +51,7 @@ async def record_customer(conn: Connection, merchant_id: str, customer: str, now
 async def read_conversation(deps: Deps, merchant_id: str, customer_pubkey: str) -> None:
     """The merchant read the conversation: its unread count drops to zero."""
     customer = _customer(customer_pubkey)
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         await mark_read(conn, merchant_id, customer)
 
 

@@ -60,7 +60,7 @@ async def settle_verdict(
 ) -> Verdict:
     """Replace the verdict claimed at the start of the transaction by the real one."""
     if incoming.inbox_id is not None:
-        await inbox_crud.set_verdict(
+        await inbox_crud.record_verdict(
             conn, incoming.inbox_id, verdict.verdict, verdict.reason, verdict.order_id, expected
         )
     return verdict

@@ -16,6 +16,7 @@ import bolt11 as bolt11_lib
 
 from ..crud.order_catalogue import load_catalogue
 from ..crud.orders import count_open_orders, load_state
+from ..crud.uow import unit_of_work
 from ..db import Connection
 from ..order_messages import (
     ORDER,
@@ -102,7 +103,7 @@ async def place_order(
     command = await _command(deps, incoming, msg, details, adopted)
     rest = [p for p in parked if p is not adopted]
     silent = quiet or adopted is not None
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         await claim(conn, incoming)
         applied, verdict = await _place(conn, deps, incoming, msg.id, command, silent)
         if applied is not None:
@@ -252,7 +253,7 @@ async def reject_order(
         event_id=incoming.message_id,
         created_at=incoming.created_at,
     )
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         await claim(conn, incoming)
         command = RejectOrder(details, reason)
         applied, verdict = await _place(conn, deps, incoming, order_id, command, quiet)
@@ -273,7 +274,7 @@ def is_order_error(error: MessageError) -> bool:
 async def send_refusal(deps: Deps, incoming: Incoming, order_id: str, reason: str) -> None:
     """Tell the customer why an order was refused when no order could be recorded."""
     reply = Reply(1, refusal(order_id, f"Order {order_id} refused: {reason}"))
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         await send_replies(conn, incoming.merchant, incoming.customer, incoming.transport,
                            order_id, [reply], deps.now())  # fmt: skip
         await record_message(conn, incoming, ORDER, order_id)
@@ -283,7 +284,7 @@ async def refuse_unreadable(deps: Deps, incoming: Incoming, reason: str) -> Verd
     """A structured message we cannot read at all: keep it, and say why in plain text."""
     verdict = Verdict("rejected", reason)
     text = f"Your message could not be read as a NIP-15 message: {reason}."
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         await claim(conn, incoming)
         await record_message(conn, incoming)
         await send_replies(conn, incoming.merchant, incoming.customer, incoming.transport,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..crud.orders import load_state
 from ..crud.outbox import outbox_event_ids
+from ..crud.uow import unit_of_work
 from ..db import Connection
 from ..order_messages import PAYMENT_REQUEST, STATUS_UPDATE, PaymentRequest, StatusUpdate
 from ..orders import (
@@ -37,7 +38,7 @@ async def refuse_customer_status(
     """A customer sent a type 1 or type 2: keep it, change nothing, say why."""
     type_ = PAYMENT_REQUEST if isinstance(message, PaymentRequest) else STATUS_UPDATE
     verdict = Verdict("rejected", f"type {type_} from a customer: {ONLY_MERCHANT}", message.id)
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         await claim(conn, incoming)
         await record_message(conn, incoming, type_, message.id)
         await settle_verdict(conn, incoming, verdict)
@@ -49,7 +50,7 @@ async def record_outgoing(
 ) -> Verdict:
     """The merchant's own message seen on a relay: record it, and adopt what it says."""
     applied: Applied | None = None
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         await claim(conn, incoming, verdict="outgoing")
         ours = incoming.inbox_id in await outbox_event_ids(conn, [incoming.inbox_id or ""])
         verdict = Verdict("outgoing")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from loguru import logger
 
 from ..crud.orders import OrderRow, get_order, load_state
+from ..crud.uow import unit_of_work
 from ..order_messages import replies
 from ..orders import (
     CancelOrder,
@@ -71,7 +72,7 @@ async def _run(
     deps: Deps, merchant_id: str, order_id: str, command: OrderCommand, cause: str
 ) -> Applied:
     merchant = await deps.merchants.get(merchant_id)
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         state = await load_state(conn, merchant_id, order_id)
         applied = await apply_command(conn, merchant_id, state, command, cause, deps.now())
         details = applied.after.details

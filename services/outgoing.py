@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from ..crud.messages import DirectMessage, insert_messages
 from ..crud.outbox import Outgoing, enqueue_events
-from ..db import Connection, fetchone
+from ..crud.uow import rows
+from ..db import Connection
 from ..nostr import nip04, nip17
 from ..nostr.event import Event, sign_event
 from ..order_messages import Reply
@@ -44,13 +45,13 @@ def seal_message(
 
 
 async def _last_stamp(conn: Connection, merchant_id: str, customer: str) -> int:
-    row = await fetchone(
+    found = await rows(
         conn,
         "SELECT MAX(created_at) AS t FROM direct_messages WHERE merchant_id = ? AND public_key = ?"
         " AND direction = 'out'",
         (merchant_id, customer),
     )
-    return 0 if row is None or row["t"] is None else int(row["t"])
+    return 0 if not found or found[0]["t"] is None else int(found[0]["t"])
 
 
 async def send_replies(

@@ -16,6 +16,7 @@ from loguru import logger
 from ..crud import invoices as invoices_crud
 from ..crud.order_catalogue import autoreplies
 from ..crud.orders import load_state, order_product_ids
+from ..crud.uow import unit_of_work
 from ..db import Connection
 from ..order_messages import Reply, replies
 from ..orders import (
@@ -45,7 +46,7 @@ async def receive_payment(deps: Deps, settlement: Settlement) -> Applied | None:
     product_ids = await order_product_ids(deps.db, merchant.id, ref.order_id)
     extra = await autoreplies(deps.db, merchant.id, product_ids)
     command = ReceivePayment(settlement.payment_hash, settlement.amount_msat)
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         applied = await _apply(conn, deps, merchant, ref.order_id, command)
         if applied is None:
             return None
@@ -103,7 +104,7 @@ async def _unmatched(deps: Deps, settlement: Settlement) -> None:
         settlement.payment_hash, None, None, settlement.amount_msat, "wallet", "unmatched",
         settlement.settled_at,
     )  # fmt: skip
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         if not await invoices_crud.payment_recorded(conn, settlement.payment_hash):
             await invoices_crud.insert_payments(conn, [record], deps.now())
 
@@ -111,7 +112,7 @@ async def _unmatched(deps: Deps, settlement: Settlement) -> None:
 async def expire_invoice(deps: Deps, ref: invoices_crud.InvoiceRef) -> Applied | None:
     """The invoice's time is up: release the stock and tell the customer; None if moot."""
     merchant = await deps.merchants.get(ref.merchant_id)
-    async with deps.db.transaction() as conn:
+    async with unit_of_work(deps.db) as conn:
         state = await load_state(conn, merchant.id, ref.order_id)
         command = ExpireInvoice(ref.payment_hash)
         try:
