@@ -126,9 +126,14 @@ def server(server_process: ServerProcess) -> str:
     return server_process.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's chromium, headless, driven by Playwright (never a downloaded browser)."""
+    """Debian's chromium, headless, driven by Playwright (never a downloaded browser).
+
+    Module-scoped, not session-scoped: Playwright's sync API keeps an event loop
+    running in this thread while it is open, which would break the asyncio tests
+    collected after tests/e2e.
+    """
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run `make test-deps` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
