@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import Connection, Database, fetchall
+from ..db import Connection, Database
 
 VERDICTS = ("received", "processed", "rejected", "ignored", "outgoing", "parked")
 
@@ -93,19 +93,8 @@ async def record_verdict(
     )
 
 
-async def parked_for_order(conn: Connection, merchant_id: str, order_id: str) -> list[InboxEntry]:
-    """Messages about `order_id` that arrived before the order, oldest first."""
-    rows = await fetchall(
-        conn,
-        "SELECT * FROM inbox WHERE merchant_id = ? AND order_id = ? AND verdict = 'parked'"
-        " ORDER BY created_at, id",
-        (merchant_id, order_id),
-    )
-    return [_entry(row) for row in rows]
-
-
 async def parked_for(db: Database, merchant_id: str, order_id: str) -> list[InboxEntry]:
-    """Like `parked_for_order`, read outside a transaction."""
+    """Messages about `order_id` that arrived before the order, oldest first."""
     rows = await db.fetchall(
         "SELECT * FROM inbox WHERE merchant_id = ? AND order_id = ? AND verdict = 'parked'"
         " ORDER BY created_at, id",
@@ -127,16 +116,6 @@ async def entries_with_verdict(
 async def get_entry(db: Database, event_id: str) -> InboxEntry | None:
     row = await db.fetchone("SELECT * FROM inbox WHERE id = ?", (event_id,))
     return None if row is None else _entry(row)
-
-
-async def all_entries(db: Database, merchant_id: str) -> list[InboxEntry]:
-    """Every event ingested for the merchant (a restore replays them), oldest first."""
-    rows = await db.fetchall(
-        "SELECT * FROM inbox WHERE merchant_id = ? AND verdict <> 'rejected'"
-        " ORDER BY created_at, id",
-        (merchant_id,),
-    )
-    return [_entry(row) for row in rows]
 
 
 async def newest_received(db: Database, merchant_id: str) -> int | None:

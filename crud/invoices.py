@@ -81,11 +81,6 @@ async def unsettled_invoices(db: Database) -> list[InvoiceRef]:
     return [_ref(row) for row in rows]
 
 
-async def next_expiry(db: Database) -> int | None:
-    row = await db.fetchone("SELECT MIN(expires_at) AS t FROM invoices WHERE state = 'current'")
-    return None if row is None or row["t"] is None else int(row["t"])
-
-
 @dataclass(frozen=True)
 class PaymentRecord:
     payment_hash: str

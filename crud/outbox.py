@@ -107,14 +107,6 @@ async def due_events(db: Database, now: int, limit: int = 200) -> list[OutboxRow
     return [_row(row) for row in rows]
 
 
-async def next_due_at(db: Database) -> int | None:
-    """When the earliest pending event is due, or None when nothing is pending."""
-    row = await db.fetchone(
-        "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"
-    )
-    return None if row is None or row["due"] is None else int(row["due"])
-
-
 @dataclass(frozen=True)
 class Attempt:
     """The outcome of one publishing attempt of one outbox row."""

@@ -9,7 +9,7 @@ two customers racing for the last unit cannot both get it.
 
 from __future__ import annotations
 
-from ..db import Connection, Database, fetchall
+from ..db import Connection, Database
 from ..orders import OrderItem, StockUnavailable
 
 _TAKE = (
@@ -103,10 +103,3 @@ async def rebuild_quantities(conn: Connection, merchant_id: str) -> None:
         " FROM stock_ledger l WHERE l.product_id = products.id), 0) WHERE merchant_id = ?",
         (merchant_id,),
     )
-
-
-async def product_quantities(conn: Connection, merchant_id: str) -> dict[str, int]:
-    rows = await fetchall(
-        conn, "SELECT id, quantity FROM products WHERE merchant_id = ?", (merchant_id,)
-    )
-    return {row["id"]: int(row["quantity"]) for row in rows}
