@@ -224,8 +224,12 @@ async def route(deps: Deps, opened: Opened, *, restore: bool = False) -> Verdict
     if restore:
         await _park(deps, incoming, message)
         return Verdict("parked", "restore: placed later", message.id)
-    parked = await parked_replies(deps, incoming.merchant, message.id)
-    return await place_order(deps, incoming, message, parked)
+    merchant = incoming.merchant
+
+    async def load_parked(order_id: str) -> list[ParkedReply]:
+        return await parked_replies(deps, merchant, order_id)
+
+    return await place_order(deps, incoming, message, load_parked)
 
 
 async def _park(deps: Deps, incoming: Incoming, message: OrderMessage) -> None:

@@ -10,16 +10,24 @@ from ..db import Database
 from ..rates import normalize_currency
 from ..services.pricing import Catalogue, CatalogueProduct, CatalogueZone
 
-_PRODUCTS = (
+# One query: the zone (and the count of parked messages for the order) ride along on
+# every product row, so pricing an order costs one round trip, not three.
+_CATALOGUE = (
     "SELECT p.id, p.stall_id, p.name, p.price, COALESCE(p.currency, s.currency) AS currency,"
     " p.quantity, p.active, p.pending, p.use_autoreply, p.autoreply_message,"
-    " s.currency AS stall_currency, ps.cost AS zone_cost"
+    " s.currency AS stall_currency, ps.cost AS zone_cost,"
+    " z.id AS zone_id, z.cost AS zone_base, z.currency AS zone_currency, z.countries,"
+    " (SELECT group_concat(sz.stall_id, char(31)) FROM stall_zones sz WHERE sz.zone_id = z.id)"
+    " AS stall_ids,"
+    " (SELECT COUNT(*) FROM inbox i WHERE i.merchant_id = p.merchant_id AND i.order_id = ?"
+    " AND i.verdict = 'parked') AS parked"
     " FROM products p JOIN stalls s ON s.id = p.stall_id"
     " LEFT JOIN product_shipping ps ON ps.product_id = p.id AND ps.zone_id = ?"
+    " LEFT JOIN zones z ON z.id = ? AND z.merchant_id = p.merchant_id"
     " WHERE p.merchant_id = ? AND p.id IN ({marks})"
 )
 _ZONE = (
-    "SELECT z.id, z.cost, z.currency, z.countries,"
+    "SELECT z.id AS zone_id, z.cost AS zone_base, z.currency AS zone_currency, z.countries,"
     " (SELECT group_concat(sz.stall_id, char(31)) FROM stall_zones sz WHERE sz.zone_id = z.id)"
     " AS stall_ids FROM zones z WHERE z.id = ? AND z.merchant_id = ?"
 )
@@ -49,27 +57,44 @@ def _product(row: Any, zone_id: str) -> CatalogueProduct:
     )
 
 
-def _zone(row: Any) -> CatalogueZone:
+def _zone(row: Any) -> CatalogueZone | None:
+    if row is None or row["zone_id"] is None:
+        return None
     countries = json.loads(row["countries"] or "[]")
     return CatalogueZone(
-        id=row["id"],
-        cost=_decimal(row["cost"]),
-        currency=normalize_currency(row["currency"]),
+        id=row["zone_id"],
+        cost=_decimal(row["zone_base"]),
+        currency=normalize_currency(row["zone_currency"]),
         countries=tuple(c for c in countries if isinstance(c, str)),
         stall_ids=frozenset((row["stall_ids"] or "").split(chr(31))) - {""},
     )
 
 
 async def load_catalogue(
-    db: Database, merchant_id: str, product_ids: list[str], zone_id: str
+    db: Database, merchant_id: str, product_ids: list[str], zone_id: str, order_id: str = ""
 ) -> Catalogue:
-    """The products named by an order and the chosen zone, as pricing needs them."""
+    """The products named by an order and the chosen zone, as pricing needs them, and how
+    many messages are parked waiting for `order_id`."""
     marks = ",".join("?" * len(product_ids))
-    rows = await db.fetchall(_PRODUCTS.format(marks=marks), (zone_id, merchant_id, *product_ids))
-    zone_row = await db.fetchone(_ZONE, (zone_id, merchant_id))
+    sql = _CATALOGUE.format(marks=marks)
+    rows = await db.fetchall(sql, (order_id, zone_id, zone_id, merchant_id, *product_ids))
+    if not rows:  # no product matched: the zone (and parked messages) on their own
+        return await _without_products(db, merchant_id, zone_id, order_id)
     products = {row["id"]: _product(row, zone_id) for row in rows}
     stalls = {row["stall_id"]: normalize_currency(row["stall_currency"]) for row in rows}
-    return Catalogue(products, None if zone_row is None else _zone(zone_row), stalls)
+    return Catalogue(products, _zone(rows[0]), stalls, int(rows[0]["parked"]))
+
+
+async def _without_products(
+    db: Database, merchant_id: str, zone_id: str, order_id: str
+) -> Catalogue:
+    zone = _zone(await db.fetchone(_ZONE, (zone_id, merchant_id)))
+    row = await db.fetchone(
+        "SELECT COUNT(*) AS n FROM inbox WHERE merchant_id = ? AND order_id = ?"
+        " AND verdict = 'parked'",
+        (merchant_id, order_id),
+    )
+    return Catalogue({}, zone, {}, int(row["n"]) if row else 0)
 
 
 async def autoreplies(db: Database, merchant_id: str, product_ids: list[str]) -> list[str]:

@@ -10,6 +10,7 @@ transition trigger sees every step.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..orders import (
     Status,
     fold,
 )
-from .uow import rows
+from .uow import rows, run
 
 # -- event codec -----------------------------------------------------------------------------
 
@@ -94,6 +95,48 @@ async def append_events(
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What placing an order needs to know, read in one round trip."""
+
+    claimed: bool
+    state: OrderState
+    open_orders: int
+    last_stamp: int
+
+
+async def placement(
+    conn: Connection, merchant_id: str, order_id: str, customer: str, inbox_id: str | None
+) -> Placement:
+    """Claim the inbox row, fold the order, count the customer's unpaid orders, and find
+    the newest message sent to the customer: four statements, one round trip."""
+
+    def read(raw: sqlite3.Connection) -> Placement:
+        claimed = inbox_id is None or raw.execute(_CLAIM, (inbox_id,)).rowcount == 1
+        events = raw.execute(_LOG, (merchant_id, order_id)).fetchall()
+        count = raw.execute(_OPEN, (merchant_id, customer)).fetchone()[0]
+        stamp = raw.execute(_STAMP, (merchant_id, customer)).fetchone()[0]
+        state = fold(order_id, [decode_event(row[0], row[1]) for row in events])
+        return Placement(claimed, state, int(count), int(stamp or 0))
+
+    return await run(conn, read)
+
+
+_CLAIM = (
+    "UPDATE inbox SET verdict = 'processed', reason = NULL"
+    " WHERE id = ? AND verdict IN ('received', 'parked')"
+)
+_LOG = "SELECT type, data FROM order_events WHERE merchant_id = ? AND order_id = ? ORDER BY version"
+_OPEN = (
+    "SELECT COUNT(*) FROM orders WHERE merchant_id = ? AND public_key = ?"
+    " AND status = 'awaiting_payment'"
+)
+_STAMP = (
+    "SELECT MAX(created_at) FROM direct_messages WHERE merchant_id = ? AND public_key = ?"
+    " AND direction = 'out'"
+)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,14 @@ class BufferedConnection:
         await run_sync(self.raw, apply)
 
 
+async def run(conn: Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `fn` on the connection's thread after any buffered writes: one round trip."""
+    if isinstance(conn, BufferedConnection):
+        await conn.flush()
+        return await run_sync(conn.raw, fn)
+    return await run_sync(conn, fn)
+
+
 @asynccontextmanager
 async def unit_of_work(db: Database) -> AsyncIterator[Connection]:
     """`db.transaction()` with buffered writes, flushed before the commit."""

@@ -9,13 +9,13 @@ Every order gets an answer: a payment request, or the reason it was refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 import bolt11 as bolt11_lib
 
 from ..crud.order_catalogue import load_catalogue
-from ..crud.orders import count_open_orders, load_state
+from ..crud.orders import placement
 from ..crud.uow import unit_of_work
 from ..db import Connection
 from ..order_messages import (
@@ -40,11 +40,19 @@ from ..orders import (
     RejectOrder,
 )
 from ..wallets.base import WalletError
-from .conversation import Incoming, Verdict, announce, claim, record_message, settle_verdict
+from .conversation import (
+    AlreadyHandled,
+    Incoming,
+    Verdict,
+    announce,
+    claim,
+    record_message,
+    settle_verdict,
+)
 from .deps import Deps
 from .order_store import Applied, apply_command
 from .outgoing import send_replies
-from .pricing import OrderInvalid, check_order, price_order
+from .pricing import Catalogue, OrderInvalid, check_order, price_order
 
 
 class WalletUnavailable(RuntimeError):
@@ -86,25 +94,33 @@ def order_details(incoming: Incoming, msg: OrderMessage) -> OrderDetails:
     )
 
 
+ParkedLoader = Callable[[str], Awaitable[list[ParkedReply]]]
+
+
 async def place_order(
     deps: Deps,
     incoming: Incoming,
     msg: OrderMessage,
-    parked: Sequence[ParkedReply] = (),
+    load_parked: ParkedLoader | None = None,
     quiet: bool = False,
 ) -> Verdict:
     """Turn a customer's order into an order awaiting payment, or refuse it with a reason.
 
-    `parked` are the merchant's own earlier replies about this order (a restore):
-    the first payment request is adopted instead of issuing a new invoice.
+    When messages from the merchant's own key about this order arrived first (a
+    restore, a second device), `load_parked` opens them: the first payment request
+    is adopted instead of issuing a new invoice, the rest are applied after it.
     """
     details = order_details(incoming, msg)
+    product_ids = [item.product_id for item in msg.items]
+    catalogue = await load_catalogue(
+        deps.db, incoming.merchant.id, product_ids, msg.shipping_id, msg.id
+    )
+    parked = await load_parked(msg.id) if catalogue.parked and load_parked else []
     adopted = next((p for p in parked if isinstance(p.message, PaymentRequest)), None)
-    command = await _command(deps, incoming, msg, details, adopted)
+    command = await _command(deps, incoming, msg, details, adopted, catalogue)
     rest = [p for p in parked if p is not adopted]
     silent = quiet or adopted is not None
     async with unit_of_work(deps.db) as conn:
-        await claim(conn, incoming)
         applied, verdict = await _place(conn, deps, incoming, msg.id, command, silent)
         if applied is not None:
             await _adopted(conn, adopted, msg.id)
@@ -122,13 +138,14 @@ async def _command(
     msg: OrderMessage,
     details: OrderDetails,
     adopted: ParkedReply | None,
+    catalogue: Catalogue,
 ) -> OrderCommand:
     """Price the order and get its invoice (new, or the merchant's earlier one)."""
     if adopted is not None and isinstance(adopted.message, PaymentRequest):
         if adopted.message.lightning is None:
             return RejectOrder(details, _refusal_reason(msg.id, adopted.message.message))
     try:
-        stall_id, quote = await _price(deps, incoming, msg)
+        stall_id, quote = _price(deps, msg, catalogue)
     except OrderInvalid as invalid:
         if adopted is None:
             return RejectOrder(details, invalid.reason)
@@ -149,8 +166,9 @@ def _refusal_reason(order_id: str, message: str | None) -> str:
     return text.removeprefix(f"Order {order_id} refused: ")
 
 
-async def _price(deps: Deps, incoming: Incoming, msg: OrderMessage) -> tuple[str, Quote]:
-    return await quote_for(deps, incoming.merchant.id, msg.items, msg.shipping_id, msg.address)
+def _price(deps: Deps, msg: OrderMessage, catalogue: Catalogue) -> tuple[str, Quote]:
+    stall_id = check_order(msg.items, msg.shipping_id, msg.address, catalogue)
+    return stall_id, price_order(msg.items, stall_id, catalogue, deps.rates)
 
 
 async def quote_for(
@@ -191,34 +209,36 @@ async def _place(
     command: OrderCommand,
     quiet: bool,
 ) -> tuple[Applied | None, Verdict]:
-    """Apply the place/reject command, refusing duplicates, taken ids and floods."""
-    merchant = incoming.merchant
-    state = await load_state(conn, merchant.id, order_id)
+    """Claim the inbox row, then apply the place/reject command, refusing duplicates,
+    taken ids and floods."""
+    merchant, customer = incoming.merchant, incoming.customer
+    ctx = await placement(conn, merchant.id, order_id, customer, incoming.inbox_id)
+    if not ctx.claimed:
+        raise AlreadyHandled(incoming.inbox_id or "")
     if isinstance(command, PlaceOrder) and not command.adopted:
-        command = await _flood_checked(conn, deps, incoming, command)
+        command = _flood_checked(deps, ctx.open_orders, command)
     try:
-        applied = await apply_command(conn, merchant.id, state, command, incoming.cause, deps.now())
+        applied = await apply_command(conn, merchant.id, ctx.state, command, incoming.cause,
+                                      deps.now())  # fmt: skip
     except DuplicateOrder as duplicate:
         return None, Verdict("ignored", str(duplicate), order_id)
     except OrderIdTaken as taken:
         reply = Reply(1, refusal(order_id, str(taken)))
-        await send_replies(conn, merchant, incoming.customer, incoming.transport, order_id,
-                           [reply], deps.now())  # fmt: skip
+        await send_replies(conn, merchant, customer, incoming.transport, order_id, [reply],
+                           deps.now(), ctx.last_stamp)  # fmt: skip
         return None, Verdict("rejected", str(taken), order_id)
     if not quiet:
         answers = replies(order_id, applied.events, applied.after.paid)
-        await send_replies(conn, merchant, incoming.customer, incoming.transport, order_id,
-                           answers, deps.now())  # fmt: skip
+        await send_replies(conn, merchant, customer, incoming.transport, order_id, answers,
+                           deps.now(), ctx.last_stamp)  # fmt: skip
     reason = applied.after.reason if applied.after.status == "rejected" else None
     return applied, Verdict("rejected" if reason else "processed", reason, order_id)
 
 
-async def _flood_checked(
-    conn: Connection, deps: Deps, incoming: Incoming, command: PlaceOrder
-) -> OrderCommand:
+def _flood_checked(deps: Deps, open_orders: int, command: PlaceOrder) -> OrderCommand:
     """Refuse a customer who already has the maximum of unpaid orders open."""
     limit = deps.settings.max_open_orders_per_customer
-    if await count_open_orders(conn, incoming.merchant.id, incoming.customer) < limit:
+    if open_orders < limit:
         return command
     reason = f"you already have {limit} unpaid orders; pay or let one expire first"
     return RejectOrder(command.details, reason)
@@ -254,7 +274,6 @@ async def reject_order(
         created_at=incoming.created_at,
     )
     async with unit_of_work(deps.db) as conn:
-        await claim(conn, incoming)
         command = RejectOrder(details, reason)
         applied, verdict = await _place(conn, deps, incoming, order_id, command, quiet)
         await record_message(conn, incoming, ORDER, order_id)

@@ -62,15 +62,21 @@ async def send_replies(
     order_id: str | None,
     replies: Sequence[Reply],
     now: int,
+    last_stamp: int | None = None,
 ) -> list[DirectMessage]:
-    """Queue each reply for publishing and store it in the conversation."""
+    """Queue each reply for publishing and store it in the conversation.
+
+    `last_stamp` is the newest message already sent to the customer, when the caller
+    read it already (it is read here otherwise)."""
     if not replies:
         return []
     queued: list[Outgoing] = []
     stored: list[DirectMessage] = []
     # Strictly increasing timestamps per conversation: the history keeps its order
     # (a restore adopts the merchant's replies in the order they were sent).
-    stamp = max(now, await _last_stamp(conn, merchant.id, customer) + 1) - 1
+    if last_stamp is None:
+        last_stamp = await _last_stamp(conn, merchant.id, customer)
+    stamp = max(now, last_stamp + 1) - 1
     for reply in replies:
         stamp += 1
         envelope = seal_message(merchant, customer, reply.content, transport, stamp)

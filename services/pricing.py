@@ -66,6 +66,7 @@ class Catalogue:
     products: dict[str, CatalogueProduct]
     zone: CatalogueZone | None
     stall_currencies: dict[str, str]
+    parked: int = 0  # messages waiting for this order id (read in the same query)
 
 
 def check_order(
