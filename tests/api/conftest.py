@@ -30,6 +30,9 @@ def settings(tmp_path: Path) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     """A fully started app on a fresh data directory (with an embedded relay)."""
     application = create_app(settings)
+    # No background engine (publisher, sweeper, ingest): tests drive the services directly
+    # and the outbox is read, not sent, so each test starts in a fraction of the time.
+    application.state.runtime.background = False
     async with LifespanManager(application):
         yield application
 
