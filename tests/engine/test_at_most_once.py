@@ -4,8 +4,11 @@ same payment reported twice, change state once."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
-from nostrbazaar.ingest import ingest_event
+import pytest
+from nostrbazaar.ingest import ingest_event, process
+from nostrbazaar.nostr.event import parse_event
 from nostrbazaar.services.payments import receive_payment, recheck_unsettled
 from support.orders_fixtures import Customer, Shop, current_bolt11, order_content
 
@@ -72,3 +75,30 @@ async def test_a_payment_reported_by_the_stream_and_by_a_look_up_counts_once(
     assert [row[0] for row in payments] == [(await shop.order("o-1")).total_msat]
     assert (await shop.order("o-1")).status == "paid"
     assert [m["type"] for m in await customer.inbox(shop, "o-1")] == [1, 2]
+
+
+async def test_an_event_already_applied_is_not_applied_again_when_processed_twice(
+    shop: Shop, customer: Customer
+) -> None:
+    raw = customer.nip04(shop.merchant.public_key, order_content("o-1"))
+    await ingest_event(shop.deps, shop.merchant, raw)
+    before = await counts(shop)
+    event = parse_event(raw)
+    # a retry racing with the worker that already applied it: the inbox claim refuses
+    again = await asyncio.gather(*(process(shop.deps, shop.merchant, event) for _ in range(3)))
+    assert {v.reason for v in again} == {"already handled by another delivery"}
+    assert await counts(shop) == before
+
+
+async def test_the_database_refuses_to_record_the_same_payment_twice(
+    shop: Shop, customer: Customer
+) -> None:
+    await ingest_event(shop.deps, shop.merchant, customer.nip04(shop.merchant.public_key,
+                                                                order_content("o-1")))  # fmt: skip
+    await receive_payment(shop.deps, await shop.wallet.pay(await current_bolt11(shop, "o-1")))
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        async with shop.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO payments (payment_hash, amount_msat, source, outcome, created_at)"
+                " SELECT payment_hash, amount_msat, source, outcome, created_at FROM payments"
+            )
