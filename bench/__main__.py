@@ -232,9 +232,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def print_details(jobs: dict[str, Job]) -> None:
-    keys = ("orders_per_s", "events_per_s", "p50_ms", "p99_ms", "max_ms", "peak_rss_mb",
-            "ms_per_order", "ms_per_event", "sent", "received", "lost", "loaded_on_relay",
-            "fetched", "equal", "error")  # fmt: skip
+    keys = (
+        "orders_per_s", "orders_per_cpu_s", "events_per_s", "events_per_cpu_s", "p50_ms",
+        "p99_ms", "max_ms", "peak_rss_mb", "ms_per_order", "ms_per_event", "sent", "received",
+        "lost", "loaded_on_relay", "fetched", "equal", "error",
+    )  # fmt: skip
     for job in jobs.values():
         for i, run in enumerate(job.runs, start=1):
             shown = ", ".join(f"{k}={run[k]}" for k in keys if k in run)

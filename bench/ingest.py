@@ -86,9 +86,9 @@ async def _run(
     profiler = _profiler(profile)
     gc.collect()
     memory.reset()
-    wall = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     await feed(shop, files, latencies, verdicts)
-    elapsed = time.perf_counter() - wall
+    elapsed, cpu_s = time.perf_counter() - wall, time.process_time() - cpu
     if profiler is not None:
         profiler.stop()
         assert profile is not None
@@ -98,6 +98,9 @@ async def _run(
         "seconds": round(elapsed, 3),
         "orders_per_s": round(len(latencies) / elapsed, 1),
         "ms_per_order": round(elapsed / len(latencies) * 1000, 3),
+        # CPU of this process (all its threads): what the run cost whatever else ran
+        "cpu_ms_per_order": round(cpu_s / len(latencies) * 1000, 3),
+        "orders_per_cpu_s": round(len(latencies) / cpu_s, 1),
         **percentiles(latencies),
         "peak_rss_mb": round(memory.peak_mb(), 1),
         "rss_before_mb": round(memory.start_mb, 1),
