@@ -13,11 +13,13 @@ Mount `fake_pay_router` only when the fake backend is active. Errors answer
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
+from ..models import ErrorResponse
 from .base import WalletError
 from .fake import (
     FakeWallet,
@@ -47,7 +49,20 @@ class PayResponse(BaseModel):
     settled_at: int
 
 
-@fake_pay_router.post("/api/v1/fakewallet/pay", response_model=PayResponse)
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("Not a BOLT11 invoice"),
+    404: _error("Not an invoice this wallet issued"),
+    409: _error("Already paid"),
+    410: _error("Expired or cancelled: it can never be paid"),
+    503: _error("The fake wallet is not the active Lightning backend"),
+}
+
+
+@fake_pay_router.post("/api/v1/fakewallet/pay", response_model=PayResponse, responses=_RESPONSES)
 async def api_fakewallet_pay(body: PayRequest, request: Request) -> PayResponse:
     """Settle a fake-wallet invoice, as a Lightning payer would."""
     wallet = getattr(request.app.state.runtime, "wallet", None)
