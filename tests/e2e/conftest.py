@@ -87,14 +87,20 @@ class ServerProcess:
 
 
 @pytest.fixture
-def unreachable_relay_server(tmp_path: Path) -> Iterator[str]:
-    """A server whose only relay is a closed port on 127.0.0.1."""
-    process = ServerProcess(tmp_path / "data")
-    process.env["NOSTRBAZAAR_RELAYS"] = f"ws://127.0.0.1:{_free_port()}"
-    process.start()
-    try:
-        yield process.url
-    finally:
+def server_with(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start a server with some NOSTRBAZAAR_* variables changed; returns its base URL."""
+    started: list[ServerProcess] = []
+
+    def start(**variables: str) -> str:
+        process = ServerProcess(tmp_path / f"data{len(started)}")
+        for name, value in variables.items():
+            process.env[f"NOSTRBAZAAR_{name.upper()}"] = value
+        started.append(process)
+        process.start()
+        return process.url
+
+    yield start
+    for process in started:
         process.stop()
 
 

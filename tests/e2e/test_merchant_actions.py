@@ -150,3 +150,25 @@ def test_the_profile_and_the_active_switch_are_saved(
     saved = api(server, key, "GET", "/merchant")["config"]
     assert (saved["display_name"], saved["active"]) == ("Bean Counter Lisbon", False)
     shoot(page, "actions-merchant-profile-phone")
+
+
+def test_an_expired_invoice_is_shown_and_can_be_reissued(
+    open_page: Any, server_with: Any, shoot: Any
+) -> None:
+    server = server_with(invoice_expiry="3")
+    key, merchant_row = shop(server)
+    merchant = open_page(server, "/").page
+    sign_in(merchant, key)
+    customer = open_page(server, f"/market?merchant={merchant_row['npub']}", "phone").page
+    first = place_order(customer)
+
+    customer.locator("[data-test=order-state]").get_by_text("Expired").wait_for(
+        timeout=LIVE_TIMEOUT
+    )
+    shoot(customer, "actions-customer-expired")
+    merchant.locator("[data-test=orders-table]").get_by_text("expired").click()
+    merchant.locator("[data-test=reissue]").click()
+    customer.locator("[data-test=order-state]").get_by_text("Waiting for payment").wait_for(
+        timeout=LIVE_TIMEOUT
+    )
+    assert customer.locator("[data-test=invoice]").inner_text().strip() != first

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from typing import Any
 
 import httpx
@@ -123,10 +124,13 @@ def test_an_api_error_is_shown_next_to_the_form_that_caused_it(
 
 
 def test_the_market_says_when_no_relay_can_be_reached(
-    open_page: Any, unreachable_relay_server: str, shoot: Any
+    open_page: Any, server_with: Any, shoot: Any
 ) -> None:
-    merchant = "ab" * 32
-    page = open_page(unreachable_relay_server, f"/market?merchant={merchant}", "phone").page
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    server = server_with(relays=f"ws://127.0.0.1:{closed}")
+    page = open_page(server, f"/market?merchant={'ab' * 32}", "phone").page
     error = page.locator("[data-test=error]")
     error.wait_for(timeout=20_000)
     assert "Could not load the market from the relays" in error.inner_text()
