@@ -291,7 +291,9 @@ def run_snapshot(argv: list[str], out: Path) -> int:
         return subprocess.run(command, cwd=root, env=env, check=False).returncode
 
 
-def run_jobs(jobs: dict[str, Job], runs: int) -> None:
+def run_jobs(jobs: dict[str, Job], runs: int, report: dict[str, Any], out: Path) -> None:
+    """Run every job `runs` times; the results so far are written after each job, so a
+    long run that is cut short still leaves its figures."""
     for i in range(runs):
         for job in jobs.values():
             stamp = time.strftime("%H:%M:%S")
@@ -300,6 +302,13 @@ def run_jobs(jobs: dict[str, Job], runs: int) -> None:
             job.runs.append(result)
             if "error" in result:
                 print(f"    error: {result['error']} {result.get('stderr_tail', '')}", flush=True)
+            else:
+                shown = {k: v for k, v in result.items() if not isinstance(v, dict | list)}
+                print(f"    {shown}", flush=True)
+            partial = {**report, "complete": False}
+            partial["results"] = {name: job.runs for name, job in jobs.items()}
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(partial, indent=2, default=str))
 
 
 def table_rows(
@@ -374,7 +383,8 @@ def main() -> None:
         if group in wanted
         for job in group_jobs
     }
-    run_jobs(jobs, args.runs)
+    run_jobs(jobs, args.runs, report, args.out)
+    report["complete"] = True
     report["results"] = {name: job.runs for name, job in jobs.items()}
     report["growth"] = growth_summary(jobs, sizes, args.runs) if "growth" in wanted else []
     for name, script in SCRIPTS.items():
