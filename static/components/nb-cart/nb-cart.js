@@ -5,7 +5,7 @@ NB.components["nb-cart"] = {
     carts: { type: Object, required: true },
     catalogue: { type: Object, required: true },
   },
-  emits: ["checkout"],
+  emits: ["checkout", "update"],
   computed: {
     groups() {
       return Object.entries(this.carts)
@@ -29,7 +29,7 @@ NB.components["nb-cart"] = {
         [product.key]: quantity,
       };
       if (!quantity) delete cart[product.key];
-      this.carts[stall.key] = cart;
+      this.$emit("update", { stallKey: stall.key, cart });
     },
     subtotal(group) {
       return group.lines.reduce(
