@@ -141,9 +141,6 @@ async def _command(
     catalogue: Catalogue,
 ) -> OrderCommand:
     """Price the order and get its invoice (new, or the merchant's earlier one)."""
-    if adopted is not None and isinstance(adopted.message, PaymentRequest):
-        if adopted.message.lightning is None:
-            return RejectOrder(details, _refusal_reason(msg.id, adopted.message.message))
     try:
         stall_id, quote = _price(deps, msg, catalogue)
     except OrderInvalid as invalid:
@@ -153,6 +150,8 @@ async def _command(
     if stall_id is not None:
         details = replace(details, stall_id=stall_id)
     if adopted is not None and isinstance(adopted.message, PaymentRequest):
+        if adopted.message.lightning is None:  # the merchant refused it back then
+            return RejectOrder(details, _refusal_reason(msg.id, adopted.message.message))
         invoice = invoice_from_bolt11(adopted.message.lightning or "")
         quote = quote or Quote(msg.shipping_id, invoice.amount_msat, 0, invoice.amount_msat)
         return PlaceOrder(details, quote, invoice, adopted=True)

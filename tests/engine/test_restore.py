@@ -35,6 +35,7 @@ async def live_run(base: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 async def restored(base: Path, name: str, history: list[dict[str, Any]]) -> tuple[Shop, Any]:
     shop = await make_shop(base / name, MERCHANT, wallet_dir=base / "live" / "wallet")
     await shop.product("p2", "50", 10)  # the same catalogue as the live shop started with
+    await shop.product("last", "10", 1)
     summary = await restore_events(shop.deps, shop.merchant, history)
     return shop, summary
 
@@ -46,7 +47,8 @@ async def test_restore_into_an_empty_database_equals_the_live_state(tmp_path: Pa
     try:
         assert await order_state(shop) == live
         assert summary.orders_restored == len(live["orders"])
-        assert summary.errors == 0
+        assert summary.errors == 1  # the customer's forged status message, refused again
+        assert "only the merchant" in summary.reasons[0]
         requests = [r for r in await shop.outbox() if '"type":1' in str(r)]
         assert requests == []  # answered orders get no second payment request
     finally:

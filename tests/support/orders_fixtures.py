@@ -299,6 +299,13 @@ async def busy_shop(shop: Shop) -> dict[str, Customer]:
     await pay(shop, await current_bolt11(shop, "reissued"))
     await pay(shop, old)  # the superseded invoice paid too: refund needed
     assert first  # the cancelled order's invoice stays unpaid here
+    await shop.product("last", "10", 1)
+    await place(shop, ann, "got-the-last", [("last", 1)])
+    await place(shop, bob, "too-late", [("last", 1)])  # refused: the stock is gone
+    pk = shop.merchant.public_key
+    await ingest_event(shop.deps, shop.merchant, ann.nip04(pk, "do you ship to Madeira?"))
+    forged = json.dumps({"id": "waiting", "type": 2, "paid": True, "shipped": True})
+    await ingest_event(shop.deps, shop.merchant, dan.nip17(pk, forged))  # changes nothing
     return people
 
 
