@@ -33,7 +33,18 @@ from .uow import rows, run
 
 def encode_event(event: OrderEvent) -> tuple[str, str]:
     """(type name, JSON data) for the log."""
-    return type(event).__name__, json.dumps(asdict(event), separators=(",", ":"))
+    return type(event).__name__, json.dumps(_plain(event), separators=(",", ":"))
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, tuples and dicts as JSON-ready values (`asdict` without its deep copies)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(item) for name, item in vars(value).items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def decode_event(type_name: str, data: str | dict[str, Any]) -> OrderEvent:

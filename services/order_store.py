@@ -30,10 +30,9 @@ from ..orders import (
     StockReserved,
     StockSold,
     StockUnavailable,
-    apply,
     decide,
-    fold_onto,
-    status_path,
+    path_of,
+    trace,
 )
 
 
@@ -90,20 +89,25 @@ async def commit_events(
     """Write `events` and every projection they touch; returns the new state."""
     if not events:
         return before
-    after = fold_onto(before, events)
+    states = trace(before, events)
+    after = states[-1]
     for event in events:
         if isinstance(event, StockReserved):
             await stock_crud.reserve(conn, merchant_id, before.order_id, event.items, now)
     await orders_crud.append_events(conn, merchant_id, before, events, cause, now)
-    await orders_crud.write_projection(
-        conn, merchant_id, before, after, status_path(before, events), now
-    )
-    await _project(conn, merchant_id, before, events, now)
+    path = path_of(before, states)
+    await orders_crud.write_projection(conn, merchant_id, before, after, path, now)
+    await _project(conn, merchant_id, before, events, states, now)
     return after
 
 
 async def _project(
-    conn: Connection, merchant_id: str, before: OrderState, events: list[OrderEvent], now: int
+    conn: Connection,
+    merchant_id: str,
+    before: OrderState,
+    events: list[OrderEvent],
+    states: list[OrderState],
+    now: int,
 ) -> None:
     """Invoices, payments and stock as the events say (reservations were taken already)."""
     order_id = before.order_id
@@ -117,15 +121,17 @@ async def _project(
             await stock_crud.sell(conn, merchant_id, order_id, event.items, now)
         elif isinstance(event, PaymentReceived):
             await _record_payment(conn, merchant_id, order_id, event, refunded, now)
-    for payment_hash, state in invoice_changes(before, events).items():
+    for payment_hash, state in invoice_changes(before, events, states).items():
         await invoices_crud.set_invoice_state(conn, payment_hash, state)
 
 
-def invoice_changes(before: OrderState, events: list[OrderEvent]) -> dict[str, str]:
+def invoice_changes(
+    before: OrderState, events: list[OrderEvent], states: list[OrderState] | None = None
+) -> dict[str, str]:
     """The state each invoice ends in after `events` (the same rule live and in a rebuild)."""
     changes: dict[str, str] = {}
-    state = before
-    for event in events:
+    afters = trace(before, events) if states is None else states
+    for state, event in zip([before, *afters], events, strict=False):
         current = state.invoice.payment_hash if state.invoice else None
         unpaid_current = current is not None and current not in state.payments
         if isinstance(event, InvoiceSuperseded | InvoiceExpired) and event.payment_hash:
@@ -138,7 +144,6 @@ def invoice_changes(before: OrderState, events: list[OrderEvent]) -> dict[str, s
             changes[current] = "expired"  # a cancelled order's invoice is void
         elif isinstance(event, OrderPaid) and unpaid_current and current != event.payment_hash:
             changes[current or ""] = "superseded"  # paid through an older invoice
-        state = apply(state, event)
     return changes
 
 
