@@ -47,10 +47,23 @@ class Runtime:
         self.db = Database(settings.database_path)
         await self.db.connect()
         await run_migrations(self.db)
+        await self._check_transitions()
         self.keystore = KeyStore(load_secret(settings.secret, settings.data_dir))
         self.relays = settings.relays or (await self._start_embedded_relay(),)
         await self._start_wallet()
         await self._start_engine()
+
+    async def _check_transitions(self) -> None:
+        """The database's transition table must be the one `orders.py` defines (invariant 5)."""
+        from .orders import TRANSITIONS
+
+        rows = await self.db.fetchall("SELECT from_status, to_status FROM order_transitions")
+        stored = {(row[0], row[1]) for row in rows}
+        if stored != {(str(a), str(b)) for a, b in TRANSITIONS}:
+            logger.error(
+                "order_transitions differs from orders.TRANSITIONS: add a migration that calls "
+                "migrations.write_order_transitions, or the database enforces stale rules"
+            )
 
     async def _start_embedded_relay(self) -> str:
         self.embedded_relay = EmbeddedRelay()
