@@ -28,12 +28,6 @@ CHROMIUM_ARGS = [
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -48,11 +42,25 @@ def _wait_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> 
     raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
 
 
+def _bound_socket(port: int = 0) -> socket.socket:
+    """A TCP socket bound to 127.0.0.1 that a child process can inherit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.set_inheritable(True)
+    return sock
+
+
 class ServerProcess:
-    """uvicorn in a subprocess on 127.0.0.1, with an embedded relay and the fake wallet."""
+    """uvicorn in a subprocess on 127.0.0.1, with an embedded relay and the fake wallet.
+
+    The port is bound here and handed to uvicorn as a file descriptor, so the embedded
+    relay (which picks its own free port at start-up) can never take it first.
+    """
 
     def __init__(self, data_dir: Path) -> None:
-        self.port = _free_port()
+        self.sock: socket.socket | None = _bound_socket()
+        self.port = int(self.sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir.parent / "server.log"
         self.env = {
@@ -66,24 +74,30 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        if self.sock is None:
+            self.sock = _bound_socket(self.port)
+        fd = self.sock.fileno()
         command = [sys.executable, "-m", "uvicorn", "nostrbazaar.app:create_app", "--factory"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        command += ["--fd", str(fd), "--log-level", "warning"]
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
-                command, env=self.env, stdout=output, stderr=subprocess.STDOUT
+                command, env=self.env, stdout=output, stderr=subprocess.STDOUT, pass_fds=(fd,)
             )
         _wait_healthy(self.url, self.process, self.log)
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+        """Stop the server and release the port (so clients see the connection refused)."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
 
 @pytest.fixture

@@ -172,3 +172,34 @@ def test_an_expired_invoice_is_shown_and_can_be_reissued(
         timeout=LIVE_TIMEOUT
     )
     assert customer.locator("[data-test=invoice]").inner_text().strip() != first
+
+
+def test_catalogue_items_can_be_edited_and_deleted(open_page: Any, server: str, shoot: Any) -> None:
+    key, _ = shop(server)
+    page = open_page(server, "/").page
+    sign_in(page, key)
+    page.locator("[data-test=tab-catalogue]").click()
+    products = page.locator("[data-test=products]")
+    products.get_by_text("Coffee beans").wait_for()
+
+    products.get_by_role("button", name="Edit product", exact=True).click()
+    page.locator("input[data-test=product-price]").fill("1200")
+    page.locator("input[data-test=product-quantity]").fill("7")
+    page.locator("[data-test=save-product]").click()
+    products.get_by_text("1,200 sats · 7 in stock").wait_for()
+
+    zones = page.locator("[data-test=zones]")
+    zones.locator(".q-item", has_text="Europe").get_by_role(
+        "button", name="Edit zone", exact=True
+    ).click()
+    page.locator("input[data-test=zone-cost]").fill("250")
+    page.locator("[data-test=save-zone]").click()
+    zones.get_by_text("250 sats").wait_for()
+
+    products.get_by_role("button", name="Delete product", exact=True).click()
+    products.get_by_text("No products in this stall yet.").wait_for()
+    stalls = page.locator("[data-test=stalls]")
+    stalls.get_by_role("button", name="Delete stall", exact=True).click()
+    stalls.get_by_text("No stalls yet.").wait_for()
+    shoot(page, "actions-catalogue-emptied")
+    assert api(server, key, "GET", "/stall") == []
