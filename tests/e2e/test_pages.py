@@ -135,3 +135,32 @@ def test_the_market_says_when_no_relay_can_be_reached(
     error.wait_for(timeout=20_000)
     assert "Could not load the market from the relays" in error.inner_text()
     shoot(page, "market-relays-unreachable")
+
+
+def test_an_account_is_created_in_the_page_and_its_merchant_key_imported(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    page = open_page(server, "/", "phone").page
+    page.locator("input[data-test=account-name]").fill("Lisbon beans")
+    page.locator("[data-test=create-account]").click()
+    page.locator("[data-test=new-account]").wait_for()
+    shoot(page, "dashboard-new-account")
+    page.locator("[data-test=continue]").click()
+    admin_key = page.evaluate("sessionStorage.getItem('nostrbazaar.adminkey')")
+    assert admin_key and admin_key not in page.url
+
+    nsec = page.evaluate("NostrTools.nip19.nsecEncode(NostrTools.generateSecretKey())")
+    page.locator("[data-test=key-mode]").get_by_text("Import a private key").click()
+    page.locator("input[data-test=private-key]").fill(nsec)
+    page.locator("[data-test=create-merchant]").click()
+    page.locator("[data-test=tab-merchant]").click()
+    page.locator("[data-test=show-keys]").click()
+    expected = page.evaluate(
+        "(nsec) => NostrTools.nip19.npubEncode(NostrTools.getPublicKey("
+        "NostrTools.nip19.decode(nsec).data))",
+        nsec,
+    )
+    page.locator(f"input[value='{expected}']").wait_for()
+    merchant = httpx.get(f"{server}/api/v1/merchant", headers={"X-Api-Key": admin_key}).json()
+    assert merchant["npub"] == expected
+    shoot(page, "dashboard-imported-merchant")
