@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 import bolt11 as bolt11_lib
+from loguru import logger
 
 from ..crud.order_catalogue import load_catalogue
 from ..crud.orders import placement
@@ -75,6 +76,8 @@ def invoice_from_bolt11(bolt11: str) -> Invoice:
     except Exception as error:  # the decoder raises many unrelated types
         raise ValueError(f"not a BOLT11 invoice: {error}") from None
     amount = int(decoded.amount_msat or 0)
+    if amount <= 0:
+        raise ValueError("the invoice names no amount")
     expires_at = int(decoded.date) + int(decoded.expiry or 3600)
     return Invoice(decoded.payment_hash, bolt11, amount, expires_at)
 
@@ -119,7 +122,7 @@ async def place_order(
     adopted = next((p for p in parked if isinstance(p.message, PaymentRequest)), None)
     command = await _command(deps, incoming, msg, details, adopted, catalogue)
     rest = [p for p in parked if p is not adopted]
-    silent = quiet or adopted is not None
+    silent = quiet or _answered_before(command, adopted)
     async with unit_of_work(deps.db) as conn:
         applied, verdict = await _place(conn, deps, incoming, msg.id, command, silent)
         if applied is not None:
@@ -152,11 +155,32 @@ async def _command(
     if adopted is not None and isinstance(adopted.message, PaymentRequest):
         if adopted.message.lightning is None:  # the merchant refused it back then
             return RejectOrder(details, _refusal_reason(msg.id, adopted.message.message))
-        invoice = invoice_from_bolt11(adopted.message.lightning or "")
-        quote = quote or Quote(msg.shipping_id, invoice.amount_msat, 0, invoice.amount_msat)
-        return PlaceOrder(details, quote, invoice, adopted=True)
+        invoice = _adoptable(adopted.message.lightning)
+        if invoice is not None:
+            quote = quote or Quote(msg.shipping_id, invoice.amount_msat, 0, invoice.amount_msat)
+            return PlaceOrder(details, quote, invoice, adopted=True)
+        if quote is None:
+            return RejectOrder(details, "the order no longer fits the catalogue")
     assert quote is not None
     return PlaceOrder(details, quote, await _new_invoice(deps, incoming, msg.id, quote))
+
+
+def _answered_before(command: OrderCommand, adopted: ParkedReply | None) -> bool:
+    """The merchant's earlier reply stands for this order: nothing more is sent."""
+    if adopted is None or not isinstance(adopted.message, PaymentRequest):
+        return False
+    if isinstance(command, PlaceOrder):
+        return command.adopted
+    return adopted.message.lightning is None
+
+
+def _adoptable(bolt11: str) -> Invoice | None:
+    """The merchant's earlier invoice, or None (logged) when it cannot stand for the order."""
+    try:
+        return invoice_from_bolt11(bolt11)
+    except ValueError as error:
+        logger.warning("not adopting the merchant's earlier invoice: {}", error)
+        return None
 
 
 def _refusal_reason(order_id: str, message: str | None) -> str:

@@ -7,6 +7,7 @@ import asyncio
 import atexit
 import functools
 import itertools
+import json
 import random
 import shutil
 import tempfile
@@ -15,9 +16,19 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nostrbazaar.nostr import nip04
+from nostrbazaar.nostr.event import sign_event
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.restore import restore_events
-from support.orders_fixtures import Shop, busy_shop, dm_history, make_shop, order_state
+from support.orders_fixtures import (
+    Customer,
+    Shop,
+    busy_shop,
+    dm_history,
+    make_shop,
+    order_content,
+    order_state,
+)
 
 MERCHANT = PrivateKey.generate().hex
 
@@ -96,3 +107,23 @@ def test_any_order_of_the_history_with_duplicates_restores_the_same_state(
             await shop.close()
 
     assert asyncio.run(run()) == live
+
+
+async def test_an_earlier_reply_whose_invoice_cannot_be_read_gets_a_fresh_invoice(
+    tmp_path: Path,
+) -> None:
+    shop = await make_shop(tmp_path / "shop", MERCHANT)
+    try:
+        customer = Customer()
+        order = customer.nip04(shop.merchant.public_key, order_content("o-1"))
+        link = {"type": "ln", "link": "lnbc1garbage"}
+        unreadable = json.dumps({"id": "o-1", "type": 1, "payment_options": [link]})
+        key = shop.merchant.key
+        content = nip04.encrypt(key, customer.pubkey, unreadable)
+        reply = sign_event(key, 4, content, [["p", customer.pubkey]])
+        await restore_events(shop.deps, shop.merchant, [reply.to_dict(), order])
+        assert (await shop.order("o-1")).status == "awaiting_payment"
+        [request] = await customer.inbox(shop, "o-1")
+        assert request["payment_options"][0]["link"] == (await shop.order("o-1")).bolt11
+    finally:
+        await shop.close()
