@@ -81,8 +81,14 @@
     methods: {
       onCatalogueEvent(event) {
         if (event.kind === 0) {
-          this.profiles[event.pubkey] =
-            NB.market.parseJson(event.content) || {};
+          const known = this.profiles[event.pubkey];
+          if (!known || known.created_at < event.created_at) {
+            const profile = NB.market.parseJson(event.content) || {};
+            this.profiles[event.pubkey] = {
+              ...profile,
+              created_at: event.created_at,
+            };
+          }
           return;
         }
         if (event.kind === 10050) {
