@@ -203,9 +203,24 @@ async def _with_merchant(
             (shop.merchant.id, "awaiting_payment"),
         )
         result["orders_in_database"] = row["n"] if row else 0
+        result["payment_requests_in_outbox"] = await _outbox(runtime.db, shop.merchant.id)
         return result
     finally:
         await runtime.stop()
+
+
+async def _outbox(db: Any, merchant_id: str) -> dict[str, Any]:
+    """What became of the payment requests: sent, pending, failed, and how many needed
+    more than one attempt (a lost order is then the relay's or the customer's doing)."""
+    rows = await db.fetchall(
+        "SELECT status, attempts > 1 AS retried, COUNT(*) AS n, MIN(last_error) AS error"
+        " FROM outbox WHERE merchant_id = ? AND purpose = 'order:type1'"
+        " GROUP BY status, attempts > 1",
+        (merchant_id,),
+    )
+    return {
+        f"{row['status']}{' after retries' if row['retried'] else ''}": row["n"] for row in rows
+    } | {"errors": sorted({row["error"] for row in rows if row["error"]})[:3]}
 
 
 async def _customers(
