@@ -21,7 +21,8 @@ from .crud import orders as orders_crud
 from .crud.orders import OrderRow
 from .models import Body
 from .nostr.nip19 import normalize_public_key
-from .orders import OrderNotFound, Status
+from .order_errors import OrderNotFound
+from .orders import Status
 from .restore import Fetcher
 from .runtime import Runtime
 from .services import chat, order_admin

@@ -1,10 +1,11 @@
 """The pure order state machine: `decide(state, command) -> events`, `apply(state, event)`.
 
-Commands are imperative (`PlaceOrder`, `ShipOrder`), events past tense
-(`OrderPlaced`, `OrderShipped`). State is a frozen value folded from the order's
-events. A command that makes no sense in the current state raises a named
-`OrderError`; it never silently does nothing. This module does no I/O at all:
-the service layer loads state, calls `decide`, and stores what comes back.
+Commands are imperative (`PlaceOrder`, `ShipOrder`, in `order_commands`), events
+past tense (`OrderPlaced`, `OrderShipped`, in `order_events`). State is a frozen
+value (`order_state`) folded from the order's events. A command that makes no
+sense in the current state raises a named `OrderError` (`order_errors`); it never
+silently does nothing. This module does no I/O at all: the service layer loads
+state, calls `decide`, and stores what comes back.
 
 `TRANSITIONS` is the one definition of the allowed status changes; the
 migrations write it into `order_transitions`, where a trigger enforces it.
@@ -13,9 +14,53 @@ migrations write it into `order_transitions`, where a trigger enforces it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from enum import StrEnum
-from typing import Any, get_args
+from typing import Any
+
+from .order_commands import (
+    AdoptInvoice,
+    CancelOrder,
+    CompleteOrder,
+    ExpireInvoice,
+    OrderCommand,
+    PlaceOrder,
+    ReceivePayment,
+    RecordMerchantStatus,
+    ReissueInvoice,
+    RejectOrder,
+    ShipOrder,
+)
+from .order_errors import (
+    DuplicateOrder,
+    IllegalTransition,
+    OrderAlreadyPaid,
+    OrderAlreadyShipped,
+    OrderIdTaken,
+    OrderNotFound,
+    OrderNotPaid,
+    PaymentAlreadyRecorded,
+    StockUnavailable,
+    UnknownInvoice,
+)
+from .order_events import (
+    InvoiceExpired,
+    InvoiceIssued,
+    InvoiceSuperseded,
+    OrderCancelled,
+    OrderCompleted,
+    OrderEvent,
+    OrderPaid,
+    OrderPlaced,
+    OrderRejected,
+    OrderShipped,
+    PaymentReceived,
+    RefundNeeded,
+    StockReleased,
+    StockReserved,
+    StockSold,
+)
+from .order_state import Invoice, OrderDetails, OrderState, Quote
 
 
 class Status(StrEnum):
@@ -52,235 +97,7 @@ TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
 OPEN_UNPAID = (S.AWAITING_PAYMENT,)
 
 
-# -- domain errors ---------------------------------------------------------------------------
-
-
-class OrderError(Exception):
-    """A command that cannot apply to the order as it is; the message is for people."""
-
-
-class OrderNotFound(OrderError):
-    """No order with this id for this merchant (yet)."""
-
-
-class DuplicateOrder(OrderError):
-    """The same order was sent again: nothing to do."""
-
-
-class OrderIdTaken(OrderError):
-    """The order id is already used by this merchant for a different order."""
-
-
-class OrderAlreadyPaid(OrderError):
-    """The order has been paid; it can no longer be cancelled, expired or reissued."""
-
-
-class OrderNotPaid(OrderError):
-    """The order has not been paid, so it cannot be shipped."""
-
-
-class OrderAlreadyShipped(OrderError):
-    """The order has already been shipped."""
-
-
-class IllegalTransition(OrderError):
-    """The command makes no sense in the order's current status."""
-
-
-class PaymentAlreadyRecorded(OrderError):
-    """This payment hash was counted before; money is never counted twice."""
-
-
-class UnknownInvoice(OrderError):
-    """The payment hash does not belong to any invoice of this order."""
-
-
-class StockUnavailable(OrderError):
-    """Not enough stock left for the order's items."""
-
-
-# -- values ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OrderItem:
-    product_id: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class OrderDetails:
-    """What the customer asked for (NIP-15 type 0), as received."""
-
-    customer: str
-    items: tuple[OrderItem, ...]
-    transport: str = "nip04"
-    zone_id: str | None = None
-    stall_id: str | None = None
-    address: str | None = None
-    name: str | None = None
-    message: str | None = None
-    contact: dict[str, str] = field(default_factory=dict)
-    event_id: str | None = None
-    created_at: int = 0
-
-    def same_order(self, other: OrderDetails) -> bool:
-        """True when `other` is this order sent again (same customer, items, zone, address)."""
-        key = (self.customer, sorted_items(self.items), self.zone_id, self.address)
-        return key == (other.customer, sorted_items(other.items), other.zone_id, other.address)
-
-
-@dataclass(frozen=True)
-class Quote:
-    """The price of an order in millisatoshis, and the fiat amount and rate behind it."""
-
-    zone_id: str | None
-    subtotal_msat: int
-    shipping_msat: int
-    total_msat: int
-    currency: str = "sat"
-    fiat_amount: str | None = None
-    fiat_rate: str | None = None
-
-
-@dataclass(frozen=True)
-class Invoice:
-    payment_hash: str
-    bolt11: str
-    amount_msat: int
-    expires_at: int
-
-
-def sorted_items(items: tuple[OrderItem, ...]) -> tuple[OrderItem, ...]:
-    return tuple(sorted(items, key=lambda item: item.product_id))
-
-
-# -- events ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OrderPlaced:
-    details: OrderDetails
-
-
-@dataclass(frozen=True)
-class OrderRejected:
-    details: OrderDetails
-    reason: str
-
-
-@dataclass(frozen=True)
-class InvoiceIssued:
-    invoice: Invoice
-    quote: Quote
-    adopted: bool = False  # rebuilt from the merchant's own earlier payment request
-
-
-@dataclass(frozen=True)
-class InvoiceSuperseded:
-    payment_hash: str
-
-
-@dataclass(frozen=True)
-class InvoiceExpired:
-    payment_hash: str
-
-
-@dataclass(frozen=True)
-class StockReserved:
-    items: tuple[OrderItem, ...]
-
-
-@dataclass(frozen=True)
-class StockReleased:
-    items: tuple[OrderItem, ...]
-
-
-@dataclass(frozen=True)
-class StockSold:
-    items: tuple[OrderItem, ...]
-
-
-@dataclass(frozen=True)
-class PaymentReceived:
-    payment_hash: str
-    amount_msat: int
-    source: str = "wallet"  # or "merchant": the merchant's own signed status message
-
-
-@dataclass(frozen=True)
-class OrderPaid:
-    payment_hash: str | None
-    by: str = "wallet"
-
-
-@dataclass(frozen=True)
-class OrderShipped:
-    message: str = ""
-    by: str = "api"
-
-
-@dataclass(frozen=True)
-class OrderCompleted:
-    by: str = "api"
-
-
-@dataclass(frozen=True)
-class OrderCancelled:
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class RefundNeeded:
-    payment_hash: str | None
-    amount_msat: int
-    reason: str
-
-
-OrderEvent = (
-    OrderPlaced
-    | OrderRejected
-    | InvoiceIssued
-    | InvoiceSuperseded
-    | InvoiceExpired
-    | StockReserved
-    | StockReleased
-    | StockSold
-    | PaymentReceived
-    | OrderPaid
-    | OrderShipped
-    | OrderCompleted
-    | OrderCancelled
-    | RefundNeeded
-)
-EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in get_args(OrderEvent)}
-
-
-# -- state -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OrderState:
-    """An order as its events made it; `status is None` means it does not exist yet."""
-
-    order_id: str
-    status: Status | None = None
-    version: int = 0
-    details: OrderDetails | None = None
-    quote: Quote | None = None
-    invoice: Invoice | None = None
-    invoices: frozenset[str] = frozenset()
-    payments: frozenset[str] = frozenset()
-    paid: bool = False
-    shipped: bool = False
-    stock: str = "none"  # none | held | sold | released
-    reason: str | None = None
-    message: str | None = None
-    refund_msat: int = 0
-
-    @property
-    def items(self) -> tuple[OrderItem, ...]:
-        return self.details.items if self.details else ()
+# -- folding events -------------------------------------------------------------------------
 
 
 def fold(order_id: str, events: list[OrderEvent]) -> OrderState:
@@ -332,94 +149,7 @@ _APPLIERS: dict[type[Any], Callable[[OrderState, Any], dict[str, Any]]] = {
 }
 
 
-# -- commands --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlaceOrder:
-    """A valid, priced order with its invoice; `out_of_stock` set when stock ran out."""
-
-    details: OrderDetails
-    quote: Quote
-    invoice: Invoice
-    adopted: bool = False
-    out_of_stock: str | None = None
-
-
-@dataclass(frozen=True)
-class RejectOrder:
-    details: OrderDetails
-    reason: str
-
-
-@dataclass(frozen=True)
-class ReceivePayment:
-    payment_hash: str
-    amount_msat: int
-    out_of_stock: str | None = None
-
-
-@dataclass(frozen=True)
-class ExpireInvoice:
-    payment_hash: str
-
-
-@dataclass(frozen=True)
-class CancelOrder:
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class ShipOrder:
-    message: str = ""
-    by: str = "api"
-
-
-@dataclass(frozen=True)
-class CompleteOrder:
-    by: str = "api"
-
-
-@dataclass(frozen=True)
-class ReissueInvoice:
-    invoice: Invoice
-    quote: Quote
-    out_of_stock: str | None = None
-
-
-@dataclass(frozen=True)
-class RecordMerchantStatus:
-    """The merchant's own signed type 2 message (seen on a relay) says paid/shipped, and
-    (in our own messages) which status the order reached: expired, cancelled, completed."""
-
-    paid: bool
-    shipped: bool
-    message: str = ""
-    status: str | None = None
-    out_of_stock: str | None = None
-
-
-@dataclass(frozen=True)
-class AdoptInvoice:
-    """The merchant's own signed payment request (seen on a relay) for a known order."""
-
-    invoice: Invoice
-    quote: Quote
-    out_of_stock: str | None = None
-
-
-OrderCommand = (
-    PlaceOrder
-    | RejectOrder
-    | ReceivePayment
-    | ExpireInvoice
-    | CancelOrder
-    | ShipOrder
-    | CompleteOrder
-    | ReissueInvoice
-    | RecordMerchantStatus
-    | AdoptInvoice
-)
+# -- deciding -------------------------------------------------------------------------------
 
 
 def decide(state: OrderState, command: OrderCommand) -> list[OrderEvent]:
@@ -631,27 +361,3 @@ _DECIDERS: dict[type[Any], Callable[[OrderState, Any], list[OrderEvent]]] = {
     RecordMerchantStatus: _merchant_status,
     AdoptInvoice: _adopt_invoice,
 }
-
-
-def trace(before: OrderState, events: list[OrderEvent]) -> list[OrderState]:
-    """The state after each of `events`, in order (one fold for every projection)."""
-    states: list[OrderState] = []
-    state = before
-    for event in events:
-        state = apply(state, event)
-        states.append(state)
-    return states
-
-
-def status_path(before: OrderState, events: list[OrderEvent]) -> list[Status]:
-    """Every status the order passes through while `events` apply (for the projection)."""
-    return path_of(before, trace(before, events))
-
-
-def path_of(before: OrderState, states: list[OrderState]) -> list[Status]:
-    """The distinct statuses along `states` (as `trace` returned them), in order."""
-    path: list[Status] = []
-    for state in states:
-        if state.status is not None and state.status != (path[-1] if path else before.status):
-            path.append(state.status)
-    return path

@@ -20,7 +20,7 @@ from .api_orders import router as orders_router
 from .api_ws import router as ws_router
 from .auth import RuntimeDep, get_runtime
 from .nostr.keys import InvalidKey
-from .orders import OrderError, OrderNotFound
+from .order_errors import OrderError, OrderNotFound
 from .services.catalogue import currencies
 from .services.chat import MessageInvalid
 from .services.deps import MerchantNotFound

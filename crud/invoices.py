@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..db import Connection, Database
-from ..orders import Invoice
+from ..order_state import Invoice
 from .uow import rows
 
 

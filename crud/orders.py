@@ -15,17 +15,9 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ..db import Connection, Database
-from ..orders import (
-    EVENT_TYPES,
-    Invoice,
-    OrderDetails,
-    OrderEvent,
-    OrderItem,
-    OrderState,
-    Quote,
-    Status,
-    fold,
-)
+from ..order_events import EVENT_TYPES, OrderEvent
+from ..order_state import Invoice, OrderDetails, OrderItem, OrderState, Quote
+from ..orders import Status, fold
 from .uow import rows, run
 
 # -- event codec -----------------------------------------------------------------------------

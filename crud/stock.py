@@ -10,7 +10,8 @@ two customers racing for the last unit cannot both get it.
 from __future__ import annotations
 
 from ..db import Connection, Database
-from ..orders import OrderItem, StockUnavailable
+from ..order_errors import StockUnavailable
+from ..order_state import OrderItem
 
 _TAKE = (
     "UPDATE products SET quantity = quantity - ?, stock_seq = stock_seq + 1"

@@ -19,6 +19,8 @@ from ..crud.order_catalogue import load_catalogue
 from ..crud.orders import placement
 from ..crud.uow import unit_of_work
 from ..db import Connection
+from ..order_commands import OrderCommand, PlaceOrder, RejectOrder
+from ..order_errors import DuplicateOrder, OrderIdTaken
 from ..order_messages import (
     ORDER,
     MessageError,
@@ -29,17 +31,7 @@ from ..order_messages import (
     refusal,
     replies,
 )
-from ..orders import (
-    DuplicateOrder,
-    Invoice,
-    OrderCommand,
-    OrderDetails,
-    OrderIdTaken,
-    OrderItem,
-    PlaceOrder,
-    Quote,
-    RejectOrder,
-)
+from ..order_state import Invoice, OrderDetails, OrderItem, Quote
 from ..wallets.base import WalletError
 from .conversation import (
     AlreadyHandled,

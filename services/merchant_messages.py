@@ -15,15 +15,10 @@ from ..crud.orders import load_state
 from ..crud.outbox import outbox_event_ids
 from ..crud.uow import unit_of_work
 from ..db import Connection
+from ..order_commands import AdoptInvoice, OrderCommand, RecordMerchantStatus
+from ..order_errors import OrderError
 from ..order_messages import PAYMENT_REQUEST, STATUS_UPDATE, PaymentRequest, StatusUpdate
-from ..orders import (
-    AdoptInvoice,
-    OrderCommand,
-    OrderError,
-    OrderState,
-    Quote,
-    RecordMerchantStatus,
-)
+from ..order_state import OrderState, Quote
 from .conversation import Incoming, Verdict, announce, claim, record_message, settle_verdict
 from .deps import Deps
 from .intake import invoice_from_bolt11

@@ -11,17 +11,10 @@ from loguru import logger
 
 from ..crud.orders import OrderRow, get_order, load_state
 from ..crud.uow import unit_of_work
+from ..order_commands import CancelOrder, CompleteOrder, OrderCommand, ReissueInvoice, ShipOrder
+from ..order_errors import OrderError, OrderNotFound
 from ..order_messages import replies
-from ..orders import (
-    CancelOrder,
-    CompleteOrder,
-    OrderCommand,
-    OrderError,
-    OrderItem,
-    OrderNotFound,
-    ReissueInvoice,
-    ShipOrder,
-)
+from ..order_state import OrderItem
 from .conversation import announce
 from .deps import Deps
 from .intake import new_invoice, quote_for

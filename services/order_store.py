@@ -15,25 +15,24 @@ from ..crud import invoices as invoices_crud
 from ..crud import orders as orders_crud
 from ..crud import stock as stock_crud
 from ..db import Connection
-from ..orders import (
+from ..order_commands import OrderCommand
+from ..order_errors import StockUnavailable
+from ..order_events import (
     InvoiceExpired,
     InvoiceIssued,
     InvoiceSuperseded,
     OrderCancelled,
-    OrderCommand,
     OrderEvent,
     OrderPaid,
-    OrderState,
     PaymentReceived,
     RefundNeeded,
     StockReleased,
     StockReserved,
     StockSold,
-    StockUnavailable,
-    decide,
-    path_of,
-    trace,
 )
+from ..order_state import OrderState
+from ..order_trace import path_of, trace
+from ..orders import decide
 
 
 @dataclass(frozen=True)

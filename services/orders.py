@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..crud.messages import list_customers, list_messages
 from ..crud.orders import OrderRow, get_order, get_order_events, list_orders
-from ..orders import (
+from ..order_errors import (
     IllegalTransition,
     OrderAlreadyPaid,
     OrderAlreadyShipped,

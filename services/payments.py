@@ -18,16 +18,10 @@ from ..crud.order_catalogue import autoreplies
 from ..crud.orders import load_state, order_product_ids
 from ..crud.uow import unit_of_work
 from ..db import Connection
+from ..order_commands import ExpireInvoice, ReceivePayment
+from ..order_errors import OrderError, PaymentAlreadyRecorded
+from ..order_events import OrderPaid, StockReleased, StockSold
 from ..order_messages import Reply, replies
-from ..orders import (
-    ExpireInvoice,
-    OrderError,
-    OrderPaid,
-    PaymentAlreadyRecorded,
-    ReceivePayment,
-    StockReleased,
-    StockSold,
-)
 from ..services.catalogue_publish import enqueue_product_update
 from ..wallets.base import InvoiceState, Settlement, WalletError
 from .conversation import announce

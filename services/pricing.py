@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..orders import OrderItem, Quote
+from ..order_state import OrderItem, Quote
 from ..rates import RateProvider, RateUnavailable, is_sats, rate_for, to_msat
 
 _DIGITAL_WORDS = ("digital", "online", "email", "download")

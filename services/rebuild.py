@@ -15,18 +15,18 @@ from ..crud import invoices as invoices_crud
 from ..crud import orders as orders_crud
 from ..crud import stock as stock_crud
 from ..db import Connection, Database, fetchall
-from ..orders import (
+from ..order_events import (
     InvoiceIssued,
     OrderEvent,
-    OrderState,
     PaymentReceived,
     RefundNeeded,
     StockReleased,
     StockReserved,
     StockSold,
-    fold_onto,
-    status_path,
 )
+from ..order_state import OrderState
+from ..order_trace import status_path
+from ..orders import fold_onto
 from .order_store import invoice_changes
 
 _WIPE = (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from nostrbazaar.bus import Notification
-from nostrbazaar.orders import StockUnavailable
+from nostrbazaar.order_errors import StockUnavailable
 from nostrbazaar.services.order_admin import cancel_order, reissue_invoice
 from nostrbazaar.services.payments import receive_payment, recheck_unsettled
 from nostrbazaar.wallets.base import Settlement

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from nostrbazaar import order_messages as m
-from nostrbazaar.orders import OrderItem
+from nostrbazaar.order_state import OrderItem
 
 GOOD = {
     "id": "order-1",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from nostrbazaar.orders import OrderItem
+from nostrbazaar.order_state import OrderItem
 from nostrbazaar.rates import FixedRates, RateUnavailable, to_msat
 from nostrbazaar.services.pricing import (
     Catalogue,

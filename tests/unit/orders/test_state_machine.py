@@ -11,85 +11,113 @@ import itertools
 from collections.abc import Callable
 
 import pytest
-from nostrbazaar import orders as o
+from nostrbazaar.order_commands import (
+    AdoptInvoice,
+    CancelOrder,
+    CompleteOrder,
+    ExpireInvoice,
+    OrderCommand,
+    PlaceOrder,
+    ReceivePayment,
+    RecordMerchantStatus,
+    ReissueInvoice,
+    RejectOrder,
+    ShipOrder,
+)
+from nostrbazaar.order_errors import (
+    DuplicateOrder,
+    IllegalTransition,
+    OrderAlreadyPaid,
+    OrderAlreadyShipped,
+    OrderError,
+    OrderIdTaken,
+    OrderNotFound,
+    OrderNotPaid,
+    PaymentAlreadyRecorded,
+    StockUnavailable,
+    UnknownInvoice,
+)
+from nostrbazaar.order_state import Invoice, OrderDetails, OrderItem, OrderState, Quote
+from nostrbazaar.order_trace import status_path
+from nostrbazaar.orders import NEW, TRANSITIONS, Status, decide, fold_onto
 
-ITEMS = (o.OrderItem("p1", 2),)
-DETAILS = o.OrderDetails(customer="c" * 64, items=ITEMS, zone_id="z1", address="1 Road")
-OTHER = o.OrderDetails(customer="c" * 64, items=(o.OrderItem("p2", 1),), zone_id="z1")
-QUOTE = o.Quote("z1", 2000, 500, 2500)
+ITEMS = (OrderItem("p1", 2),)
+DETAILS = OrderDetails(customer="c" * 64, items=ITEMS, zone_id="z1", address="1 Road")
+OTHER = OrderDetails(customer="c" * 64, items=(OrderItem("p2", 1),), zone_id="z1")
+QUOTE = Quote("z1", 2000, 500, 2500)
 
 
-def invoice(name: str) -> o.Invoice:
-    return o.Invoice(name, f"lnbcrt-{name}", 2500, 9_999)
+def invoice(name: str) -> Invoice:
+    return Invoice(name, f"lnbcrt-{name}", 2500, 9_999)
 
 
-def run(state: o.OrderState, command: o.OrderCommand) -> o.OrderState:
-    return o.fold_onto(state, o.decide(state, command))
+def run(state: OrderState, command: OrderCommand) -> OrderState:
+    return fold_onto(state, decide(state, command))
 
 
-def build_states() -> dict[str, o.OrderState]:
-    new = o.OrderState("order-1")
-    awaiting = run(new, o.PlaceOrder(DETAILS, QUOTE, invoice("h1")))
-    paid = run(awaiting, o.ReceivePayment("h1", 2500))
-    shipped = run(paid, o.ShipOrder("on its way"))
-    cancelled = run(awaiting, o.CancelOrder("changed my mind"))
-    reissued = run(awaiting, o.ReissueInvoice(invoice("h2"), QUOTE))
-    paid_twice = run(run(reissued, o.ReceivePayment("h2", 2500)), o.ReceivePayment("h1", 2500))
+def build_states() -> dict[str, OrderState]:
+    new = OrderState("order-1")
+    awaiting = run(new, PlaceOrder(DETAILS, QUOTE, invoice("h1")))
+    paid = run(awaiting, ReceivePayment("h1", 2500))
+    shipped = run(paid, ShipOrder("on its way"))
+    cancelled = run(awaiting, CancelOrder("changed my mind"))
+    reissued = run(awaiting, ReissueInvoice(invoice("h2"), QUOTE))
+    paid_twice = run(run(reissued, ReceivePayment("h2", 2500)), ReceivePayment("h1", 2500))
     return {
         "new": new,
         "awaiting_payment": awaiting,
         "paid": paid,
         "shipped": shipped,
-        "completed": run(shipped, o.CompleteOrder()),
-        "rejected": run(new, o.RejectOrder(DETAILS, "unknown product")),
-        "expired": run(awaiting, o.ExpireInvoice("h1")),
+        "completed": run(shipped, CompleteOrder()),
+        "rejected": run(new, RejectOrder(DETAILS, "unknown product")),
+        "expired": run(awaiting, ExpireInvoice("h1")),
         "cancelled": cancelled,
-        "refund_needed_unpaid": run(cancelled, o.ReceivePayment("h1", 2500)),
+        "refund_needed_unpaid": run(cancelled, ReceivePayment("h1", 2500)),
         "refund_needed_paid": paid_twice,
-        "paid_after_reissue": run(reissued, o.ReceivePayment("h2", 2500)),
+        "paid_after_reissue": run(reissued, ReceivePayment("h2", 2500)),
     }
 
 
 STATES = build_states()
 
 
-def current(state: o.OrderState) -> str:
+def current(state: OrderState) -> str:
     return state.invoice.payment_hash if state.invoice else "h1"
 
 
-COMMANDS: dict[str, Callable[[o.OrderState], o.OrderCommand]] = {
-    "place_same": lambda s: o.PlaceOrder(DETAILS, QUOTE, invoice("h9")),
-    "place_other": lambda s: o.PlaceOrder(OTHER, QUOTE, invoice("h9")),
-    "place_no_stock": lambda s: o.PlaceOrder(DETAILS, QUOTE, invoice("h9"), out_of_stock="gone"),
-    "reject": lambda s: o.RejectOrder(DETAILS, "bad zone"),
-    "pay": lambda s: o.ReceivePayment(current(s), 2500),
-    "pay_no_stock": lambda s: o.ReceivePayment(current(s), 2500, out_of_stock="gone"),
-    "pay_unknown": lambda s: o.ReceivePayment("not-an-invoice-of-this-order", 2500),
-    "expire": lambda s: o.ExpireInvoice(current(s)),
-    "cancel": lambda s: o.CancelOrder("no longer wanted"),
-    "ship": lambda s: o.ShipOrder("sent"),
-    "complete": lambda s: o.CompleteOrder(),
-    "reissue": lambda s: o.ReissueInvoice(invoice("h9"), QUOTE),
-    "reissue_no_stock": lambda s: o.ReissueInvoice(invoice("h9"), QUOTE, out_of_stock="gone"),
-    "merchant_paid": lambda s: o.RecordMerchantStatus(paid=True, shipped=False),
-    "merchant_shipped": lambda s: o.RecordMerchantStatus(paid=True, shipped=True, message="sent"),
-    "merchant_note": lambda s: o.RecordMerchantStatus(paid=False, shipped=False, message="hi"),
-    "adopt": lambda s: o.AdoptInvoice(invoice("h9"), QUOTE),
-    "pay_first_invoice": lambda s: o.ReceivePayment("h1", 2500),
-    "merchant_cancelled": lambda s: o.RecordMerchantStatus(False, False, status="cancelled"),
-    "merchant_expired": lambda s: o.RecordMerchantStatus(False, False, status="expired"),
-    "merchant_completed": lambda s: o.RecordMerchantStatus(True, True, status="completed"),
+COMMANDS: dict[str, Callable[[OrderState], OrderCommand]] = {
+    "place_same": lambda s: PlaceOrder(DETAILS, QUOTE, invoice("h9")),
+    "place_other": lambda s: PlaceOrder(OTHER, QUOTE, invoice("h9")),
+    "place_no_stock": lambda s: PlaceOrder(DETAILS, QUOTE, invoice("h9"), out_of_stock="gone"),
+    "reject": lambda s: RejectOrder(DETAILS, "bad zone"),
+    "pay": lambda s: ReceivePayment(current(s), 2500),
+    "pay_no_stock": lambda s: ReceivePayment(current(s), 2500, out_of_stock="gone"),
+    "pay_unknown": lambda s: ReceivePayment("not-an-invoice-of-this-order", 2500),
+    "expire": lambda s: ExpireInvoice(current(s)),
+    "cancel": lambda s: CancelOrder("no longer wanted"),
+    "ship": lambda s: ShipOrder("sent"),
+    "complete": lambda s: CompleteOrder(),
+    "reissue": lambda s: ReissueInvoice(invoice("h9"), QUOTE),
+    "reissue_no_stock": lambda s: ReissueInvoice(invoice("h9"), QUOTE, out_of_stock="gone"),
+    "merchant_paid": lambda s: RecordMerchantStatus(paid=True, shipped=False),
+    "merchant_shipped": lambda s: RecordMerchantStatus(paid=True, shipped=True, message="sent"),
+    "merchant_note": lambda s: RecordMerchantStatus(paid=False, shipped=False, message="hi"),
+    "adopt": lambda s: AdoptInvoice(invoice("h9"), QUOTE),
+    "pay_first_invoice": lambda s: ReceivePayment("h1", 2500),
+    "merchant_cancelled": lambda s: RecordMerchantStatus(False, False, status="cancelled"),
+    "merchant_expired": lambda s: RecordMerchantStatus(False, False, status="expired"),
+    "merchant_completed": lambda s: RecordMerchantStatus(True, True, status="completed"),
 }
 
 A, P, SH, C = "awaiting_payment", "paid", "shipped", "completed"
 R, E, X, RN = "rejected", "expired", "cancelled", "refund_needed"
-NF, DUP, TAKEN = o.OrderNotFound, o.DuplicateOrder, o.OrderIdTaken
-ILL, PAID_, NOTPAID = o.IllegalTransition, o.OrderAlreadyPaid, o.OrderNotPaid
+NF, DUP, TAKEN = OrderNotFound, DuplicateOrder, OrderIdTaken
+ILL, PAID_, NOTPAID = IllegalTransition, OrderAlreadyPaid, OrderNotPaid
 TWICE, UNK, SHIPPED_, STOCK = (
-    o.PaymentAlreadyRecorded,
-    o.UnknownInvoice,
-    o.OrderAlreadyShipped,
-    o.StockUnavailable,
+    PaymentAlreadyRecorded,
+    UnknownInvoice,
+    OrderAlreadyShipped,
+    StockUnavailable,
 )
 
 # Columns, in this order:
@@ -117,7 +145,7 @@ def test_the_table_covers_every_state_and_every_command() -> None:
     assert set(EXPECTED) == set(STATES)
     assert all(len(row) == len(COMMANDS) for row in EXPECTED.values())
     reachable = {s.status for s in STATES.values()} - {None}
-    assert reachable == set(o.Status)
+    assert reachable == set(Status)
 
 
 @pytest.mark.parametrize(("state_name", "command_name"), PAIRS)
@@ -129,15 +157,15 @@ def test_each_command_in_each_state_has_the_written_outcome(
     expected = EXPECTED[state_name][list(COMMANDS).index(command_name)]
     if isinstance(expected, type):
         with pytest.raises(expected):
-            o.decide(state, command)
+            decide(state, command)
         return
-    events = o.decide(state, command)
-    after = o.fold_onto(state, events)
+    events = decide(state, command)
+    after = fold_onto(state, events)
     assert after.status == expected
     assert after.version == state.version + len(events)
-    steps = [state.status or o.NEW, *o.status_path(state, events)]
+    steps = [state.status or NEW, *status_path(state, events)]
     for before, target in itertools.pairwise(steps):
-        assert (before, target) in o.TRANSITIONS
+        assert (before, target) in TRANSITIONS
 
 
 def test_every_transition_in_the_table_is_used_by_some_command() -> None:
@@ -145,23 +173,23 @@ def test_every_transition_in_the_table_is_used_by_some_command() -> None:
     for state_name, command_name in PAIRS:
         state = STATES[state_name]
         try:
-            events = o.decide(state, COMMANDS[command_name](state))
-        except o.OrderError:
+            events = decide(state, COMMANDS[command_name](state))
+        except OrderError:
             continue
-        steps = [state.status or o.NEW, *o.status_path(state, events)]
+        steps = [state.status or NEW, *status_path(state, events)]
         used |= set(itertools.pairwise(steps))
-    assert used == set(o.TRANSITIONS)
+    assert used == set(TRANSITIONS)
 
 
 def test_a_payment_on_a_superseded_invoice_of_an_unpaid_order_pays_it() -> None:
-    reissued = run(STATES["awaiting_payment"], o.ReissueInvoice(invoice("h2"), QUOTE))
-    assert run(reissued, o.ReceivePayment("h1", 2500)).status == o.Status.PAID
+    reissued = run(STATES["awaiting_payment"], ReissueInvoice(invoice("h2"), QUOTE))
+    assert run(reissued, ReceivePayment("h1", 2500)).status == Status.PAID
 
 
 def test_expiring_an_invoice_that_is_not_current_is_refused() -> None:
-    reissued = run(STATES["awaiting_payment"], o.ReissueInvoice(invoice("h2"), QUOTE))
-    with pytest.raises(o.UnknownInvoice):
-        o.decide(reissued, o.ExpireInvoice("h1"))
+    reissued = run(STATES["awaiting_payment"], ReissueInvoice(invoice("h2"), QUOTE))
+    with pytest.raises(UnknownInvoice):
+        decide(reissued, ExpireInvoice("h1"))
 
 
 def test_a_paid_order_holds_no_stock_and_a_cancelled_one_released_it() -> None:
@@ -178,17 +206,17 @@ def test_a_refund_records_the_amount_owed() -> None:
 
 def test_merchant_status_messages_are_idempotent() -> None:
     shipped = STATES["shipped"]
-    assert o.decide(shipped, o.RecordMerchantStatus(paid=True, shipped=True)) == []
+    assert decide(shipped, RecordMerchantStatus(paid=True, shipped=True)) == []
 
 
 def test_a_late_payment_with_stock_reserves_it_again_and_sells_it() -> None:
-    events = o.decide(STATES["expired"], o.ReceivePayment("h1", 2500))
+    events = decide(STATES["expired"], ReceivePayment("h1", 2500))
     kinds = [type(event).__name__ for event in events]
     assert kinds == ["PaymentReceived", "StockReserved", "OrderPaid", "StockSold"]
 
 
 def test_the_same_order_resent_differs_only_in_transport_metadata() -> None:
-    resent = o.OrderDetails(
+    resent = OrderDetails(
         customer=DETAILS.customer, items=ITEMS, zone_id="z1", address="1 Road", event_id="e2"
     )
     assert DETAILS.same_order(resent)
