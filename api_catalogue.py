@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from .api_common import READ, WRITE
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
-from .models import (
+from .catalogue_models import (
     Product,
     ProductCreate,
     ProductUpdate,

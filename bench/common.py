@@ -27,11 +27,12 @@ from typing import Any
 
 from loguru import logger
 from nostrbazaar.bus import Bus
+from nostrbazaar.catalogue_models import ProductCreate, StallBody, ZoneCreate
 from nostrbazaar.config import Settings
 from nostrbazaar.db import Database
 from nostrbazaar.keystore import KeyStore
 from nostrbazaar.migrations import run_migrations
-from nostrbazaar.models import MerchantCreate, ProductCreate, StallBody, ZoneCreate
+from nostrbazaar.models import MerchantCreate
 from nostrbazaar.nostr import nip04, nip17
 from nostrbazaar.nostr.event import sign_event
 from nostrbazaar.nostr.keys import PrivateKey

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import aiosqlite
 
+from ..catalogue_models import Product, ProductConfig, ProductShipping
 from ..db import Connection
-from ..models import Product, ProductConfig, ProductShipping
 from .catalogue import (
     Source,
     decimal_text,

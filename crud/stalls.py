@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from ..catalogue_models import Stall, StallConfig, Zone
 from ..db import Connection
-from ..models import Stall, StallConfig, Zone
 from .catalogue import (
     Source,
     get_publications,

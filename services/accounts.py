@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from loguru import logger
 
+from ..catalogue_models import Zone
 from ..crud import merchants as merchants_crud
 from ..crud import zones as zones_crud
 from ..crud.accounts import AccountRow, create_account
@@ -23,7 +24,6 @@ from ..models import (
     MerchantProfile,
     MerchantPublication,
     MerchantUpdate,
-    Zone,
 )
 from ..nostr.keys import PrivateKey
 from ..nostr.nip19 import npub_encode, parse_private_key

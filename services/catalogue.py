@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from loguru import logger
 
+from ..catalogue_models import Product, Stall, StallBody, Zone, ZoneCreate, ZoneUpdate
 from ..crud import products as products_crud
 from ..crud import stalls as stalls_crud
 from ..crud import zones as zones_crud
@@ -16,7 +17,6 @@ from ..crud.catalogue import Source, new_id
 from ..crud.merchants import MerchantRow
 from ..crud.stalls import StallFields
 from ..db import Connection
-from ..models import Product, Stall, StallBody, Zone, ZoneCreate, ZoneUpdate
 from ..runtime import Runtime
 from . import catalogue_events as events
 from . import catalogue_publish as publish

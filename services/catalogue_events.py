@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..models import MerchantProfile, Product, Stall, decimal_to_number
+from ..catalogue_models import Product, Stall
+from ..models import MerchantProfile, decimal_to_number
 from ..nostr.event import Event, sign_event
 from ..nostr.keys import PrivateKey
 

@@ -23,9 +23,10 @@ from pydantic import (
     ValidationError,
 )
 
+from ..catalogue_models import ProductShipping
 from ..crud.products import ProductFields
 from ..crud.stalls import StallFields
-from ..models import Amount, Currency, ProductShipping, Url
+from ..models import Amount, Currency, Url
 from ..nostr.event import Event
 from . import catalogue_events as events
 

@@ -14,13 +14,14 @@ from dataclasses import replace
 
 from loguru import logger
 
+from ..catalogue_models import Zone
 from ..crud import products as products_crud
 from ..crud import stalls as stalls_crud
 from ..crud import zones as zones_crud
 from ..crud.catalogue import many
 from ..crud.merchants import MerchantRow
 from ..db import Connection
-from ..models import MerchantProfile, NostrDeletion, NostrSync, Zone
+from ..models import MerchantProfile, NostrDeletion, NostrSync
 from ..nostr.event import Event
 from ..runtime import Runtime
 from . import catalogue_events as events

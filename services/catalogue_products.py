@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from ..catalogue_models import Product, ProductConfigIn, ProductCreate, ProductUpdate, Stall
 from ..crud import products as products_crud
 from ..crud.catalogue import Source, new_id
 from ..crud.merchants import MerchantRow
 from ..crud.products import ProductFields
 from ..db import Connection
-from ..models import Product, ProductConfigIn, ProductCreate, ProductUpdate, Stall
 from ..runtime import Runtime
 from . import catalogue_publish as publish
 from .catalogue import announce, check_path_id, deletion_targets, get_stall
