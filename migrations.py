@@ -137,7 +137,7 @@ async def m002_orders(conn: Connection) -> None:
 async def write_order_transitions(conn: Connection) -> None:
     """Fill `order_transitions` from `orders.TRANSITIONS`, the one definition of the rules.
 
-    A later change to TRANSITIONS needs a new migration that calls this again.
+    The runtime calls it again at start-up whenever the table and the code differ.
     """
     from .orders import TRANSITIONS
 

@@ -54,16 +54,20 @@ class Runtime:
         await self._start_engine()
 
     async def _check_transitions(self) -> None:
-        """The database's transition table must be the one `orders.py` defines (invariant 5)."""
+        """Keep the database's transition table equal to `orders.TRANSITIONS` (invariant 5).
+
+        The rules are defined once, in code; should a release change them, the
+        table the trigger consults is rewritten here, in one transaction.
+        """
+        from .migrations import write_order_transitions
         from .orders import TRANSITIONS
 
         rows = await self.db.fetchall("SELECT from_status, to_status FROM order_transitions")
-        stored = {(row[0], row[1]) for row in rows}
-        if stored != {(str(a), str(b)) for a, b in TRANSITIONS}:
-            logger.error(
-                "order_transitions differs from orders.TRANSITIONS: add a migration that calls "
-                "migrations.write_order_transitions, or the database enforces stale rules"
-            )
+        if {(row[0], row[1]) for row in rows} == {(str(a), str(b)) for a, b in TRANSITIONS}:
+            return
+        logger.warning("order_transitions differs from orders.TRANSITIONS: rewriting it")
+        async with self.db.transaction() as conn:
+            await write_order_transitions(conn)
 
     async def _start_embedded_relay(self) -> str:
         self.embedded_relay = EmbeddedRelay()
