@@ -62,7 +62,7 @@ class BenchRelay:
     async def start(self) -> str:
         builder = nostr_sdk.LocalRelayBuilder().addr("127.0.0.1").port(self.port)
         limit = nostr_sdk.RateLimit(max_reqs=10_000, notes_per_minute=10_000_000)
-        self._relay = builder.rate_limit(limit).build()
+        self._relay = builder.rate_limit(limit).max_connections(10_000).build()
         await self._relay.run()
         return self.url
 

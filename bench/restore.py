@@ -280,6 +280,7 @@ async def _restore_from_relay(
             "until, verify, restore)",
             "loaded_on_relay": loaded,
             "fetched": summary.events_scanned,
+            "all_fetched": summary.events_scanned == loaded == _count_lines(history),
             "load_s": round(load_s, 2),
         }
     finally:
@@ -307,6 +308,11 @@ async def _load_relay(pool: Any, history: Path, window: int = 200) -> int:
         pending = failed
         await asyncio.sleep(1.0)  # the pool reconnects with backoff
     return total - len(pending)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open() as lines:
+        return sum(1 for _ in lines)
 
 
 def _accepted(results: dict[str, Any]) -> bool:
