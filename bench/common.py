@@ -370,7 +370,20 @@ class SqlCounter:
     def __init__(self) -> None:
         self.round_trips: Counter[str] = Counter()
         self.statements: Counter[str] = Counter()
+        self.executed: Counter[str] = Counter()  # every statement SQLite ran (trace callback)
         self._original: Any = None
+
+    async def trace(self, db: Database) -> None:
+        """Also count every statement SQLite executes on `db`'s connections, batched
+        ones included (`set_trace_callback`; triggers show up as comments, skipped)."""
+
+        def seen(sql: str) -> None:
+            if not sql.lstrip().startswith("--"):
+                self.executed[" ".join(sql.split())[:60]] += 1
+
+        for conn in (db._writer, db._reader):
+            if conn is not None:
+                await conn.set_trace_callback(seen)
 
     def __enter__(self) -> SqlCounter:
         import aiosqlite
@@ -394,7 +407,10 @@ class SqlCounter:
         aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
 
     def per(self, count: int) -> dict[str, Any]:
+        executed = {k: round(v / count, 2) for k, v in self.executed.most_common(40)}
         return {
+            "statements_executed_per_order": round(sum(self.executed.values()) / count, 2),
+            "executed": executed,
             "round_trips_per_order": round(sum(self.round_trips.values()) / count, 2),
             "round_trips_by_kind": {k: round(v / count, 2) for k, v in self.round_trips.items()},
             "statements_per_order": round(sum(self.statements.values()) / count, 2),

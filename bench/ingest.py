@@ -61,7 +61,9 @@ async def measure(
             files = generate_orders(spec, orders, Path(tmp) / "events")
             generation_s = time.perf_counter() - started
             if count_sql:
-                with SqlCounter() as counter:
+                counter = SqlCounter()
+                await counter.trace(shop.deps.db)
+                with counter:
                     result = await _run(shop, files, memory, profile, mode)
                 result["sql"] = counter.per(orders)
             else:
