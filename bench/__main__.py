@@ -242,7 +242,7 @@ def print_details(jobs: dict[str, Job]) -> None:
     keys = (
         "orders_per_s", "orders_per_cpu_s", "events_per_s", "events_per_cpu_s", "p50_ms",
         "p99_ms", "max_ms", "peak_rss_mb", "ms_per_order", "ms_per_event", "sent", "received",
-        "lost", "loaded_on_relay", "fetched", "equal", "error",
+        "lost", "lost_but_on_relay", "send_errors", "loaded_on_relay", "fetched", "equal", "error",
     )  # fmt: skip
     for job in jobs.values():
         for i, run in enumerate(job.runs, start=1):

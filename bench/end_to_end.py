@@ -25,6 +25,7 @@ import json
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +286,8 @@ async def customer_main(args: argparse.Namespace) -> dict[str, Any]:
     while len(latencies) + len(refused) < len(sent) and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
     reader.cancel()
+    missing = [order for order in sent if order not in latencies and order not in refused]
+    on_relay = await _on_relay(client, keys, merchant, missing, lines) if missing else 0
     await client.shutdown()
     if sender is not None:
         await sender.shutdown()
@@ -295,11 +298,50 @@ async def customer_main(args: argparse.Namespace) -> dict[str, Any]:
         "sent": len(sent),
         "received": len(latencies),
         "refused": len(refused),
-        "lost": len(sent) - len(latencies) - len(refused),
+        "lost": len(missing),
+        "lost_but_on_relay": on_relay,
         "send_errors": send_errors,
         **percentiles(samples),
         "wall_times": {k: v for k, v in wall.items() if len(v) == 2},
     }
+
+
+async def _on_relay(
+    client: Any, keys: dict[str, Any], merchant: Any, missing: list[str], lines: list[str]
+) -> int:
+    """How many of the orders never answered live have their payment request on the relay
+    (published, but missed by the customer's connection: a LocalRelay drop, not the engine)."""
+    by_order = {f"{PREFIX}-{i}": json.loads(line)["pubkey"] for i, line in enumerate(lines)}
+    customers = sorted({by_order[order] for order in missing if order in by_order})
+    found: set[str] = set()
+    for start in range(0, len(customers), 50):  # the LocalRelay answers 500 events a query
+        wanted = (
+            nostr_sdk.Filter()
+            .kinds([nostr_sdk.Kind(4)])
+            .author(merchant)
+            .pubkeys([nostr_sdk.PublicKey.parse(c) for c in customers[start : start + 50]])
+        )
+        try:
+            events = await client.fetch_events(
+                nostr_sdk.ReqTarget.auto([wanted]), timeout=timedelta(seconds=10)
+            )
+        except Exception:
+            continue
+        for event in events.to_vec() if hasattr(events, "to_vec") else events:
+            found |= _order_ids(event, keys)
+    return len(found & set(missing))
+
+
+def _order_ids(event: Any, keys: dict[str, Any]) -> set[str]:
+    recipient = next((v[1] for v in map(_tag_values, event.tags()) if v[0] == "p"), None)
+    secret = keys.get(recipient or "")
+    if secret is None:
+        return set()
+    try:
+        message = json.loads(nostr_sdk.nip04_decrypt(secret, event.author(), event.content()))
+    except Exception:
+        return set()
+    return {message["id"]} if isinstance(message, dict) and "id" in message else set()
 
 
 async def _publish(
