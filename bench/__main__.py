@@ -5,7 +5,7 @@ twice by default because the machine is shared and figures are noisy, prints a
 table of every figure against its target, and writes everything, with the
 machine, the commit and the date, to bench/results/latest.json.
 
-Measurements: ingest, end_to_end, restore, api, growth, plus the older
+Measurements: ingest, end_to_end, restore, api, growth, settlement, plus the older
 protocol and wallets scripts (their printed rates are kept as text).
 """
 
@@ -119,6 +119,7 @@ def jobs_for(sizes: Sizes) -> dict[str, list[Job]]:
         "growth": [
             Job(f"growth.{size}", ["--orders", str(size)], 3 * 3600) for size in sizes.growth
         ],
+        "settlement": [Job("settlement", ["--count", "20"], 1200)],
     }
 
 
@@ -254,7 +255,7 @@ def print_details(jobs: dict[str, Job]) -> None:
 
 # ----------------------------------------------------------------- main
 
-ALL = ["ingest", "end_to_end", "restore", "api", "growth", "protocol", "wallets"]
+ALL = ["ingest", "end_to_end", "restore", "api", "growth", "settlement", "protocol", "wallets"]
 SCRIPTS: dict[str, Callable[[], dict[str, Any]]] = {
     "protocol": lambda: run_script("bench/protocol.py", [], 600),
     "wallets": lambda: run_script(
