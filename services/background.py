@@ -39,6 +39,7 @@ class OrderEngine:
     def __init__(self, deps: Deps, pool: RelayPool, *, sweep_every: float = 5.0) -> None:
         self.deps, self.pool = deps, pool
         self.publisher = Publisher(deps.db, pool, deps.bus, deps.settings.outbox_max_attempts)
+        deps.db.add_commit_listener(self.publisher.poke)  # replies leave as soon as committed
         self.sweep_every = sweep_every
         self._queue: asyncio.Queue[tuple[Merchant, Event, str]] = asyncio.Queue(QUEUE_SIZE)
         self._watched: dict[str, str] = {}
