@@ -2,8 +2,10 @@
 
 Every state change happens inside `Database.transaction()`, which takes the
 write lock and issues `BEGIN IMMEDIATE`, so a service's reads and writes are
-one atomic unit. Reads that need no transaction go to the reader connection
-and never wait for writers.
+one atomic unit. The writer runs in place on the event loop's thread
+(`db_sync`): its statements take microseconds, less than a thread hand-off.
+Reads that need no transaction go to the reader connection (aiosqlite, on its
+own thread, so a long query never stalls the loop) and never wait for writers.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from typing import Any
 
 import aiosqlite
 
+from .db_sync import SyncConnection, open_sync
+
 Params = Sequence[Any] | dict[str, Any]
-Connection = aiosqlite.Connection
+Connection = SyncConnection
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -33,7 +37,7 @@ class Database:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._writer: aiosqlite.Connection | None = None
+        self._writer: SyncConnection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._commit_listeners: list[Callable[[], None]] = []
@@ -44,10 +48,10 @@ class Database:
 
     async def connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._open()
-        self._reader = await self._open()
+        self._writer = open_sync(str(self.path), _PRAGMAS)
+        self._reader = await self._open_reader()
 
-    async def _open(self) -> aiosqlite.Connection:
+    async def _open_reader(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
         for pragma in _PRAGMAS:
@@ -55,17 +59,18 @@ class Database:
         return conn
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
+        if self._reader is not None:
+            await self._reader.close()
+        if self._writer is not None:
+            await self._writer.close()
         self._reader = self._writer = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[SyncConnection]:
         """One atomic unit of work: commit on success, roll back on any error."""
-        writer = self._require(self._writer)
+        writer = self._require_writer()
         async with self._write_lock:
-            await writer.execute("BEGIN IMMEDIATE")
+            await writer.begin()
             try:
                 yield writer
             except BaseException:
@@ -85,7 +90,7 @@ class Database:
 
     async def executescript(self, script: str) -> None:
         async with self._write_lock:
-            await self._require(self._writer).executescript(script)
+            await self._require_writer().executescript(script)
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""
@@ -100,21 +105,25 @@ class Database:
             raise RuntimeError("database is not connected")
         return conn
 
+    def _require_writer(self) -> SyncConnection:
+        if self._writer is None:
+            raise RuntimeError("database is not connected")
+        return self._writer
 
-async def fetchone(conn: Connection, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+
+async def fetchone(conn: Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
     """Read one row through a given connection (inside a transaction)."""
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+    row: sqlite3.Row | None = conn.raw.execute(sql, params).fetchone()
+    return row
 
 
-async def fetchall(conn: Connection, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+async def fetchall(conn: Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
     """Read all rows through a given connection (inside a transaction)."""
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    return conn.raw.execute(sql, params).fetchall()
 
 
 async def executemany(conn: Connection, sql: str, rows: Iterable[Params]) -> None:
-    await conn.executemany(sql, rows)
+    conn.raw.executemany(sql, rows)
 
 
 def split_statements(script: str) -> list[str]:

@@ -364,8 +364,9 @@ def now_iso() -> str:
 
 
 class SqlCounter:
-    """Counts aiosqlite thread round trips (every execute, fetch, cursor close, commit is
-    one) and the SQL statements sent, by statement; for profiling, not for timed runs."""
+    """Counts aiosqlite thread round trips of the reader (every execute, fetch, cursor
+    close is one; the writer runs in place and has none) and the SQL statements sent,
+    by statement; for profiling, not for timed runs."""
 
     def __init__(self) -> None:
         self.round_trips: Counter[str] = Counter()
@@ -381,9 +382,10 @@ class SqlCounter:
             if not sql.lstrip().startswith("--"):
                 self.executed[" ".join(sql.split())[:60]] += 1
 
-        for conn in (db._writer, db._reader):
-            if conn is not None:
-                await conn.set_trace_callback(seen)
+        if db._writer is not None:
+            db._writer.raw.set_trace_callback(seen)  # runs in place: no round trips
+        if db._reader is not None:
+            await db._reader.set_trace_callback(seen)
 
     def __enter__(self) -> SqlCounter:
         import aiosqlite

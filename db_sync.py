@@ -1,0 +1,141 @@
+"""The writer connection, run synchronously on the event loop's thread.
+
+A write statement inside `BEGIN IMMEDIATE` takes microseconds in SQLite (WAL,
+`synchronous=NORMAL`: a commit appends to the log and does not fsync). Sending
+each one to a worker thread, as aiosqlite does, costs several times that in
+thread hand-offs and leaves the loop idle while it waits. So the writer runs
+its statements in place and offers the same awaitable surface as
+`aiosqlite.Connection` (`execute`, `executemany`, `execute_fetchall`, cursors
+with async `fetchone`/`fetchall`), which the services already use.
+
+The one wait that can be long is for another process's write lock. The writer
+has `busy_timeout=0`, so `begin` never blocks the loop: on SQLITE_BUSY it sleeps
+asynchronously and tries again, up to `lock_timeout` seconds. Once `BEGIN
+IMMEDIATE` holds the lock, nothing inside the transaction can be busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Generator, Iterable
+from typing import Any
+
+BUSY_RETRY_FIRST = 0.001
+BUSY_RETRY_MAX = 0.05
+
+
+class SyncCursor:
+    """A sqlite3 cursor with aiosqlite's awaitable fetch methods."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    async def fetchone(self) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._cursor.fetchone()
+        return row
+
+    async def fetchall(self) -> list[sqlite3.Row]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+
+class _Statement:
+    """`conn.execute(...)`: runs when awaited or entered, like aiosqlite's."""
+
+    def __init__(self, conn: sqlite3.Connection, sql: str, params: Any) -> None:
+        self._conn, self._sql, self._params = conn, sql, params
+        self._cursor: SyncCursor | None = None
+
+    def _run(self) -> SyncCursor:
+        return SyncCursor(self._conn.execute(self._sql, self._params))
+
+    def __await__(self) -> Generator[Any, None, SyncCursor]:
+        return self._now().__await__()
+
+    async def _now(self) -> SyncCursor:
+        return self._run()
+
+    async def __aenter__(self) -> SyncCursor:
+        self._cursor = self._run()
+        return self._cursor
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._cursor is not None:
+            await self._cursor.close()
+
+
+class SyncConnection:
+    """The subset of `aiosqlite.Connection` the services use, run in place."""
+
+    def __init__(self, raw: sqlite3.Connection, lock_timeout: float = 5.0) -> None:
+        self.raw = raw
+        self.lock_timeout = lock_timeout
+
+    @property
+    def row_factory(self) -> Any:
+        return self.raw.row_factory
+
+    @row_factory.setter
+    def row_factory(self, factory: Any) -> None:
+        self.raw.row_factory = factory
+
+    def execute(self, sql: str, params: Any = ()) -> _Statement:
+        return _Statement(self.raw, sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Any]) -> SyncCursor:
+        return SyncCursor(self.raw.executemany(sql, rows))
+
+    async def execute_fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        return self.raw.execute(sql, params).fetchall()
+
+    async def executescript(self, script: str) -> None:
+        self.raw.executescript(script)
+
+    async def begin(self) -> None:
+        """`BEGIN IMMEDIATE`, waiting for another process's write lock without blocking."""
+        deadline = time.monotonic() + self.lock_timeout
+        delay = BUSY_RETRY_FIRST
+        while True:
+            try:
+                self.raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BUSY_RETRY_MAX)
+
+    async def commit(self) -> None:
+        self.raw.commit()
+
+    async def rollback(self) -> None:
+        self.raw.rollback()
+
+    async def close(self) -> None:
+        self.raw.close()
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(error)
+
+
+def open_sync(path: str, pragmas: Iterable[str]) -> SyncConnection:
+    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    raw.row_factory = sqlite3.Row
+    for pragma in pragmas:
+        raw.execute(pragma)
+    raw.execute("PRAGMA busy_timeout=0")
+    return SyncConnection(raw)
