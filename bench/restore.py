@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import gc
 import json
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -67,7 +68,7 @@ INGEST_FIGURES = ("orders_per_s", "ms_per_order", "p50_ms", "p99_ms", "peak_rss_
 
 
 async def measure(
-    orders: int, from_relay: bool = False, profile: Path | None = None
+    orders: int, from_relay: bool = True, profile: Path | None = None, keep: Path | None = None
 ) -> dict[str, Any]:
     memory = PeakMemory()
     with tempfile.TemporaryDirectory(prefix="nb-bench-restore-") as tmp_name:
@@ -84,6 +85,8 @@ async def measure(
             activity = await _activity(shop, orders)
             counts = await _write_history(shop, history)
             original = await _state(shop.deps.db, shop.merchant.id)
+        if keep is not None:
+            _keep(keep, snapshot, history, original)
         result = await _restore_elsewhere(snapshot, history, from_relay, profile)
         restored = await _state_at(snapshot, result.pop("merchant_id"))
     equal, differences = _compare(original, restored)
@@ -96,6 +99,39 @@ async def measure(
         differences=differences,
         ingest={k: ingest[k] for k in INGEST_FIGURES},
     )
+    return result
+
+
+def _keep(directory: Path, snapshot: Path, history: Path, original: dict[str, Any]) -> None:
+    """Save the empty shop, the history and the original's state, to replay them again
+    (`--replay-kept DIR`) without building the original each time."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _snapshot(snapshot, directory / "empty.sqlite3")
+    shutil.copyfile(history, directory / "history.jsonl")
+    (directory / "original.json").write_text(json.dumps(_portable(original)))
+
+
+async def replay_kept(directory: Path, from_relay: bool, profile: Path | None) -> dict[str, Any]:
+    """Restore a kept history into a copy of its empty shop, and compare."""
+    with tempfile.TemporaryDirectory(prefix="nb-bench-restore-") as tmp_name:
+        snapshot = Path(tmp_name) / "empty" / "nostrbazaar.sqlite3"
+        _snapshot(directory / "empty.sqlite3", snapshot)
+        history = Path(tmp_name) / "history.jsonl"
+        shutil.copyfile(directory / "history.jsonl", history)
+        result = await _restore_elsewhere(snapshot, history, from_relay, profile)
+        restored = _portable(await _state_at(snapshot, result.pop("merchant_id")))
+    original = json.loads((directory / "original.json").read_text())
+    equal, differences = _compare(original, restored)
+    return result | {"events": _count_lines(directory / "history.jsonl"), "equal": equal,
+                     "differences": differences}  # fmt: skip
+
+
+def _portable(state: dict[str, Any]) -> dict[str, Any]:
+    """The state as JSON keeps it (string keys, lists for tuples and sets), to compare a
+    kept original with a restore."""
+    portable = {part: {str(k): v for k, v in values.items()} if isinstance(values, dict)
+                else sorted(values) for part, values in state.items()}  # fmt: skip
+    result: dict[str, Any] = json.loads(json.dumps(portable))
     return result
 
 
@@ -207,7 +243,7 @@ async def _restore(
         deps.merchants = Merchants(runtime.db, runtime.keystore)
         merchant = await deps.merchants.get(merchant.id)
         if from_relay:
-            return await _restore_from_relay(deps, merchant, history, memory)
+            return await _restore_from_relay(deps, merchant, history, memory, profile)
         gc.collect()
         memory.reset()
         started = time.perf_counter()
@@ -220,9 +256,7 @@ async def _restore(
         del raws
         summary = await restore_events(deps, merchant, events)
         elapsed, cpu_s = time.perf_counter() - started, time.process_time() - cpu
-        if profiler is not None and profile is not None:
-            profiler.stop()
-            profile.write_text(profiler.output_text(unicode=True, color=False))
+        _write_profile(profiler, profile)
         return _figures(len(events), elapsed, summary, memory, merchant.id, cpu_s) | {
             "source": "events from the original's inbox and outbox (file), verified and "
             "restored with restore.restore_events",
@@ -254,69 +288,49 @@ def _figures(
 
 
 async def _restore_from_relay(
-    deps: Deps, merchant: Any, history: Path, memory: PeakMemory
+    deps: Deps, merchant: Any, history: Path, memory: PeakMemory, profile: Path | None
 ) -> dict[str, Any]:
-    """Load the history onto a LocalRelay (not timed), then `restore_orders` from it."""
+    """Load the history onto a LocalRelay in its own process (not timed), then
+    `restore_orders` from it."""
     from nostrbazaar.nostr.relay_pool import RelayPool
     from nostrbazaar.restore import restore_orders
 
-    from .end_to_end import BenchRelay
+    from .relay_process import RelayProcess
 
-    relay = BenchRelay()
-    url = await relay.start()
-    pool = RelayPool([url], queue_size=100_000)
-    await pool.start()
-    try:
-        started = time.perf_counter()
-        loaded = await _load_relay(pool, history)
+    started = time.perf_counter()
+    async with RelayProcess(history) as (url, loaded):
         load_s = time.perf_counter() - started
-        gc.collect()
-        memory.reset()
-        started, cpu = time.perf_counter(), time.process_time()
-        summary = await restore_orders(deps, pool, merchant.id)
-        elapsed, cpu_s = time.perf_counter() - started, time.process_time() - cpu
-        return _figures(loaded, elapsed, summary, memory, merchant.id, cpu_s) | {
-            "source": "LocalRelay on 127.0.0.1, restore.restore_orders (fetch paged with "
-            "until, verify, restore)",
-            "loaded_on_relay": loaded,
-            "fetched": summary.events_scanned,
-            "all_fetched": summary.events_scanned == loaded == _count_lines(history),
-            "load_s": round(load_s, 2),
-        }
-    finally:
-        await pool.close()
-        await relay.stop()
+        pool = RelayPool([url], queue_size=100_000)
+        await pool.start()
+        try:
+            gc.collect()
+            memory.reset()
+            profiler = ingest_bench._profiler(profile)
+            started, cpu = time.perf_counter(), time.process_time()
+            summary = await restore_orders(deps, pool, merchant.id)
+            elapsed, cpu_s = time.perf_counter() - started, time.process_time() - cpu
+            _write_profile(profiler, profile)
+        finally:
+            await pool.close()
+    return _figures(loaded, elapsed, summary, memory, merchant.id, cpu_s) | {
+        "source": "LocalRelay on 127.0.0.1 in its own process, restore.restore_orders "
+        "(fetch paged with until, verify, restore)",
+        "loaded_on_relay": loaded,
+        "fetched": summary.events_scanned,
+        "all_fetched": summary.events_scanned == loaded == _count_lines(history),
+        "load_s": round(load_s, 2),
+    }
 
 
-async def _load_relay(pool: Any, history: Path, window: int = 200) -> int:
-    """Publish every event, `window` at a time, until the relay accepted each one.
-
-    nostr-sdk's LocalRelay drops the connection now and then under a sustained
-    burst (after some thousands of events); what failed is sent again once the
-    pool has reconnected. Returns how many events the relay holds."""
-    with history.open() as lines:
-        pending = [Event(**json.loads(line)) for line in lines]
-    total = len(pending)
-    for _ in range(50):
-        failed: list[Event] = []
-        for start in range(0, len(pending), window):
-            batch = pending[start : start + window]
-            results = await asyncio.gather(*(pool.publish(e, timeout=30) for e in batch))
-            failed += [e for e, r in zip(batch, results, strict=True) if not _accepted(r)]
-        if not failed:
-            return total
-        pending = failed
-        await asyncio.sleep(1.0)  # the pool reconnects with backoff
-    return total - len(pending)
+def _write_profile(profiler: Any, profile: Path | None) -> None:
+    if profiler is not None and profile is not None:
+        profiler.stop()
+        profile.write_text(profiler.output_text(unicode=True, color=False))
 
 
 def _count_lines(path: Path) -> int:
     with path.open() as lines:
         return sum(1 for _ in lines)
-
-
-def _accepted(results: dict[str, Any]) -> bool:
-    return any(r.ok or r.message.startswith("duplicate") for r in results.values())
 
 
 # ----------------------------------------------------------------- comparing
@@ -387,7 +401,20 @@ def _compare(original: dict[str, Any], restored: dict[str, Any]) -> tuple[bool, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=27_000)
-    parser.add_argument("--from-relay", action="store_true", help="restore from a LocalRelay")
+    parser.add_argument(
+        "--from-file",
+        dest="from_relay",
+        action="store_false",
+        help="restore from the history file instead of a LocalRelay",
+    )
+    parser.add_argument(
+        "--from-relay",
+        dest="from_relay",
+        action="store_true",
+        help="restore from a LocalRelay (the default)",
+    )
+    parser.add_argument("--keep", type=Path, help="keep the empty shop and history here")
+    parser.add_argument("--replay-kept", type=Path, help="restore a history kept with --keep")
     parser.add_argument("--replay", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=Path, help="pyinstrument profile of the restore")
     parser.add_argument("--out", type=Path)
@@ -397,8 +424,11 @@ def main() -> None:
         snapshot, history = args.replay
         work = _restore(snapshot, history, PeakMemory(), args.from_relay, args.profile)
         result = asyncio.run(work)
+    elif args.replay_kept:
+        result = asyncio.run(replay_kept(args.replay_kept, args.from_relay, args.profile))
     else:
-        result = asyncio.run(measure(args.orders, args.from_relay, args.profile))
+        work = measure(args.orders, args.from_relay, args.profile, args.keep)
+        result = asyncio.run(work)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text)
