@@ -13,9 +13,9 @@ messages): it gets no new invoice and no second payment request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from loguru import logger
 
@@ -23,20 +23,9 @@ from .crud import inbox as inbox_crud
 from .ingest import DM_KIND, WRAP_KIND, ingest_event, place_parked, process, read
 from .nostr.event import Event, InvalidEvent, parse_event
 from .order_messages import OrderMessage, PaymentRequest, StatusUpdate
+from .restore_history import Fetcher, history_pages
 from .services.deps import Deps, Merchant
 from .services.payments import recheck_unsettled
-
-PAGE = 500
-MAX_PAGES = 10_000
-
-
-class Fetcher(Protocol):
-    async def fetch(
-        self,
-        filters: list[dict[str, Any]],
-        timeout: float = 10.0,
-        relays: Sequence[str] | None = None,
-    ) -> list[Event]: ...
 
 
 @dataclass
@@ -63,19 +52,10 @@ class RestoreSummary:
 async def fetch_history(
     pool: Fetcher, filters: list[dict[str, Any]], timeout: float = 10.0
 ) -> list[Event]:
-    """Every event matching `filters`, newest first, paged backwards with `until`."""
+    """Every event matching `filters`, newest first (for one conversation: small)."""
     seen: dict[str, Event] = {}
-    until: int | None = None
-    for _ in range(MAX_PAGES):
-        page_filters = [
-            {**f, "limit": PAGE, **({"until": until} if until else {})} for f in filters
-        ]
-        page = await pool.fetch(page_filters, timeout)
-        fresh = [event for event in page if event.id not in seen]
-        seen.update((event.id, event) for event in fresh)
-        if not fresh:
-            break
-        until = min(event.created_at for event in fresh)
+    async for page in history_pages(pool, filters, timeout=timeout):
+        seen.update((event.id, event) for event in page)
     return sorted(seen.values(), key=lambda e: (-e.created_at, e.id))
 
 
@@ -102,11 +82,26 @@ async def restore_events(
     order_id: str | None = None,
 ) -> RestoreSummary:
     """Ingest a history in restore mode (any order, duplicates welcome), then place orders."""
+    return await _restore(deps, merchant, _as_pages(events), order_id)
+
+
+async def _as_pages(events: Sequence[Event | dict[str, Any]]) -> AsyncIterator[Sequence[Any]]:
+    yield events
+
+
+async def _restore(
+    deps: Deps,
+    merchant: Merchant,
+    pages: AsyncIterator[Sequence[Event | dict[str, Any]]],
+    order_id: str | None = None,
+) -> RestoreSummary:
+    """Ingest pages as they come, then the local leftovers, then place the parked orders."""
     summary = RestoreSummary()
     before = await _versions(deps, merchant.id)
-    for event in events:
-        verdict = await ingest_event(deps, merchant, event, None, restore=True)
-        summary.count(verdict.verdict, verdict.reason)
+    async for page in pages:
+        for event in page:
+            verdict = await ingest_event(deps, merchant, event, None, restore=True)
+            summary.count(verdict.verdict, verdict.reason)
     await _reprocess_local(deps, merchant)
     await place_parked(deps, merchant, order_id)
     await recheck_unsettled(deps, merchant.id)  # restored invoices may have been paid
@@ -130,9 +125,19 @@ async def _reprocess_local(deps: Deps, merchant: Merchant) -> None:
 async def restore_orders(deps: Deps, pool: Fetcher, merchant_id: str) -> RestoreSummary:
     """All of a merchant's orders from the relays' DM history and the local inbox."""
     merchant = await deps.merchants.get(merchant_id)
-    events = await fetch_history(pool, history_filters(merchant))
-    logger.info("restore for {}: {} events from relays", merchant_id, len(events))
-    return await restore_events(deps, merchant, events)
+    customers = await _customers(deps, merchant_id)
+    pages = history_pages(pool, history_filters(merchant), customers)
+    summary = await _restore(deps, merchant, pages)
+    logger.info("restore for {}: {} events from relays", merchant_id, summary.events_scanned)
+    return summary
+
+
+async def _customers(deps: Deps, merchant_id: str) -> list[str]:
+    """Customers known already: they narrow a crowded second of the history."""
+    rows = await deps.db.fetchall(
+        "SELECT public_key FROM customers WHERE merchant_id = ?", (merchant_id,)
+    )
+    return [row["public_key"] for row in rows]
 
 
 async def restore_order(
