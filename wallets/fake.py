@@ -9,6 +9,7 @@ Invoices are for regtest (`lnbcrt...`), so a real wallet refuses to pay them.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
@@ -72,6 +73,7 @@ class FakeWallet:
         self._hub = SettlementHub()
         self._key: EcdsaKey | None = None
         self._started = False
+        self._commit_scheduled = False
 
     @property
     def node_pubkey(self) -> str:
@@ -126,6 +128,7 @@ class FakeWallet:
             extra=dict(extra or {}),
         )
         self._store.add(invoice)
+        self._commit_soon()
         return NewInvoice(invoice.payment_hash, bolt11, amount_msat, invoice.expires_at)
 
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus:
@@ -199,6 +202,18 @@ class FakeWallet:
         if invoice.state == "pending" and self._clock() > invoice.expires_at:
             return InvoiceState.EXPIRED
         return InvoiceState(invoice.state)
+
+    def _commit_soon(self) -> None:
+        """Commit the store's batch once the loop's current turn is over: one commit for
+        every invoice minted in that turn instead of one each.
+        """
+        if not self._commit_scheduled:
+            self._commit_scheduled = True
+            asyncio.get_running_loop().call_soon(self._commit)
+
+    def _commit(self) -> None:
+        self._commit_scheduled = False
+        self._store.commit()
 
     def _node_key(self) -> EcdsaKey:
         if self._key is None:

@@ -1,8 +1,13 @@
 """The fake wallet's invoices, in memory and in a small SQLite file in the data dir.
 
-Writes go to SQLite first (WAL, one statement each) and then to the in-memory
-index, so what a restart reads back is what callers were told. Settling is one
-conditional UPDATE: two payers racing for one invoice cannot both win.
+Writes go to SQLite first (WAL) and then to the in-memory index, so what a
+restart reads back is what callers were told. New invoices are committed in
+batches: `add` writes into an open transaction and the wallet commits it at the
+end of the event loop's current turn (a commit costs ~30 us of system calls, the
+insert ~8 us); settling, cancelling and closing commit at once. A process killed
+within that turn loses the invoices minted in it, which nobody can have paid.
+Settling is one conditional UPDATE: two payers racing for one invoice cannot
+both win.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ CREATE TABLE IF NOT EXISTS invoices (
     settled_at   INTEGER
 )
 """
+_BATCH_LIMIT = 256  # commit at least this often, even if the loop never turns
 _COLUMNS = (
     "payment_hash, bolt11, amount_msat, memo, created_at, expires_at, extra, preimage, "
     "state, settled_at"
@@ -57,6 +63,7 @@ class FakeStore:
         self._db: sqlite3.Connection | None = None
         self.by_hash: dict[str, FakeInvoice] = {}
         self.by_bolt11: dict[str, str] = {}
+        self._batched = 0
 
     def open(self) -> None:
         """Open (creating if needed) the file and load every invoice into memory."""
@@ -72,13 +79,26 @@ class FakeStore:
             self._remember(_from_row(row))
 
     def close(self) -> None:
+        """Commit what is pending and close the file."""
         if self._db is not None:
+            self.commit()
             self._db.close()
             self._db = None
 
+    def commit(self) -> None:
+        """Make every invoice added so far durable (a no-op when none is pending)."""
+        if self._db is not None and self._db.in_transaction:
+            self._db.execute("COMMIT")
+        self._batched = 0
+
     def add(self, invoice: FakeInvoice) -> None:
-        """Persist a new pending invoice (its payment hash must be new)."""
-        self._conn().execute(
+        """Write a new pending invoice (its payment hash must be new) into the open batch;
+        `commit` makes it durable.
+        """
+        db = self._conn()
+        if not db.in_transaction:
+            db.execute("BEGIN")
+        db.execute(
             f"INSERT INTO invoices ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             (
                 invoice.payment_hash,
@@ -94,6 +114,9 @@ class FakeStore:
             ),
         )
         self._remember(invoice)
+        self._batched += 1
+        if self._batched >= _BATCH_LIMIT:
+            self.commit()
 
     def settle(self, payment_hash: str, now: int) -> FakeInvoice | None:
         """Mark a pending, unexpired invoice settled; None when it was not (any more)."""
@@ -102,6 +125,7 @@ class FakeStore:
             "WHERE payment_hash = ? AND state = 'pending' AND expires_at >= ?",
             (now, payment_hash, now),
         )
+        self.commit()
         if cursor.rowcount != 1:
             return None
         settled = replace(self.by_hash[payment_hash], state="settled", settled_at=now)
@@ -114,6 +138,7 @@ class FakeStore:
             "UPDATE invoices SET state = 'cancelled' WHERE payment_hash = ? AND state = 'pending'",
             (payment_hash,),
         )
+        self.commit()
         if cursor.rowcount != 1:
             return False
         self._remember(replace(self.by_hash[payment_hash], state="cancelled"))

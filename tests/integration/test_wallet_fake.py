@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import stat
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,6 +18,7 @@ from nostrbazaar.embedded_relay import free_port
 from nostrbazaar.wallets.base import InvoiceState, WalletError
 from nostrbazaar.wallets.fake import (
     KEY_FILE,
+    STORE_FILE,
     FakeWallet,
     InvoiceAlreadyPaid,
     InvoiceNotPayable,
@@ -232,3 +235,28 @@ async def test_pay_command_pays_through_a_running_server(
 def test_pay_command_reports_an_unreachable_server(capsys: pytest.CaptureFixture[str]) -> None:
     assert pay_command("lnbcrt1", f"http://127.0.0.1:{free_port()}") == 2
     assert "cannot reach" in capsys.readouterr().err
+
+
+async def test_a_minted_invoice_is_on_disk_once_the_loop_has_turned(
+    wallet: FakeWallet, tmp_path: Path
+) -> None:
+    new = await wallet.create_invoice(1_000, "durable", 600)
+    await asyncio.sleep(0)
+    with closing(sqlite3.connect(tmp_path / STORE_FILE)) as reader:
+        rows = reader.execute("SELECT payment_hash, state FROM invoices").fetchall()
+    assert rows == [(new.payment_hash, "pending")]
+
+
+async def test_many_invoices_minted_without_a_turn_of_the_loop_survive_a_restart(
+    tmp_path: Path,
+) -> None:
+    first = FakeWallet(tmp_path)
+    await first.start()
+    minted = [await first.create_invoice(1_000 + i, f"burst {i}", 600) for i in range(600)]
+    await first.stop()
+    second = FakeWallet(tmp_path)
+    await second.start()
+    for new in minted:
+        status = await second.get_invoice_status(new.payment_hash)
+        assert (status.state, status.amount_msat) == (InvoiceState.PENDING, new.amount_msat)
+    await second.stop()
