@@ -20,14 +20,22 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from .event import Event, sign_event
 from .keys import PrivateKey
+from .quick_ack import QuickAckConnection
 from .relay_util import backoff_delay, decode_frame, describe, shorten
 
 AUTH_KIND = 22242
 AUTH_TIMEOUT = 10.0
 # websockets' own limits: a bigger frame closes the connection (code 1009) and we
 # reconnect; at most `max_queue` frames wait in its buffer while we are not reading.
+# Each read is acknowledged at once (see `quick_ack.py`: up to 40 ms per frame otherwise).
 CONNECT_OPTIONS: Mapping[str, Any] = MappingProxyType(
-    {"open_timeout": 10, "close_timeout": 2, "max_size": 2**20, "max_queue": 16}
+    {
+        "open_timeout": 10,
+        "close_timeout": 2,
+        "max_size": 2**20,
+        "max_queue": 16,
+        "create_connection": QuickAckConnection,
+    }
 )
 
 # Minimum number of arguments after the message type, for each type we act on.
