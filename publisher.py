@@ -64,6 +64,10 @@ class Publisher:
 
     async def run(self) -> None:
         while True:
+            # Cleared before the pass, not before the sleep: a poke that lands while
+            # the pass reads the outbox (its rows not visible to that read) must
+            # still cut the sleep short, or the new row waits a whole `idle`.
+            self._wake.clear()
             try:
                 published = await self.publish_due()
             except Exception as error:  # keep publishing after a bad moment; say so
@@ -73,7 +77,6 @@ class Publisher:
                 await self._sleep()
 
     async def _sleep(self) -> None:
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), self._idle)
         except TimeoutError:

@@ -4,9 +4,14 @@ number of attempts — an hour with every relay down loses nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
+import pytest
+from nostrbazaar import publisher as publisher_module
 from nostrbazaar.bus import Bus
+from nostrbazaar.crud.outbox import OutboxRow
+from nostrbazaar.db import Database
 from nostrbazaar.nostr.event import Event
 from nostrbazaar.nostr.relay import PublishResult
 from nostrbazaar.publisher import Publisher
@@ -95,3 +100,34 @@ async def test_after_the_last_attempt_a_message_is_marked_failed_and_the_merchan
     assert (row["status"], row["attempts"]) == ("failed", 3)
     assert [(n.kind, n.data["status"], n.data["order_id"]) for n in notes] == [
         ("outbox", "failed", "o-1")]  # fmt: skip
+
+
+async def until_published(relays: Relays, count: int = 1) -> None:
+    while len(relays.calls) < count:
+        await asyncio.sleep(0.01)
+
+
+async def test_a_reply_committed_while_a_pass_reads_the_outbox_leaves_without_waiting_for_the_poll(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relays = Relays({"ws://a": True})
+    publisher = Publisher(shop.db, relays, Bus(), 20, idle=3600)  # only a poke can wake it
+    shop.db.add_commit_listener(publisher.poke)
+    read = publisher_module.due_events
+    committed: list[str] = []
+
+    async def read_then_commit(db: Database, now: int, limit: int = 200) -> list[OutboxRow]:
+        rows = await read(db, now, limit)
+        if not committed:  # the commit lands after this read took its snapshot
+            committed.append("o-1")
+            await place(shop, Customer(), "o-1")
+        return rows
+
+    monkeypatch.setattr(publisher_module, "due_events", read_then_commit)
+    running = asyncio.create_task(publisher.run())
+    try:
+        await asyncio.wait_for(until_published(relays), 10)  # bounded, not a speed check
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert committed == ["o-1"]
