@@ -18,6 +18,7 @@ from .api_common import READ, WRITE, error_doc
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
 from .crud import messages as messages_crud
 from .crud import orders as orders_crud
+from .crud.order_list import OrderFilter, list_orders
 from .crud.orders import OrderRow
 from .models import Body
 from .nostr.nip19 import normalize_public_key
@@ -79,9 +80,9 @@ class Order(BaseModel):
 
     @classmethod
     def of(cls, row: OrderRow) -> Order:
-        data = asdict(row)
+        # A shallow copy: `asdict` deep-copies contact and items, a third of a page's time.
         return cls(
-            **data,
+            **vars(row),
             shipping_id=row.zone_id,
             total=row.total_msat / 1000,
             invoice_id=row.payment_hash,
@@ -193,10 +194,8 @@ async def api_orders_list(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[Order]:
     """The merchant's orders, newest first, filtered and paginated."""
-    rows = await orders_crud.list_orders(
-        runtime.db, merchant.id, status=status, paid=paid, shipped=shipped, pubkey=pubkey,
-        limit=limit, offset=offset,
-    )  # fmt: skip
+    wanted = OrderFilter(status=status, paid=paid, shipped=shipped, public_key=pubkey)
+    rows = await list_orders(runtime.db, merchant.id, wanted, limit=limit, offset=offset)
     return [Order.of(row) for row in rows]
 
 
@@ -211,10 +210,8 @@ async def api_stall_orders(
 ) -> list[Order]:
     """The orders of one of the merchant's stalls."""
     await get_stall(runtime.db, merchant, stall_id)
-    rows = await orders_crud.list_orders(
-        runtime.db, merchant.id, stall_id=stall_id, paid=paid, shipped=shipped, pubkey=pubkey,
-        limit=500,
-    )  # fmt: skip
+    wanted = OrderFilter(stall_id=stall_id, paid=paid, shipped=shipped, public_key=pubkey)
+    rows = await list_orders(runtime.db, merchant.id, wanted, limit=500)
     return [Order.of(row) for row in rows]
 
 

@@ -335,7 +335,27 @@ END;
 """
 
 
-MIGRATIONS: list[Migration] = [m001_catalogue, m002_orders]
+async def m003_order_list_indexes(conn: Connection) -> None:
+    """An index for each filter of the order list, in the list's order (newest first, ties
+    by id), holding the other filter columns so that a page is found in the index alone."""
+    await execute_script(conn, _M003_ORDER_LIST_INDEXES)
+
+
+# orders_by_status is dropped: orders_list_by_status starts with its columns.
+_M003_ORDER_LIST_INDEXES = """
+CREATE INDEX orders_list_by_customer
+    ON orders(merchant_id, public_key, created_at DESC, id, status, paid, shipped, stall_id);
+CREATE INDEX orders_list_by_stall
+    ON orders(merchant_id, stall_id, created_at DESC, id, status, paid, shipped);
+CREATE INDEX orders_list_by_status
+    ON orders(merchant_id, status, created_at DESC, id, paid, shipped);
+CREATE INDEX orders_list_by_paid ON orders(merchant_id, paid, created_at DESC, id, shipped);
+CREATE INDEX orders_list_by_shipped ON orders(merchant_id, shipped, created_at DESC, id);
+DROP INDEX orders_by_status;
+"""
+
+
+MIGRATIONS: list[Migration] = [m001_catalogue, m002_orders, m003_order_list_indexes]
 
 
 async def run_migrations(db: Database, migrations: list[Migration] | None = None) -> int:
