@@ -85,15 +85,22 @@ def index_for(conditions: dict[str, Any]) -> str:
     return next((index for column, index in _INDEX_FOR if column in conditions), INDEX_NEWEST)
 
 
-def page_query(filters: OrderFilter) -> tuple[str, list[Any]]:
-    """The SQL for a page and its parameters, less the merchant id, limit and offset."""
+def page_keys_query(filters: OrderFilter) -> tuple[str, list[Any]]:
+    """The inner query (the page's row ids, from one index) and its parameters, less the
+    merchant id first and the limit and offset last."""
     conditions = filters.conditions()
     where = "".join(f" AND {column} = ?" for column in conditions)
-    page = (
+    sql = (
         f"SELECT rowid, created_at, id FROM orders INDEXED BY {index_for(conditions)}"  # noqa: S608
         f" WHERE merchant_id = ?{where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
     )
-    return _SELECT_PAGE.format(page=page), list(conditions.values())
+    return sql, list(conditions.values())
+
+
+def page_query(filters: OrderFilter) -> tuple[str, list[Any]]:
+    """The whole page's SQL (orders with their invoices) and its parameters, as above."""
+    keys, values = page_keys_query(filters)
+    return _SELECT_PAGE.format(page=keys), values
 
 
 async def list_orders(
