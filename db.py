@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from loguru import logger
 
+from .db_commit import GroupCommitter
 from .db_sync import SyncConnection, open_sync
 
 Params = Sequence[Any] | dict[str, Any]
@@ -30,6 +32,7 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
 )
+CHECKPOINT_EVERY = 200  # commits between two checkpoints of the WAL (on the checkpointer's thread)
 
 
 class Database:
@@ -39,8 +42,11 @@ class Database:
         self.path = Path(path)
         self._writer: SyncConnection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._group: GroupCommitter | None = None
         self._commit_listeners: list[Callable[[], None]] = []
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpointing: asyncio.Task[None] | None = None
+        self._commits = 0
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
         """Call `listener` after every successful commit (e.g. wake the outbox publisher)."""
@@ -48,8 +54,12 @@ class Database:
 
     async def connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = open_sync(str(self.path), _PRAGMAS)
+        # The writer never checkpoints: copying the WAL back (and its fsync) would stall
+        # the loop; the checkpointer does it on its own thread every CHECKPOINT_EVERY commits.
+        self._writer = open_sync(str(self.path), (*_PRAGMAS, "PRAGMA wal_autocheckpoint=0"))
+        self._group = GroupCommitter(self._writer, self._after_commit)
         self._reader = await self._open_reader()
+        self._checkpointer = await self._open_reader()
 
     async def _open_reader(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -59,26 +69,54 @@ class Database:
         return conn
 
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.close()
+        if self._group is not None:
+            await self._group.flush()
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
+        for conn in (self._reader, self._checkpointer):
+            if conn is not None:
+                await conn.close()
+        self._checkpointer = None
         if self._writer is not None:
             await self._writer.close()
-        self._reader = self._writer = None
+        self._reader = self._writer = self._group = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SyncConnection]:
-        """One atomic unit of work: commit on success, roll back on any error."""
-        writer = self._require_writer()
-        async with self._write_lock:
-            await writer.begin()
-            try:
-                yield writer
-            except BaseException:
-                await writer.rollback()
-                raise
-            await writer.commit()
+    async def transaction(self, await_commit: bool = True) -> AsyncIterator[SyncConnection]:
+        """One atomic unit of work: committed when this returns, rolled back on any error.
+
+        Units ready at the same moment share one commit (`db_commit.GroupCommitter`);
+        `await_commit=False` returns before that commit (see `GroupCommitter.unit`).
+        """
+        async with self._require_group().unit(await_commit) as writer:
+            yield writer
+
+    async def settled(self) -> None:
+        """Return once every transaction that has ended so far is committed."""
+        await self._require_group().settled()
+
+    def _after_commit(self) -> None:
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0:
+            self._start_checkpoint()
         for listener in self._commit_listeners:
             listener()
+
+    def _start_checkpoint(self) -> None:
+        if self._checkpointer is None or self._checkpointing is not None:
+            return  # closed, or the previous one is still copying
+        self._checkpointing = asyncio.create_task(self.checkpoint())
+        self._checkpointing.add_done_callback(self._checkpoint_done)
+
+    def _checkpoint_done(self, task: asyncio.Task[None]) -> None:
+        self._checkpointing = None
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("WAL checkpoint failed: {}", task.exception())
+
+    async def checkpoint(self) -> None:
+        """Copy committed pages from the WAL into the database file (PASSIVE: never waits)."""
+        if self._checkpointer is not None:
+            await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         async with self._require(self._reader).execute(sql, params) as cursor:
@@ -89,8 +127,8 @@ class Database:
             return list(await cursor.fetchall())
 
     async def executescript(self, script: str) -> None:
-        async with self._write_lock:
-            await self._require_writer().executescript(script)
+        async with self._require_group().idle_writer() as writer:
+            await writer.executescript(script)
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""
@@ -105,10 +143,10 @@ class Database:
             raise RuntimeError("database is not connected")
         return conn
 
-    def _require_writer(self) -> SyncConnection:
-        if self._writer is None:
+    def _require_group(self) -> GroupCommitter:
+        if self._group is None:
             raise RuntimeError("database is not connected")
-        return self._writer
+        return self._group
 
 
 async def fetchone(conn: Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:

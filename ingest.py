@@ -95,12 +95,17 @@ async def ingest_event(
         return Verdict("rejected", invalid.reason)
     problem = envelope_problem(event, merchant, deps.now())
     entry = _entry(event, merchant, deps.now(), relay, problem)
-    async with deps.db.transaction() as conn:
+    # The claim orders the work (a duplicate, even a concurrent one, stops here); it
+    # commits with, or before, whatever processing the event then commits.
+    async with deps.db.transaction(await_commit=False) as conn:
         if not await inbox_crud.insert_entry(conn, entry):
             return Verdict("ignored", "duplicate")
     if problem is not None:
-        return await _refuse_envelope(deps, merchant, event, problem)
-    return await process(deps, merchant, event, restore=restore)
+        verdict = await _refuse_envelope(deps, merchant, event, problem)
+    else:
+        verdict = await process(deps, merchant, event, restore=restore)
+    await deps.db.settled()  # the claim too, when processing wrote nothing after it
+    return verdict
 
 
 def _entry(

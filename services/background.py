@@ -29,7 +29,7 @@ from ..publisher import Publisher
 from .deps import Deps, Merchant
 from .payments import expire_due, receive_payment, recheck_unsettled
 
-WORKERS = 4
+WORKERS = 16  # events in flight at once; their commits are grouped (db_commit)
 QUEUE_SIZE = 1000
 
 
