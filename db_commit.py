@@ -64,7 +64,7 @@ class GroupCommitter:
     async def idle_writer(self) -> AsyncIterator[SyncConnection]:
         """The writer with any open batch committed first, held for the caller alone."""
         async with self._lock:
-            self._commit_open_batch()
+            await self._commit_open_batch()
             yield self._writer
 
     async def settled(self) -> None:
@@ -73,9 +73,9 @@ class GroupCommitter:
             await asyncio.shield(self._batch)
 
     async def flush(self) -> None:
-        """Wait for the batch in progress, if any, to commit."""
-        if self._committer is not None:
-            await asyncio.gather(self._committer, return_exceptions=True)
+        """Commit the open batch now, or wait for the commit in progress."""
+        async with self._lock:
+            await self._commit_open_batch()
 
     def _undo_unit(self) -> None:
         raw = self._writer.raw
@@ -99,15 +99,17 @@ class GroupCommitter:
     async def _commit_soon(self) -> None:
         await asyncio.sleep(0)  # units ready now join this batch before it commits
         async with self._lock:
-            self._commit_open_batch()
+            await self._commit_open_batch()
 
-    def _commit_open_batch(self) -> None:
+    async def _commit_open_batch(self) -> None:
         batch, self._batch = self._batch, None
         self._committer = None
         if batch is None:
             return
         try:
-            self._writer.raw.commit()
+            # COMMIT writes the batch's pages to the WAL, in C with the GIL released: on a
+            # worker thread, the loop goes on with other work (units wait for the lock).
+            await asyncio.to_thread(self._writer.raw.commit)
         except BaseException as error:
             if self._writer.raw.in_transaction:
                 self._writer.raw.rollback()
