@@ -18,6 +18,9 @@ from .keys import PrivateKey, verify_signature
 Tags = list[list[str]]
 _HEX = frozenset("0123456789abcdef")
 _FIELDS = ("id", "pubkey", "created_at", "kind", "tags", "content", "sig")
+# NIP-01's serialisation: UTF-8 kept verbatim, no whitespace. One encoder for every
+# call: json.dumps with these options would build a new one each time.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class InvalidEvent(ValueError):
@@ -42,11 +45,19 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         """The seven NIP-01 fields as a plain dict."""
-        return {name: getattr(self, name) for name in _FIELDS}
+        return {
+            "id": self.id,
+            "pubkey": self.pubkey,
+            "created_at": self.created_at,
+            "kind": self.kind,
+            "tags": self.tags,
+            "content": self.content,
+            "sig": self.sig,
+        }
 
     def to_json(self) -> str:
         """Compact JSON for the wire (UTF-8 kept verbatim)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return to_json(self.to_dict())
 
     def tag_values(self, name: str) -> list[str]:
         """The first value of every tag called `name` (e.g. all `p` pubkeys)."""
@@ -58,12 +69,16 @@ class Event:
         return values[0] if values else None
 
 
+def to_json(value: object) -> str:
+    """Compact JSON as NIP-01 writes it (UTF-8 kept verbatim, no whitespace)."""
+    return _JSON.encode(value)
+
+
 def serialize(
     pubkey: str, created_at: int, kind: int, tags: Sequence[Sequence[str]], content: str
 ) -> bytes:
     """The canonical NIP-01 serialisation whose sha256 is the event id."""
-    payload = [0, pubkey, created_at, kind, tags, content]
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return _JSON.encode([0, pubkey, created_at, kind, tags, content]).encode()
 
 
 def compute_id(
@@ -71,6 +86,13 @@ def compute_id(
 ) -> str:
     """The event id: hex sha256 of the canonical serialisation."""
     return hashlib.sha256(serialize(pubkey, created_at, kind, tags, content)).hexdigest()
+
+
+def _digest(
+    pubkey: str, created_at: int, kind: int, tags: Sequence[Sequence[str]], content: str
+) -> bytes:
+    """The event id as the 32 bytes that are signed."""
+    return hashlib.sha256(serialize(pubkey, created_at, kind, tags, content)).digest()
 
 
 def sign_event(
@@ -83,9 +105,9 @@ def sign_event(
     """Build, hash and sign an event with `key`."""
     stamp = int(time.time()) if created_at is None else created_at
     tag_list = [list(tag) for tag in tags]
-    event_id = compute_id(key.public_key, stamp, kind, tag_list, content)
-    sig = key.sign(bytes.fromhex(event_id)).hex()
-    return Event(event_id, key.public_key, stamp, kind, tag_list, content, sig)
+    digest = _digest(key.public_key, stamp, kind, tag_list, content)
+    sig = key.sign(digest).hex()
+    return Event(digest.hex(), key.public_key, stamp, kind, tag_list, content, sig)
 
 
 def parse_event(raw: object) -> Event:
@@ -99,15 +121,13 @@ def parse_event(raw: object) -> Event:
         raise InvalidEvent("event is not a JSON object")
     event = _check_shape(raw)
     try:
-        expected = compute_id(event.pubkey, event.created_at, event.kind, event.tags, event.content)
+        digest = _digest(event.pubkey, event.created_at, event.kind, event.tags, event.content)
     except UnicodeEncodeError:
         # A lone surrogate ("\ud800") has no UTF-8 form, so the event has no id.
         raise InvalidEvent("content or tags contain an unpaired surrogate") from None
-    if expected != event.id:
+    if digest.hex() != event.id:
         raise InvalidEvent("id does not match the event's content")
-    if not verify_signature(
-        bytes.fromhex(event.pubkey), bytes.fromhex(event.id), bytes.fromhex(event.sig)
-    ):
+    if not verify_signature(bytes.fromhex(event.pubkey), digest, bytes.fromhex(event.sig)):
         raise InvalidEvent("bad signature")
     return event
 

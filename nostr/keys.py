@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from secp256k1 import ffi, lib, secp256k1_ctx
 
@@ -104,35 +105,58 @@ class PrivateKey:
         aux = os.urandom(32) if aux_rand is None else aux_rand
         if len(aux) != 32:
             raise ValueError("aux_rand must be 32 bytes")
-        params = ffi.new("secp256k1_schnorrsig_extraparams *")
-        params.magic = bytes((0xDA, 0x6F, 0xB3, 0x8C))
-        params.noncefp = ffi.NULL
-        params.ndata = ffi.from_buffer(aux)
         sig = ffi.new("unsigned char [64]")
-        ok = lib.secp256k1_schnorrsig_sign_custom(
-            secp256k1_ctx, sig, message, len(message), self._keypair, params
-        )
+        if len(message) == 32:  # an event id: the plain call, no parameter struct to build
+            ok = lib.secp256k1_schnorrsig_sign(secp256k1_ctx, sig, message, self._keypair, aux)
+        else:
+            ok = self._sign_custom(sig, message, aux)
         if not ok:  # pragma: no cover - only with a corrupted keypair
             raise RuntimeError("libsecp256k1 refused to sign")
         return bytes(ffi.buffer(sig, 64))
 
-    def ecdh_x(self, pubkey_hex: str, *, cache: bool = True) -> bytes:
+    def _sign_custom(self, sig: object, message: bytes, aux: bytes) -> int:
+        """BIP-340 over a message of any length (the extraparams form of the call)."""
+        params = ffi.new("secp256k1_schnorrsig_extraparams *")
+        params.magic = bytes((0xDA, 0x6F, 0xB3, 0x8C))
+        params.noncefp = ffi.NULL
+        params.ndata = ffi.from_buffer(aux)
+        return int(
+            lib.secp256k1_schnorrsig_sign_custom(
+                secp256k1_ctx, sig, message, len(message), self._keypair, params
+            )
+        )
+
+    def ecdh_x(
+        self, pubkey_hex: str, *, cache: bool = True, peer_is_ephemeral: bool = False
+    ) -> bytes:
         """The unhashed x coordinate of secret * P, as NIP-04 and NIP-44 use it.
 
-        Pass `cache=False` for one-time keys (gift-wrap ephemerals) so they neither
-        evict the long-lived entries nor linger in memory.
+        Pass `cache=False` when this key is used once (a gift wrap's ephemeral): the
+        result is not kept, only the peer's parsed point is. Pass also
+        `peer_is_ephemeral=True` when the peer's key is used once (opening a gift
+        wrap), so that nothing is kept: one-time keys would only evict useful entries.
         """
         if cache:
             return _shared_x(self.secret, pubkey_hex)
-        return _ecdh_x(self.secret, pubkey_hex)
+        parse = _parse_even_point if peer_is_ephemeral else _even_point
+        return _multiply_x(self.secret, parse(pubkey_hex))
 
 
-def _ecdh_x(secret: bytes, pubkey_hex: str) -> bytes:
-    """Multiply the even-y point with x = `pubkey_hex` by `secret`; return the x coordinate."""
+def _parse_even_point(pubkey_hex: str) -> Any:
+    """The point with x = `pubkey_hex` and even y (parsing it takes a square root)."""
     compressed = b"\x02" + _hex32(pubkey_hex, "public key")
     point = ffi.new("secp256k1_pubkey *")
     if not lib.secp256k1_ec_pubkey_parse(secp256k1_ctx, point, compressed, 33):
         raise InvalidKey("public key is not on the curve")
+    return point
+
+
+_even_point = lru_cache(maxsize=16384)(_parse_even_point)
+
+
+def _multiply_x(secret: bytes, parsed: Any) -> bytes:
+    """The x coordinate of `secret` times the parsed point (left unchanged)."""
+    point = ffi.new("secp256k1_pubkey *", parsed[0])  # a copy: tweak_mul writes into it
     if not lib.secp256k1_ec_pubkey_tweak_mul(secp256k1_ctx, point, secret):
         raise InvalidKey("ECDH failed")
     out = ffi.new("unsigned char [33]")
@@ -141,4 +165,8 @@ def _ecdh_x(secret: bytes, pubkey_hex: str) -> bytes:
     return bytes(ffi.buffer(out, 33))[1:]
 
 
-_shared_x = lru_cache(maxsize=16384)(_ecdh_x)
+@lru_cache(maxsize=16384)
+def _shared_x(secret: bytes, pubkey_hex: str) -> bytes:
+    """ECDH between two long-lived keys, remembered: a merchant hears from the same
+    customers again and again."""
+    return _multiply_x(secret, _even_point(pubkey_hex))

@@ -36,10 +36,12 @@ def _hmac(key: bytes, message: bytes) -> bytes:
     return hmac.digest(key, message, "sha256")
 
 
-def _derive(key: PrivateKey, pubkey: str, cache: bool) -> bytes:
+def _derive(key: PrivateKey, pubkey: str, cache: bool, peer_is_ephemeral: bool = False) -> bytes:
     """HKDF-extract(salt='nip44-v2', IKM=unhashed ECDH x)."""
     try:
-        shared_x = key.ecdh_x(public_key_hex(pubkey), cache=cache)
+        shared_x = key.ecdh_x(
+            public_key_hex(pubkey), cache=cache, peer_is_ephemeral=peer_is_ephemeral
+        )
     except InvalidKey as error:
         raise Nip44Error(f"invalid public key: {error}") from None
     return _hmac(_SALT, shared_x)
@@ -51,14 +53,18 @@ def _cached_conversation_key(key: PrivateKey, pubkey: str) -> bytes:
     return _derive(key, pubkey, cache=False)
 
 
-def conversation_key(key: PrivateKey, pubkey_hex: str, *, cache: bool = True) -> bytes:
+def conversation_key(
+    key: PrivateKey, pubkey_hex: str, *, cache: bool = True, peer_is_ephemeral: bool = False
+) -> bytes:
     """The symmetric key between `key` and `pubkey_hex` (hex or npub): conv(a, B) == conv(b, A).
 
-    Cached by default; pass `cache=False` for one-time keys such as gift-wrap ephemerals.
+    Cached by default; pass `cache=False` when `key` is a one-time key (a gift wrap's
+    ephemeral), and also `peer_is_ephemeral=True` when `pubkey_hex` is one (opening a
+    gift wrap): see `PrivateKey.ecdh_x`.
     """
     if cache:
         return _cached_conversation_key(key, pubkey_hex)
-    return _derive(key, pubkey_hex, cache=False)
+    return _derive(key, pubkey_hex, cache=False, peer_is_ephemeral=peer_is_ephemeral)
 
 
 def get_conversation_key(secret_hex: str, pubkey_hex: str) -> bytes:
@@ -67,7 +73,7 @@ def get_conversation_key(secret_hex: str, pubkey_hex: str) -> bytes:
         key = PrivateKey.from_hex(secret_hex)
     except InvalidKey as error:
         raise Nip44Error(f"invalid secret key: {error}") from None
-    return _derive(key, pubkey_hex, cache=False)
+    return _derive(key, pubkey_hex, cache=False, peer_is_ephemeral=True)
 
 
 def get_message_keys(conversation_key: bytes, nonce: bytes) -> tuple[bytes, bytes, bytes]:

@@ -23,6 +23,7 @@ from .event import (
     compute_id,
     parse_event,
     sign_event,
+    to_json,
 )
 from .keys import PrivateKey
 from .nip19 import public_key_hex
@@ -31,7 +32,6 @@ from .nip44 import Nip44Error, conversation_key, decrypt, encrypt
 SEAL_KIND = 13
 GIFT_WRAP_KIND = 1059
 TWO_DAYS = 2 * 24 * 60 * 60
-_RUMOR_FIELDS = ("id", "pubkey", "created_at", "kind", "tags", "content")
 
 
 class Nip59Error(ValueError):
@@ -51,11 +51,18 @@ class Rumor:
 
     def to_dict(self) -> dict[str, Any]:
         """The six fields (no sig) as a plain dict."""
-        return {name: getattr(self, name) for name in _RUMOR_FIELDS}
+        return {
+            "id": self.id,
+            "pubkey": self.pubkey,
+            "created_at": self.created_at,
+            "kind": self.kind,
+            "tags": self.tags,
+            "content": self.content,
+        }
 
     def to_json(self) -> str:
         """Compact JSON, as it is encrypted into the seal."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return to_json(self.to_dict())
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +128,7 @@ def unwrap(recipient: PrivateKey, wrap_event: Event) -> Unwrapped:
     """
     if wrap_event.kind != GIFT_WRAP_KIND:
         raise Nip59Error(f"not a gift wrap: kind {wrap_event.kind}")
-    seal_json = _open(recipient, wrap_event.pubkey, wrap_event.content, "gift wrap", cache=False)
+    seal_json = _open(recipient, wrap_event.pubkey, wrap_event.content, "gift wrap", once=True)
     try:
         seal_event = parse_event(seal_json)
     except InvalidEvent as error:
@@ -134,10 +141,13 @@ def unwrap(recipient: PrivateKey, wrap_event: Event) -> Unwrapped:
     return Unwrapped(rumor, seal_event.pubkey, seal_event, wrap_event)
 
 
-def _open(recipient: PrivateKey, pubkey: str, content: str, layer: str, cache: bool = True) -> str:
-    """NIP-44-decrypt one layer, turning any failure into a Nip59Error naming the layer."""
+def _open(recipient: PrivateKey, pubkey: str, content: str, layer: str, once: bool = False) -> str:
+    """NIP-44-decrypt one layer, turning any failure into a Nip59Error naming the layer;
+    `once` when `pubkey` is a one-time key (the wrap's), so nothing about it is kept.
+    """
     try:
-        return decrypt(content, conversation_key(recipient, pubkey, cache=cache))
+        key = conversation_key(recipient, pubkey, cache=not once, peer_is_ephemeral=once)
+        return decrypt(content, key)
     except Nip44Error as error:
         raise Nip59Error(f"cannot decrypt {layer}: {error}") from None
 
