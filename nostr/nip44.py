@@ -7,6 +7,7 @@ plaintexts of 65536 bytes and more (older vectors call those lengths invalid).
 from __future__ import annotations
 
 import binascii
+import hashlib
 import hmac
 import os
 from functools import lru_cache
@@ -25,6 +26,8 @@ EXTENDED_PREFIX_THRESHOLD = 65536
 MAX_PAYLOAD_CHARS = 1 << 24
 _SALT = b"nip44-v2"
 _COUNTER0 = bytes(4)
+_INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))  # RFC 2104 ipad, as a translation
+_OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))  # RFC 2104 opad
 
 
 class Nip44Error(ValueError):
@@ -34,6 +37,21 @@ class Nip44Error(ValueError):
 def _hmac(key: bytes, message: bytes) -> bytes:
     """HMAC-SHA256 through the C one-shot path."""
     return hmac.digest(key, message, "sha256")
+
+
+def _hmac_pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """SHA-256 after HMAC's inner and outer key blocks, to reuse for several messages."""
+    block = key.ljust(64, b"\0")  # our keys are 32 bytes: never over a block
+    return hashlib.sha256(block.translate(_INNER_PAD)), hashlib.sha256(block.translate(_OUTER_PAD))
+
+
+def _hmac_with(pads: tuple[hashlib._Hash, hashlib._Hash], message: bytes) -> bytes:
+    """HMAC-SHA256 of `message` under the key `pads` were made from."""
+    inner = pads[0].copy()
+    inner.update(message)
+    outer = pads[1].copy()
+    outer.update(inner.digest())
+    return outer.digest()
 
 
 def _derive(key: PrivateKey, pubkey: str, cache: bool, peer_is_ephemeral: bool = False) -> bytes:
@@ -82,9 +100,10 @@ def get_message_keys(conversation_key: bytes, nonce: bytes) -> tuple[bytes, byte
         raise Nip44Error("conversation key must be 32 bytes")
     if len(nonce) != 32:
         raise Nip44Error("nonce must be 32 bytes")
-    t1 = _hmac(conversation_key, nonce + b"\x01")
-    t2 = _hmac(conversation_key, t1 + nonce + b"\x02")
-    t3 = _hmac(conversation_key, t2 + nonce + b"\x03")
+    pads = _hmac_pads(conversation_key)  # three HMACs under one key: its pads made once
+    t1 = _hmac_with(pads, nonce + b"\x01")
+    t2 = _hmac_with(pads, t1 + nonce + b"\x02")
+    t3 = _hmac_with(pads, t2 + nonce + b"\x03")
     return t1, t2[:12], t2[12:] + t3[:12]
 
 
