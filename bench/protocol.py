@@ -1,9 +1,11 @@
 """Protocol hot paths on one core: run `.venv/bin/python bench/protocol.py` (a few seconds).
 
-Prints operations per second for what ingest does to each incoming message:
-verify an event, decrypt NIP-04 (first contact and returning customer), decrypt
-NIP-44, and open a NIP-17 gift wrap (verify the wrap, two ECDHs, two decrypts,
-verify the seal). Inputs are built first and not timed.
+Prints operations per second and CPU microseconds per call (process_time) for
+what ingest does to each incoming message: verify an event, decrypt NIP-04 (first
+contact and returning customer), decrypt NIP-44, and open a NIP-17 gift wrap
+(verify the wrap, two ECDHs, two decrypts, verify the seal); and for what the
+reply costs: sign, NIP-04 encrypt, and a NIP-17 message (two gift wraps). Inputs
+are built first and not timed.
 """
 
 from __future__ import annotations
@@ -35,17 +37,19 @@ ORDER = json.dumps(
 
 def _rate(label: str, work: Callable[[Any], object], inputs: Sequence[Any]) -> float:
     """Run `work` over every input once and print the rate."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for item in inputs:
         work(item)
     per_second = len(inputs) / (time.perf_counter() - start)
-    print(f"{label:<58} {per_second:>10,.0f} /s")
+    cpu_us = (time.process_time() - cpu) / len(inputs) * 1e6
+    print(f"{label:<58} {per_second:>10,.0f} /s {cpu_us:>8.1f} us CPU")
     return per_second
 
 
 def _clear_caches() -> None:
     """Forget ECDH results and conversation keys, as for customers never seen before."""
     keys._shared_x.cache_clear()
+    keys._even_point.cache_clear()
     nip44._cached_conversation_key.cache_clear()
 
 
@@ -106,6 +110,27 @@ def _open(merchant: PrivateKey) -> Callable[[str], object]:
     return lambda raw: nip17.receive(merchant, parse_event(raw))
 
 
+def bench_replies(merchant: PrivateKey, customers: list[PrivateKey]) -> None:
+    """What answering each order costs: a signed NIP-04 reply, or a NIP-17 message."""
+    _rate("replies signed (kind 4, id + BIP-340 sign)", _signed(merchant), customers)
+    for k in customers:  # each order was just decrypted, so its shared key is cached
+        merchant.ecdh_x(k.public_key)
+    _rate("NIP-04 encrypts, known customer (cached shared key)", _encrypted(merchant), customers)
+    _rate(
+        "NIP-17 replies (2 gift wraps: seal + ephemeral key each)",
+        lambda k: nip17.chat_message(merchant, k.public_key, ORDER),
+        customers[: N // 2],
+    )
+
+
+def _signed(merchant: PrivateKey) -> Callable[[PrivateKey], object]:
+    return lambda k: sign_event(merchant, 4, ORDER, [["p", k.public_key]])
+
+
+def _encrypted(merchant: PrivateKey) -> Callable[[PrivateKey], str]:
+    return lambda k: nip04.encrypt(merchant, k.public_key, ORDER)
+
+
 def main() -> None:
     """Pin to one core, build inputs, time each path."""
     if hasattr(os, "sched_setaffinity"):
@@ -117,6 +142,7 @@ def main() -> None:
     bench_nip04(merchant, customers)
     bench_nip44(merchant, customers)
     bench_gift_wraps(merchant, customers)
+    bench_replies(merchant, customers)
 
 
 if __name__ == "__main__":
