@@ -194,8 +194,8 @@ async def main(args: argparse.Namespace) -> None:
     print(f"BOLT11 decode, ours:           {ours:,.0f} invoices/s")
     print(f"BOLT11 decode, bolt11 package: {theirs:,.0f} invoices/s")
     burst, one_per_turn = await bench_fake_minting(args.invoices)
-    print(f"FakeWallet.create_invoice:     {burst:.0f} us CPU back to back, {one_per_turn:.0f} us")
-    print("                               CPU one per event-loop turn (a commit each)")
+    print(f"FakeWallet.create_invoice:     {burst:.0f} us CPU back to back (one commit)")
+    print(f"{'':31}{one_per_turn:.0f} us CPU one per loop turn (a commit each)")
     print(f"settlement -> stream, fake:    {summary(await fake_latency(args.payments))}")
     print(f"settlement -> stream, nwc:     {summary(await nwc_latency(args.payments))}")
     if not args.no_lnbits:
