@@ -40,6 +40,15 @@ class Fetcher(Protocol):
     ) -> list[Event]: ...
 
 
+@dataclass(frozen=True)
+class _Crowded:
+    """A second with more events than one answer holds."""
+
+    second: int
+    seen: set[str]  # handed out already
+    full: int  # how many events a full answer held
+
+
 @dataclass
 class _Cursor:
     """Where one filter's paging stands."""
@@ -50,7 +59,7 @@ class _Cursor:
     cap: int = PAGE  # the most one answer holds (a relay may return fewer than asked)
     last_size: int = 0
     done: bool = False
-    crowded: list[tuple[int, set[str]]] = field(default_factory=list)  # to narrow at the end
+    crowded: list[_Crowded] = field(default_factory=list)  # to narrow at the end
 
     def request(self) -> dict[str, Any]:
         return {
@@ -62,11 +71,11 @@ class _Cursor:
     def advance(self, events: list[Event]) -> list[Event]:
         """Take one answer: what is new, and where the next page starts."""
         new = [event for event in events if event.id not in self.boundary]
-        if new and 0 < self.last_size < self.cap:
-            self.cap = self.last_size  # that short answer was not the end: the relay's cap
-        self.last_size = len(events)
+        previous, self.last_size = self.last_size, len(events)
+        if new and 0 < previous < self.cap:
+            self.cap = previous  # that short answer was not the end: the relay's cap
         if not new:
-            self._stuck(events)
+            self._stuck(events, previous)
             return []
         oldest = min(event.created_at for event in events)
         self.boundary = {e.id for e in events if e.created_at == oldest} | (
@@ -75,10 +84,11 @@ class _Cursor:
         self.until = oldest
         return new
 
-    def _stuck(self, events: list[Event]) -> None:
-        """Nothing new: the end, or a second too crowded to page through."""
-        if self.until is not None and len(events) >= self.cap:
-            self.crowded.append((self.until, self.boundary))
+    def _stuck(self, events: list[Event], previous: int) -> None:
+        """Nothing new: the end, or a second too crowded to page through (the answer, all
+        of it from that second, is as long as a full page, or as the answer before)."""
+        if self.until is not None and events and len(events) in (self.cap, previous):
+            self.crowded.append(_Crowded(self.until, self.boundary, len(events)))
             self.until, self.boundary, self.last_size = self.until - 1, set(), 0
         else:
             self.done = True
@@ -106,9 +116,8 @@ async def history_pages(
         if page:
             yield page
     for cursor in cursors:
-        for second, seen in cursor.crowded:
-            page = await _narrowed(pool, cursor, second, sorted(counterparties), timeout)
-            page = [event for event in page if event.id not in seen]
+        for crowded in cursor.crowded:
+            page = await _narrowed(pool, cursor.filter, crowded, sorted(counterparties), timeout)
             if page:
                 yield page
 
@@ -130,23 +139,23 @@ def _parties(events: Iterable[Event]) -> set[str]:
 
 
 async def _narrowed(
-    pool: Fetcher, cursor: _Cursor, second: int, parties: list[str], timeout: float
+    pool: Fetcher, base: dict[str, Any], crowded: _Crowded, parties: list[str], timeout: float
 ) -> list[Event]:
-    """One crowded second of a filter, asked for a few counterparties at a time."""
-    base = cursor.filter
+    """The events of a crowded second not handed out yet, asked for a few counterparties
+    at a time (fewer when an answer comes back full)."""
     key = "authors" if "authors" not in base else "#p"
-    found: dict[str, Event] = {}
+    second, found = crowded.second, dict[str, Event]()
     pending = [parties[i : i + CHUNK] for i in range(0, len(parties), CHUNK)]
     while pending:
         chunk = pending.pop()
         query = {**base, key: chunk, "since": second, "until": second, "limit": PAGE}
         answer = [e for e in await pool.fetch([query], timeout) if matches(base, e)]
-        if len(answer) >= cursor.cap and len(chunk) > 1:
+        if len(answer) >= crowded.full and len(chunk) > 1:
             pending += [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
             continue
-        if len(answer) >= cursor.cap:
-            logger.warning("restore: more than {} events of {} at {}", cursor.cap, chunk, second)
+        if len(answer) >= crowded.full:
+            logger.warning("restore: more than {} events of {} at {}", crowded.full, chunk, second)
         found.update((event.id, event) for event in answer)
-    if len(found) < cursor.cap:  # the second held more than a page: some senders are unknown
+    if not crowded.seen <= found.keys():  # some senders are unknown: more may be missing
         logger.warning("restore: events of {} at {} may be missed (page full)", base, second)
-    return list(found.values())
+    return [event for event in found.values() if event.id not in crowded.seen]
