@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +81,13 @@ class Database:
             await self._writer.close()
         self._reader = self._writer = self._group = None
 
-    @asynccontextmanager
-    async def transaction(self, await_commit: bool = True) -> AsyncIterator[SyncConnection]:
+    def transaction(self, await_commit: bool = True) -> AbstractAsyncContextManager[SyncConnection]:
         """One atomic unit of work: committed when this returns, rolled back on any error.
 
         Units ready at the same moment share one commit (`db_commit.GroupCommitter`);
         `await_commit=False` returns before that commit (see `GroupCommitter.unit`).
         """
-        async with self._require_group().unit(await_commit) as writer:
-            yield writer
+        return self._require_group().unit(await_commit)
 
     async def settled(self) -> None:
         """Return once every transaction that has ended so far is committed."""
@@ -125,6 +123,22 @@ class Database:
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         async with self._require(self._reader).execute(sql, params) as cursor:
             return list(await cursor.fetchall())
+
+    async def fetchall_inline(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """A small indexed read in place, on the writer's connection (no thread hop).
+
+        It sees every transaction that has ended (committed, or committing with its
+        batch). For reads on the order path that take microseconds: a long query
+        here would stall the loop, so anything else goes to `fetchall`.
+        """
+        async with self._require_group().reading() as writer:
+            return writer.raw.execute(sql, params).fetchall()
+
+    async def fetchone_inline(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """`fetchall_inline` for one row."""
+        async with self._require_group().reading() as writer:
+            row: sqlite3.Row | None = writer.raw.execute(sql, params).fetchone()
+            return row
 
     async def executescript(self, script: str) -> None:
         async with self._require_group().idle_writer() as writer:

@@ -61,6 +61,12 @@ class GroupCommitter:
             await asyncio.shield(batch)
 
     @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SyncConnection]:
+        """The writer between units, for a read in place: it sees every ended unit."""
+        async with self._lock:
+            yield self._writer
+
+    @asynccontextmanager
     async def idle_writer(self) -> AsyncIterator[SyncConnection]:
         """The writer with any open batch committed first, held for the caller alone."""
         async with self._lock:

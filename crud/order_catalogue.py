@@ -77,7 +77,7 @@ async def load_catalogue(
     many messages are parked waiting for `order_id`."""
     marks = ",".join("?" * len(product_ids))
     sql = _CATALOGUE.format(marks=marks)
-    rows = await db.fetchall(sql, (order_id, zone_id, zone_id, merchant_id, *product_ids))
+    rows = await db.fetchall_inline(sql, (order_id, zone_id, zone_id, merchant_id, *product_ids))
     if not rows:  # no product matched: the zone (and parked messages) on their own
         return await _without_products(db, merchant_id, zone_id, order_id)
     products = {row["id"]: _product(row, zone_id) for row in rows}
@@ -88,8 +88,8 @@ async def load_catalogue(
 async def _without_products(
     db: Database, merchant_id: str, zone_id: str, order_id: str
 ) -> Catalogue:
-    zone = _zone(await db.fetchone(_ZONE, (zone_id, merchant_id)))
-    row = await db.fetchone(
+    zone = _zone(await db.fetchone_inline(_ZONE, (zone_id, merchant_id)))
+    row = await db.fetchone_inline(
         "SELECT COUNT(*) AS n FROM inbox WHERE merchant_id = ? AND order_id = ?"
         " AND verdict = 'parked'",
         (merchant_id, order_id),

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
+
+import orjson
 
 from ..db import Connection, Database
 from ..order_events import EVENT_TYPES, OrderEvent
@@ -24,19 +26,8 @@ from .uow import rows, run
 
 
 def encode_event(event: OrderEvent) -> tuple[str, str]:
-    """(type name, JSON data) for the log."""
-    return type(event).__name__, json.dumps(_plain(event), separators=(",", ":"))
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses, tuples and dicts as JSON-ready values (`asdict` without its deep copies)."""
-    if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(item) for name, item in vars(value).items()}
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
+    """(type name, JSON data) for the log: orjson writes dataclasses, tuples and enums."""
+    return type(event).__name__, orjson.dumps(event).decode()
 
 
 def decode_event(type_name: str, data: str | dict[str, Any]) -> OrderEvent:
@@ -178,10 +169,11 @@ def projection_values(state: OrderState) -> tuple[Any, ...]:
     """The `orders` columns (in `_COLUMNS` order) for a folded state."""
     details = state.details or OrderDetails(customer="", items=())
     quote = state.quote or Quote(details.zone_id, 0, 0, 0)
-    items = [asdict(item) for item in details.items]
+    items = [{"product_id": item.product_id, "quantity": item.quantity} for item in details.items]
+    contact, items_json = orjson.dumps(details.contact).decode(), orjson.dumps(items).decode()
     return (
         str(state.status), details.customer, details.stall_id, quote.zone_id or details.zone_id,
-        details.address, details.name, json.dumps(details.contact), json.dumps(items),
+        details.address, details.name, contact, items_json,
         details.message, quote.subtotal_msat, quote.shipping_msat, quote.total_msat,
         quote.currency, quote.fiat_amount, quote.fiat_rate,
         state.invoice.payment_hash if state.invoice else None, int(state.paid),

@@ -9,8 +9,8 @@ whose results feed each other).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from ..db import Connection, Database
@@ -23,11 +23,9 @@ async def run(conn: Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
     return fn(conn.raw)
 
 
-@asynccontextmanager
-async def unit_of_work(db: Database) -> AsyncIterator[Connection]:
-    """`db.transaction()`: commit on success, roll back on any error."""
-    async with db.transaction() as conn:
-        yield conn
+def unit_of_work(db: Database) -> AbstractAsyncContextManager[Connection]:
+    """`db.transaction()`: committed when it returns, rolled back on any error."""
+    return db.transaction()
 
 
 async def rows(conn: Connection, sql: str, params: Any = ()) -> list[sqlite3.Row]:
