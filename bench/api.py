@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager  # type: ignore[import-not-found]
 from nostrbazaar.app import create_app
-from nostrbazaar.crud.order_list import OrderFilter, page_query
+from nostrbazaar.crud.order_list import OrderFilter, page_keys_query, page_parameters
 from nostrbazaar.ingest import ingest_event
 from nostrbazaar.nostr.event import parse_event
 
@@ -103,10 +103,10 @@ async def _plans(db: Any, merchant_id: str, customers: list[str]) -> dict[str, s
     """The index each query of the mix reads its page from (EXPLAIN QUERY PLAN)."""
     plans = {}
     for name, params in queries(customers):
-        sql, values = page_query(_filter_of(params))
-        offset = int(params.get("offset", 0))
-        found = await db.fetchall(f"EXPLAIN QUERY PLAN {sql}", (merchant_id, *values, 50, offset))
-        plans[name] = "; ".join(row[3] for row in found if "orders" in row[3].split(" USING")[0])
+        wanted = _filter_of(params)
+        parameters = page_parameters(merchant_id, wanted, 50, int(params.get("offset", 0)))
+        found = await db.fetchall(f"EXPLAIN QUERY PLAN {page_keys_query(wanted)}", parameters)
+        plans[name] = "; ".join(row[3] for row in found if row[3].startswith("SEARCH orders"))
     return plans
 
 

@@ -1,16 +1,19 @@
 """SQL for the API's order list: one page of a merchant's orders, newest first, filtered.
 
-One statement in two steps. The inner query finds the page's rows in one index
+One statement in two steps. The inner query finds the page's rows in the index
 chosen for the filters (`INDEXED BY`, so a change of plan is an error, never a
-silent scan of the whole table); each such index holds the filter columns after
-its sort key, so the inner query reads the index alone and an OFFSET skips
-index entries, not table rows. The outer query then reads only the page's rows
-and their invoices. Ties in `created_at` are broken by the order id, so pages
-never overlap or skip a row.
+silent scan of the table). The indexes are in the list's order and hold the
+filter columns after it, so the inner query reads an index alone and an OFFSET
+skips index entries, not table rows. A filter on only one of paid/shipped reads
+the flags index twice, once for each value of the other flag, and SQLite merges
+the two ordered runs. The outer query then reads only the page's rows and their
+invoices. Ties in `created_at` are broken by the order id, so pages never
+overlap or skip a row.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -19,22 +22,12 @@ from ..db import Database
 from .orders import OrderRow
 
 # The indexes are made by migration m003_order_list_indexes.
-INDEX_NEWEST = "orders_newest"
-INDEX_BY_CUSTOMER = "orders_list_by_customer"
-INDEX_BY_STALL = "orders_list_by_stall"
-INDEX_BY_STATUS = "orders_list_by_status"
-INDEX_BY_PAID = "orders_list_by_paid"
-INDEX_BY_SHIPPED = "orders_list_by_shipped"
+INDEX_NEWEST = "orders_list_newest"  # stall_id after the order: the stall's orders
+INDEX_BY_CUSTOMER = "orders_list_by_customer"  # every filter column after the order
+INDEX_BY_STATUS = "orders_list_by_status"  # paid, shipped after the order
+INDEX_BY_FLAGS = "orders_list_by_flags"  # paid, shipped before the order
 
-# Filter column -> the index that serves it, most selective first: a customer's or a
-# stall's orders before a status, a status before the yes/no flags.
-_INDEX_FOR = (
-    ("public_key", INDEX_BY_CUSTOMER),
-    ("stall_id", INDEX_BY_STALL),
-    ("status", INDEX_BY_STATUS),
-    ("paid", INDEX_BY_PAID),
-    ("shipped", INDEX_BY_SHIPPED),
-)
+FLAGS = ("paid", "shipped")
 
 _ORDER_COLUMNS = (
     "id", "merchant_id", "status", "public_key", "stall_id", "zone_id", "address", "name",
@@ -81,34 +74,62 @@ class OrderFilter:
 
 
 def index_for(conditions: dict[str, Any]) -> str:
-    """The index that serves these filters in the list's order."""
-    return next((index for column, index in _INDEX_FOR if column in conditions), INDEX_NEWEST)
+    """The index for these filters: a customer's orders before a stall's, a stall's before
+    a status, a status before the yes/no flags."""
+    if "public_key" in conditions:
+        return INDEX_BY_CUSTOMER
+    if "stall_id" not in conditions and "status" in conditions:
+        return INDEX_BY_STATUS
+    if "stall_id" not in conditions and any(flag in conditions for flag in FLAGS):
+        return INDEX_BY_FLAGS
+    return INDEX_NEWEST
 
 
-def page_keys_query(filters: OrderFilter) -> tuple[str, list[Any]]:
-    """The inner query (the page's row ids, from one index) and its parameters, less the
-    merchant id first and the limit and offset last."""
+def _arms(conditions: dict[str, Any], index: str) -> list[str]:
+    """The WHERE clause of each ordered run to merge: one, or one per value of a flag that
+    the flags index holds before the order but that was not asked for."""
+    asked = ["merchant_id", *conditions]
+    where = " AND ".join(f"{column} = :{column}" for column in asked)
+    if index != INDEX_BY_FLAGS:
+        return [where]
+    free = [flag for flag in FLAGS if flag not in conditions]
+    runs = itertools.product((0, 1), repeat=len(free))
+    return [
+        " AND ".join([where, *(f"{flag} = {value}" for flag, value in zip(free, run, strict=True))])
+        for run in runs
+    ]
+
+
+def page_keys_query(filters: OrderFilter) -> str:
+    """The inner query: the page's row ids. Named parameters: merchant_id, each set
+    filter's column, limit and offset (`page_parameters`)."""
     conditions = filters.conditions()
-    where = "".join(f" AND {column} = ?" for column in conditions)
-    sql = (
-        f"SELECT rowid, created_at, id FROM orders INDEXED BY {index_for(conditions)}"  # noqa: S608
-        f" WHERE merchant_id = ?{where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
-    )
-    return sql, list(conditions.values())
+    index = index_for(conditions)
+    runs = [
+        f"SELECT rowid, created_at, id FROM orders INDEXED BY {index} WHERE {where}"  # noqa: S608
+        for where in _arms(conditions, index)
+    ]
+    return " UNION ALL ".join(runs) + " ORDER BY created_at DESC, id LIMIT :limit OFFSET :offset"
 
 
-def page_query(filters: OrderFilter) -> tuple[str, list[Any]]:
-    """The whole page's SQL (orders with their invoices) and its parameters, as above."""
-    keys, values = page_keys_query(filters)
-    return _SELECT_PAGE.format(page=keys), values
+def page_parameters(
+    merchant_id: str, filters: OrderFilter, limit: int, offset: int
+) -> dict[str, Any]:
+    """The named parameters of `page_keys_query` and `page_query`."""
+    return {"merchant_id": merchant_id, **filters.conditions(), "limit": limit, "offset": offset}
+
+
+def page_query(filters: OrderFilter) -> str:
+    """The whole page: the orders with their invoices, in the list's order."""
+    return _SELECT_PAGE.format(page=page_keys_query(filters))
 
 
 async def list_orders(
     db: Database, merchant_id: str, filters: OrderFilter, *, limit: int = 50, offset: int = 0
 ) -> list[OrderRow]:
     """A page of the merchant's orders, newest first (ties by id), filtered as asked."""
-    sql, values = page_query(filters)
-    found = await db.fetchall(sql, (merchant_id, *values, limit, offset))
+    parameters = page_parameters(merchant_id, filters, limit, offset)
+    found = await db.fetchall(page_query(filters), parameters)
     return [_order_row(row) for row in found]
 
 
