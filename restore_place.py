@@ -9,8 +9,8 @@ each reply once, with one query per chunk instead of one per order.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from loguru import logger
@@ -29,10 +29,24 @@ OrderKey = tuple[int, str, str]  # created_at, message id, inbox id
 
 
 async def place_parked(deps: Deps, merchant: Merchant, order_id: str | None = None) -> int:
-    """Place the parked customer orders (all, or those of `order_id`) oldest first."""
+    """Place the parked customer orders (all, or those of `order_id`) oldest first.
+
+    While one chunk is placed, the next is read and opened (verified, decrypted) on a
+    worker thread: libsecp256k1 and OpenSSL let go of the GIL, so that work uses the
+    second core."""
     keys = sorted(await _parked_orders(deps, merchant, order_id))
-    for start in range(0, len(keys), CHUNK):
-        await _place_chunk(deps, merchant, keys[start : start + CHUNK])
+    chunks = [keys[start : start + CHUNK] for start in range(0, len(keys), CHUNK)]
+    placed: set[str] = set()  # order ids placed so far: their replies may have moved
+    ahead = _prepare_soon(deps, merchant, chunks, 0)
+    try:
+        for index in range(len(chunks)):
+            assert ahead is not None
+            prepared = await ahead
+            ahead = _prepare_soon(deps, merchant, chunks, index + 1)
+            await _place_chunk(deps, merchant, prepared, placed)
+    finally:
+        if ahead is not None:
+            ahead.cancel()
     return len(keys)
 
 
@@ -69,65 +83,79 @@ def _entry(event_id: str, merchant_id: str, raw: str) -> InboxEntry:
     return InboxEntry(event_id, merchant_id, raw, None, None, None, "parked")
 
 
-async def _place_chunk(deps: Deps, merchant: Merchant, keys: list[OrderKey]) -> None:
-    raws = await _raws(deps, [key[2] for key in keys])
-    orders: list[Opened] = []
-    for _, _, inbox_id in keys:
-        opened = _reopen(merchant, _entry(inbox_id, merchant.id, raws[inbox_id]), deps.now())
+@dataclass(frozen=True)
+class _Prepared:
+    """A chunk's orders, opened, and the merchant's parked replies about them, by order."""
+
+    orders: list[Opened]
+    replies: dict[str, list[ParkedReply]]
+
+
+def _prepare_soon(
+    deps: Deps, merchant: Merchant, chunks: list[list[OrderKey]], index: int
+) -> asyncio.Task[_Prepared] | None:
+    if index >= len(chunks):
+        return None
+    return asyncio.create_task(_prepare(deps, merchant, chunks[index]))
+
+
+async def _prepare(deps: Deps, merchant: Merchant, keys: list[OrderKey]) -> _Prepared:
+    """Read a chunk's events and replies (one query each), open them on a worker thread."""
+    inbox_ids = [key[2] for key in keys]
+    marks = ",".join("?" * len(inbox_ids))
+    orders = await deps.db.fetchall(
+        f"SELECT id, raw, order_id FROM inbox WHERE id IN ({marks})",  # noqa: S608
+        inbox_ids,
+    )
+    order_ids = sorted({row["order_id"] for row in orders if row["order_id"]})
+    marks = ",".join("?" * len(order_ids))
+    replies = await deps.db.fetchall(
+        "SELECT id, raw FROM inbox WHERE merchant_id = ? AND verdict = 'parked'"  # noqa: S608
+        f" AND (kind = ? OR pubkey = ?) AND order_id IN ({marks})",
+        (merchant.id, WRAP_KIND, merchant.public_key, *order_ids),
+    )
+    raws = {row["id"]: row["raw"] for row in orders}
+    order_raws = [(inbox_id, raws[inbox_id]) for inbox_id in inbox_ids if inbox_id in raws]
+    reply_raws = [(row["id"], row["raw"]) for row in replies]
+    return await asyncio.to_thread(_open_chunk, merchant, order_raws, reply_raws, deps.now())
+
+
+def _open_chunk(
+    merchant: Merchant, orders: list[tuple[str, str]], replies: list[tuple[str, str]], now: int
+) -> _Prepared:
+    opened_orders: list[Opened] = []
+    for inbox_id, raw in orders:
+        opened = _reopen(merchant, _entry(inbox_id, merchant.id, raw), now)
         if opened and not opened.incoming.outgoing and isinstance(opened.message, OrderMessage):
-            orders.append(opened)
-    replies = await _replies_for(deps, merchant, [_order_id(o) for o in orders])
+            opened_orders.append(opened)
+    by_order: dict[str, list[ParkedReply]] = {_order_id(o): [] for o in opened_orders}
+    for inbox_id, raw in replies:
+        reply = _reply(merchant, inbox_id, raw, now)
+        if reply is not None and reply.message.id in by_order:
+            by_order[reply.message.id].append(reply)
+    for found in by_order.values():
+        found.sort(key=lambda r: (r.incoming.created_at, r.incoming.message_id))
+    return _Prepared(opened_orders, by_order)
 
+
+async def _place_chunk(
+    deps: Deps, merchant: Merchant, prepared: _Prepared, placed: set[str]
+) -> None:
     async def load_parked(order_id: str) -> list[ParkedReply]:
-        """The chunk's replies, once; asked again (a second order with that id) from the
-        database, as they may have been adopted since."""
-        found = replies.pop(order_id, None)
-        return found if found is not None else await parked_replies(deps, merchant, order_id)
+        """The replies read with the chunk, unless an order with this id was placed
+        already: then from the database, as they may have been adopted since."""
+        if order_id in placed:
+            return await parked_replies(deps, merchant, order_id)
+        return prepared.replies.get(order_id, [])
 
-    for opened in orders:
+    for opened in prepared.orders:
         await _place_one(deps, opened, load_parked)
+        placed.add(_order_id(opened))
 
 
 def _order_id(opened: Opened) -> str:
     assert isinstance(opened.message, OrderMessage)
     return opened.message.id
-
-
-async def _raws(deps: Deps, inbox_ids: list[str]) -> dict[str, str]:
-    marks = ",".join("?" * len(inbox_ids))
-    rows = await deps.db.fetchall(
-        f"SELECT id, raw FROM inbox WHERE id IN ({marks})",  # noqa: S608 - only placeholders
-        inbox_ids,
-    )
-    return {row["id"]: row["raw"] for row in rows}
-
-
-async def _replies_for(
-    deps: Deps, merchant: Merchant, order_ids: Iterable[str]
-) -> dict[str, list[ParkedReply]]:
-    """The merchant's own parked messages about these orders, by order, oldest first."""
-    wanted = sorted(set(order_ids))
-    if not wanted:
-        return {}
-    marks = ",".join("?" * len(wanted))
-    rows = await deps.db.fetchall(
-        "SELECT id, raw FROM inbox WHERE merchant_id = ? AND verdict = 'parked'"  # noqa: S608
-        f" AND (kind = ? OR pubkey = ?) AND order_id IN ({marks})",
-        (merchant.id, WRAP_KIND, merchant.public_key, *wanted),
-    )
-    replies: dict[str, list[ParkedReply]] = defaultdict(list)
-    for row in rows:
-        opened = _reopen(merchant, _entry(row["id"], merchant.id, row["raw"]), deps.now())
-        message = None if opened is None else opened.message
-        if (
-            opened
-            and opened.incoming.outgoing
-            and isinstance(message, PaymentRequest | StatusUpdate)
-        ):
-            replies[message.id].append(ParkedReply(row["id"], opened.incoming, message))
-    for found in replies.values():
-        found.sort(key=lambda r: (r.incoming.created_at, r.incoming.message_id))
-    return {order_id: replies.get(order_id, []) for order_id in wanted}
 
 
 def _reply(merchant: Merchant, inbox_id: str, raw: str, now: int) -> ParkedReply | None:

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ from .common import (
 )
 from .ingest import RELAY
 
+ITEMS = 5  # the items column in `_state`'s order rows
 INGEST_FIGURES = ("orders_per_s", "ms_per_order", "p50_ms", "p99_ms", "peak_rss_mb",
                   "orders_per_cpu_s")  # fmt: skip
 
@@ -121,6 +123,7 @@ async def replay_kept(directory: Path, from_relay: bool, profile: Path | None) -
         result = await _restore_elsewhere(snapshot, history, from_relay, profile)
         restored = _portable(await _state_at(snapshot, result.pop("merchant_id")))
     original = json.loads((directory / "original.json").read_text())
+    original["orders"] = {k: list(_order_row(v)) for k, v in original["orders"].items()}
     equal, differences = _compare(original, restored)
     return result | {"events": _count_lines(directory / "history.jsonl"), "equal": equal,
                      "differences": differences}  # fmt: skip
@@ -363,11 +366,17 @@ async def _state(db: Database, merchant_id: str) -> dict[str, Any]:
         "SELECT public_key FROM customers WHERE merchant_id = ?", (merchant_id,)
     )
     return {
-        "orders": {row["id"]: tuple(row) for row in orders},
+        "orders": {row["id"]: _order_row(tuple(row)) for row in orders},
         "stock": {row["id"]: row["quantity"] for row in stock},
         "reservations": {(r["order_id"], r["product_id"]): tuple(r) for r in reservations},
         "customers": {row["public_key"] for row in customers},
     }
+
+
+def _order_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """An order's row with its items in one spelling (the JSON's spacing is no state)."""
+    items = json.dumps(json.loads(row[ITEMS]), sort_keys=True)
+    return (*row[:ITEMS], items, *row[ITEMS + 1 :])
 
 
 def _compare(original: dict[str, Any], restored: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
