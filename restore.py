@@ -87,14 +87,14 @@ async def restore_events(
     order_id: str | None = None,
 ) -> RestoreSummary:
     """Ingest a history in restore mode (any order, duplicates welcome), then place orders."""
-    return await _restore(deps, merchant, _as_pages(events), order_id)
+    return await restore_pages(deps, merchant, _as_pages(events), order_id)
 
 
 async def _as_pages(events: Sequence[Event | dict[str, Any]]) -> AsyncIterator[Sequence[Any]]:
     yield events
 
 
-async def _restore(
+async def restore_pages(
     deps: Deps,
     merchant: Merchant,
     pages: AsyncIterator[Sequence[Event | dict[str, Any]]],
@@ -165,7 +165,7 @@ async def restore_orders(deps: Deps, pool: Fetcher, merchant_id: str) -> Restore
     merchant = await deps.merchants.get(merchant_id)
     customers = await _customers(deps, merchant_id)
     pages = history_pages(pool, history_filters(merchant), customers)
-    summary = await _restore(deps, merchant, pages)
+    summary = await restore_pages(deps, merchant, pages)
     logger.info("restore for {}: {} events from relays", merchant_id, summary.events_scanned)
     return summary
 

@@ -11,14 +11,15 @@ restore path, and the restored state compared with the original.
    from the original's inbox (customers' orders and chats) and outbox (the
    merchant's payment requests, status messages and replies), newest first as
    `fetch_history` returns them.
-3. Timed: into the snapshot (catalogue, no orders), each event verified as the
-   pool's fetch does (`parse_event`), then `restore.restore_events` (ingest in
-   restore mode, then the parked orders placed oldest first).
+3. Timed: into the snapshot (catalogue, no orders), the restore (ingest in restore
+   mode, then the parked orders placed oldest first), see below.
 4. Orders (status, totals, paid, shipped, invoice, items), stock, reservations and
    customers compared, row for row, with the original.
 
-`--from-relay` also loads the history onto a LocalRelay and times
-`restore.restore_orders` (fetch paged with `until`, verify, restore) instead.
+By default the history is loaded onto a LocalRelay (in a process of its own, not
+timed) and `restore.restore_orders` is timed: fetch paged with `until`, verify,
+restore. `--from-file` times `restore.restore_pages` on the file's events instead
+(read and verified a page at a time), without a relay.
 
 Run alone: `.venv/bin/python -m bench.restore --orders 27000`.
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import shutil
 import sqlite3
@@ -35,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,7 @@ from nostrbazaar.db import Database
 from nostrbazaar.nostr import nip04
 from nostrbazaar.nostr.event import Event, parse_event, sign_event
 from nostrbazaar.nostr.filters import matches_any
-from nostrbazaar.restore import history_filters, restore_events
+from nostrbazaar.restore import history_filters, restore_pages
 from nostrbazaar.services.chat import send_message
 from nostrbazaar.services.deps import Deps, Merchants
 from nostrbazaar.services.order_admin import ship_order
@@ -249,25 +251,26 @@ async def _restore(
             return await _restore_from_relay(deps, merchant, history, memory, profile)
         gc.collect()
         memory.reset()
-        started = time.perf_counter()
-        with history.open() as lines:
-            raws = [json.loads(line) for line in lines]
-        load_s = time.perf_counter() - started
         profiler = ingest_bench._profiler(profile)
         started, cpu = time.perf_counter(), time.process_time()
-        events = [parse_event(raw) for raw in raws]  # what RelayPool.fetch does to each
-        del raws
-        summary = await restore_events(deps, merchant, events)
+        summary = await restore_pages(deps, merchant, _file_pages(history))
         elapsed, cpu_s = time.perf_counter() - started, time.process_time() - cpu
         _write_profile(profiler, profile)
-        return _figures(len(events), elapsed, summary, memory, merchant.id, cpu_s) | {
-            "source": "events from the original's inbox and outbox (file), verified and "
-            "restored with restore.restore_events",
-            "load_s": round(load_s, 2),
+        return _figures(summary.events_scanned, elapsed, summary, memory, merchant.id, cpu_s) | {
+            "source": "events from the original's inbox and outbox (file), a page at a time "
+            "verified as the relay pool does and restored with restore.restore_pages",
         }
     finally:
         await wallet.stop()
         await runtime.db.close()
+
+
+async def _file_pages(history: Path, size: int = 500) -> AsyncIterator[list[Event]]:
+    """The history file a page at a time, each event verified (`parse_event`, as
+    `RelayPool.fetch` does to what a relay sends)."""
+    with history.open() as lines:
+        while page := [parse_event(json.loads(line)) for line in itertools.islice(lines, size)]:
+            yield page
 
 
 def _figures(
