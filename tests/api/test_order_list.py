@@ -120,6 +120,13 @@ async def test_every_filter_combination_lists_exactly_its_orders_newest_first(
         assert [o["id"] for o in response.json()] == expected, params
 
 
+async def test_a_listed_order_is_the_order_as_read_alone(client, alice, orders_of_every_kind):
+    listed = (await client.get("/api/v1/order", headers=alice.reader)).json()
+    for order in listed:
+        alone = await client.get(f"/api/v1/order/{order['id']}", headers=alice.reader)
+        assert order == alone.json()
+
+
 async def test_a_stalls_orders_are_filtered_like_the_list(client, alice, orders_of_every_kind):
     customers = orders_of_every_kind
     everything = (await client.get("/api/v1/order", headers=alice.reader)).json()
