@@ -52,6 +52,7 @@ class GroupCommitter:
             writer.raw.execute("SAVEPOINT unit")
             try:
                 yield writer
+                await writer.flush_off_loop()
             except BaseException:
                 self._undo_unit()
                 raise
@@ -84,6 +85,7 @@ class GroupCommitter:
             await self._commit_open_batch()
 
     def _undo_unit(self) -> None:
+        self._writer.discard_pending()
         raw = self._writer.raw
         if raw.in_transaction:
             raw.execute("ROLLBACK TO unit")
@@ -115,7 +117,7 @@ class GroupCommitter:
         try:
             # COMMIT writes the batch's pages to the WAL, in C with the GIL released: on a
             # worker thread, the loop goes on with other work (units wait for the lock).
-            await asyncio.to_thread(self._writer.raw.commit)
+            await self._writer.off_loop(self._writer.raw.commit)
         except BaseException as error:
             if self._writer.raw.in_transaction:
                 self._writer.raw.rollback()

@@ -8,6 +8,11 @@ its statements in place and offers the same awaitable surface as
 `aiosqlite.Connection` (`execute`, `executemany`, `execute_fetchall`, cursors
 with async `fetchone`/`fetchall`), which the services already use.
 
+Writes whose results nobody reads (`executemany`) are buffered: they are
+applied before the next statement that reads or counts (`execute`, or any use of
+`raw`), or at the end of the unit of work on a worker thread, where SQLite runs
+with the GIL released while the loop goes on with other work.
+
 The one wait that can be long is for another process's write lock. The writer
 has `busy_timeout=0`, so `begin` never blocks the loop: on SQLITE_BUSY it sleeps
 asynchronously and tries again, up to `lock_timeout` seconds. Once `BEGIN
@@ -17,10 +22,14 @@ IMMEDIATE` holds the lock, nothing inside the transaction can be busy.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sqlite3
 import time
-from collections.abc import Generator, Iterable
-from typing import Any
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 BUSY_RETRY_FIRST = 0.001
 BUSY_RETRY_MAX = 0.05
@@ -54,12 +63,12 @@ class SyncCursor:
 class _Statement:
     """`conn.execute(...)`: runs when awaited or entered, like aiosqlite's."""
 
-    def __init__(self, conn: sqlite3.Connection, sql: str, params: Any) -> None:
+    def __init__(self, conn: SyncConnection, sql: str, params: Any) -> None:
         self._conn, self._sql, self._params = conn, sql, params
         self._cursor: SyncCursor | None = None
 
     def _run(self) -> SyncCursor:
-        return SyncCursor(self._conn.execute(self._sql, self._params))
+        return SyncCursor(self._conn.raw.execute(self._sql, self._params))
 
     def __await__(self) -> Generator[Any, None, SyncCursor]:
         return self._now().__await__()
@@ -80,8 +89,42 @@ class SyncConnection:
     """The subset of `aiosqlite.Connection` the services use, run in place."""
 
     def __init__(self, raw: sqlite3.Connection, lock_timeout: float = 5.0) -> None:
-        self.raw = raw
+        self._raw = raw
         self.lock_timeout = lock_timeout
+        self._pending: list[tuple[str, list[Any]]] = []
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+
+    async def off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` on the writer's worker thread, always run to its end.
+
+        If the caller is cancelled meanwhile, this still waits (briefly, blocking)
+        for the thread to finish before raising: nothing else may touch the
+        connection while the thread uses it.
+        """
+        work = self._thread.submit(fn, *args)
+        try:
+            return await asyncio.wrap_future(work)
+        except asyncio.CancelledError:
+            concurrent.futures.wait([work])
+            raise
+
+    @property
+    def raw(self) -> sqlite3.Connection:
+        """The sqlite3 connection, with every buffered write applied first."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            _apply(self._raw, pending)
+        return self._raw
+
+    async def flush_off_loop(self) -> None:
+        """Apply the buffered writes on a worker thread (errors surface here)."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            await self.off_loop(_apply, self._raw, pending)
+
+    def discard_pending(self) -> None:
+        """Drop buffered writes of a unit that is being rolled back."""
+        self._pending.clear()
 
     @property
     def row_factory(self) -> Any:
@@ -92,10 +135,13 @@ class SyncConnection:
         self.raw.row_factory = factory
 
     def execute(self, sql: str, params: Any = ()) -> _Statement:
-        return _Statement(self.raw, sql, params)
+        return _Statement(self, sql, params)
 
-    async def executemany(self, sql: str, rows: Iterable[Any]) -> SyncCursor:
-        return SyncCursor(self.raw.executemany(sql, rows))
+    async def executemany(self, sql: str, rows: Iterable[Any]) -> None:
+        """Buffered until something reads, or until the unit of work ends."""
+        batch = list(rows)
+        if batch:
+            self._pending.append((sql, batch))
 
     async def execute_fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         return self.raw.execute(sql, params).fetchall()
@@ -121,10 +167,21 @@ class SyncConnection:
         self.raw.commit()
 
     async def rollback(self) -> None:
-        self.raw.rollback()
+        self.discard_pending()
+        self._raw.rollback()
 
     async def close(self) -> None:
-        self.raw.close()
+        self.discard_pending()
+        self._thread.shutdown(wait=True)
+        self._raw.close()
+
+
+def _apply(raw: sqlite3.Connection, pending: list[tuple[str, list[Any]]]) -> None:
+    for sql, rows in pending:
+        if len(rows) == 1:
+            raw.execute(sql, rows[0])
+        else:
+            raw.executemany(sql, rows)
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:

@@ -168,3 +168,33 @@ async def test_a_unit_that_does_not_wait_commits_with_the_next(tmp_path: Path) -
     await database.settled()
     assert _rows_seen_by_another_connection(database.path)[-1] == "alone"
     await database.close()
+
+
+async def test_a_buffered_write_that_fails_at_the_end_of_its_unit_fails_that_unit_only(
+    tmp_path: Path,
+) -> None:
+    database = await _database(tmp_path)
+    async with database.transaction() as conn:
+        await conn.execute("CREATE UNIQUE INDEX notes_once ON notes(body)")
+
+    async def unit(body: str) -> None:
+        async with database.transaction() as conn:
+            await conn.executemany("INSERT INTO notes (body) VALUES (?)", [(body,)])
+
+    results = await asyncio.gather(
+        unit("first"), unit("first"), unit("second"), return_exceptions=True
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], sqlite3.IntegrityError)  # raised by its own `async with`
+    assert _rows_seen_by_another_connection(database.path) == ["first", "second"]
+    await database.close()
+
+
+async def test_a_read_inside_a_unit_sees_the_writes_buffered_before_it(tmp_path: Path) -> None:
+    database = await _database(tmp_path)
+    async with database.transaction() as conn:
+        await conn.executemany("INSERT INTO notes (body) VALUES (?)", [("a",), ("b",)])
+        async with conn.execute("SELECT COUNT(*) FROM notes") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None and row[0] == 2
+    await database.close()
