@@ -193,7 +193,8 @@ async def api_orders_list(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[Order]:
-    """The merchant's orders, newest first, filtered and paginated."""
+    """The merchant's orders, newest first (ties by id, so pages are stable), filtered and
+    paginated; every filter combination is read from an index."""
     wanted = OrderFilter(status=status, paid=paid, shipped=shipped, public_key=pubkey)
     rows = await list_orders(runtime.db, merchant.id, wanted, limit=limit, offset=offset)
     return [Order.of(row) for row in rows]
