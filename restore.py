@@ -21,15 +21,15 @@ from typing import Any, TypeVar
 from loguru import logger
 
 from .crud import inbox as inbox_crud
-from .ingest import DM_KIND, WRAP_KIND, ingest_event, process, read
+from .ingest import DM_KIND, WRAP_KIND, process, read
 from .nostr.event import Event, InvalidEvent, parse_event
 from .order_messages import OrderMessage, PaymentRequest, StatusUpdate
+from .restore_batch import ingest_page
 from .restore_history import Fetcher, history_pages
 from .restore_place import place_parked
 from .services.deps import Deps, Merchant
 from .services.payments import recheck_unsettled
 
-IN_FLIGHT = 32  # events of a page ingested at once
 T = TypeVar("T")
 
 
@@ -104,7 +104,7 @@ async def restore_pages(
     summary = RestoreSummary()
     before = await _versions(deps, merchant.id)
     async for page in _read_ahead(pages):
-        await _ingest_page(deps, merchant, page, summary)
+        await ingest_page(deps, merchant, page, summary.count)
     await _reprocess_local(deps, merchant)
     await place_parked(deps, merchant, order_id)
     await recheck_unsettled(deps, merchant.id)  # restored invoices may have been paid
@@ -112,21 +112,6 @@ async def restore_pages(
     summary.orders_restored = len(after.keys() - before.keys())
     summary.orders_updated = sum(1 for k, v in after.items() if k in before and before[k] != v)
     return summary
-
-
-async def _ingest_page(
-    deps: Deps, merchant: Merchant, page: Sequence[Event | dict[str, Any]], summary: RestoreSummary
-) -> None:
-    """Ingest a page's events side by side: restore parks what depends on order, so any
-    interleaving gives the same state, and units of work ready together share a commit."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def one(event: Event | dict[str, Any]) -> None:
-        async with gate:
-            verdict = await ingest_event(deps, merchant, event, None, restore=True)
-        summary.count(verdict.verdict, verdict.reason)
-
-    await asyncio.gather(*(one(event) for event in page))
 
 
 async def _read_ahead(pages: AsyncIterator[T]) -> AsyncIterator[T]:
