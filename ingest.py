@@ -7,7 +7,7 @@ kept with its reason and logged at warning; nothing here stops the caller's loop
 
 In `restore` mode customer orders are parked instead of placed, so that a whole
 history can be ingested in any order and then placed in one canonical order
-(`place_parked`), with the merchant's own earlier replies adopted.
+(`restore_place.place_parked`), with the merchant's own earlier replies adopted.
 """
 
 from __future__ import annotations
@@ -316,29 +316,4 @@ def _reopen(merchant: Merchant, entry: inbox_crud.InboxEntry, now: int) -> Opene
         return None
 
 
-async def place_parked(deps: Deps, merchant: Merchant, order_id: str | None = None) -> int:
-    """Place the parked customer orders (a restore's second step) oldest first; how many."""
-    entries = await inbox_crud.entries_with_verdict(deps.db, merchant.id, "parked", limit=10**9)
-    orders = []
-    for entry in entries:
-        opened = _reopen(merchant, entry, deps.now())
-        if opened and not opened.incoming.outgoing and isinstance(opened.message, OrderMessage):
-            if order_id is None or opened.message.id == order_id:
-                orders.append(opened)
-    orders.sort(key=lambda o: (o.incoming.created_at, o.incoming.message_id))
-    for opened in orders:
-        await _place_one(deps, opened)
-    return len(orders)
-
-
-async def _place_one(deps: Deps, opened: Opened) -> Verdict:
-    try:
-        return await route(deps, opened)
-    except AlreadyHandled:
-        return Verdict("ignored", "already handled")
-    except WalletUnavailable as error:
-        logger.warning("restored order waits for the wallet: {}", error)
-        return Verdict("parked", str(error))
-
-
-__all__ = ["ingest_event", "place_parked", "process", "record_invalid", "retry_waiting"]
+__all__ = ["ingest_event", "process", "record_invalid", "retry_waiting"]
