@@ -20,7 +20,7 @@ from ..crud.orders import placement
 from ..crud.uow import unit_of_work
 from ..db import Connection
 from ..order_commands import OrderCommand, PlaceOrder, RejectOrder
-from ..order_errors import DuplicateOrder, OrderIdTaken
+from ..order_errors import DuplicateOrder, OrderError, OrderIdTaken
 from ..order_messages import (
     ORDER,
     MessageError,
@@ -31,7 +31,8 @@ from ..order_messages import (
     refusal,
     replies,
 )
-from ..order_state import Invoice, OrderDetails, OrderItem, Quote
+from ..order_state import Invoice, OrderDetails, OrderItem, OrderState, Quote
+from ..orders import decide
 from ..wallets.base import WalletError
 from .conversation import (
     AlreadyHandled,
@@ -44,7 +45,7 @@ from .conversation import (
 )
 from .deps import Deps
 from .order_store import Applied, apply_command
-from .outgoing import send_replies
+from .outgoing import NIP17, Presealed, preseal, send_replies
 from .pricing import Catalogue, OrderInvalid, check_order, price_order
 
 
@@ -115,8 +116,9 @@ async def place_order(
     command = await _command(deps, incoming, msg, details, adopted, catalogue)
     rest = [p for p in parked if p is not adopted]
     silent = quiet or _answered_before(command, adopted)
+    presealed = None if silent else await _preseal(deps, incoming, msg.id, command)
     async with unit_of_work(deps.db) as conn:
-        applied, verdict = await _place(conn, deps, incoming, msg.id, command, silent)
+        applied, verdict = await _place(conn, deps, incoming, msg.id, command, silent, presealed)
         if applied is not None:
             await _adopted(conn, adopted, msg.id)
             await _apply_parked(conn, deps, applied, rest)
@@ -155,6 +157,25 @@ async def _command(
             return RejectOrder(details, "the order no longer fits the catalogue")
     assert quote is not None
     return PlaceOrder(details, quote, await _new_invoice(deps, incoming, msg.id, quote))
+
+
+async def _preseal(
+    deps: Deps, incoming: Incoming, order_id: str, command: OrderCommand
+) -> Presealed | None:
+    """Seal the replies a new order is expected to get, before its transaction.
+
+    Only for NIP-17, whose two gift wraps cost far more than the rest of the
+    transaction; a NIP-04 reply is sealed in the transaction in microseconds.
+    """
+    if incoming.transport != NIP17:
+        return None
+    try:
+        expected = replies(order_id, decide(OrderState(order_id), command), paid=False)
+    except OrderError:
+        return None  # not a new order: whatever it gets is decided in the transaction
+    contents = [reply.content for reply in expected]
+    return await preseal(deps.db, incoming.merchant, incoming.customer, NIP17, contents,
+                         deps.now())  # fmt: skip
 
 
 def _answered_before(command: OrderCommand, adopted: ParkedReply | None) -> bool:
@@ -223,6 +244,7 @@ async def _place(
     order_id: str,
     command: OrderCommand,
     quiet: bool,
+    presealed: Presealed | None = None,
 ) -> tuple[Applied | None, Verdict]:
     """Claim the inbox row, then apply the place/reject command, refusing duplicates,
     taken ids and floods."""
@@ -245,7 +267,7 @@ async def _place(
     if not quiet:
         answers = replies(order_id, applied.events, applied.after.paid)
         await send_replies(conn, merchant, customer, incoming.transport, order_id, answers,
-                           deps.now(), ctx.last_stamp)  # fmt: skip
+                           deps.now(), ctx.last_stamp, presealed)  # fmt: skip
     reason = applied.after.reason if applied.after.status == "rejected" else None
     return applied, Verdict("rejected" if reason else "processed", reason, order_id)
 

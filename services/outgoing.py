@@ -9,12 +9,12 @@ per message: the kind-4 id, or the rumor id for NIP-17.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..crud.messages import DirectMessage, insert_messages
 from ..crud.outbox import Outgoing, enqueue_events
 from ..crud.uow import rows
-from ..db import Connection
+from ..db import Connection, Database
 from ..nostr import nip04, nip17
 from ..nostr.event import Event, sign_event
 from ..order_messages import Reply
@@ -44,14 +44,56 @@ def seal_message(
     return Envelope(event.id, [event])
 
 
+@dataclass
+class Presealed:
+    """Replies sealed before the transaction that is expected to send them.
+
+    Sealing a NIP-17 reply (two gift wraps) takes longer than the rest of an
+    order's transaction, which holds the database's write lock; so the expected
+    replies are sealed before it, and each is used if the transaction sends that
+    very content with that very timestamp (otherwise it is sealed there).
+    """
+
+    envelopes: dict[tuple[str, int], Envelope] = field(default_factory=dict)
+
+    def take(self, content: str, stamp: int) -> Envelope | None:
+        return self.envelopes.pop((content, stamp), None)
+
+
+_LAST_STAMP = (
+    "SELECT MAX(created_at) AS t FROM direct_messages WHERE merchant_id = ? AND public_key = ?"
+    " AND direction = 'out'"
+)
+
+
+def _stamp_of(found: object) -> int:
+    value = None if found is None else found["t"]  # type: ignore[index]
+    return 0 if value is None else int(value)
+
+
 async def _last_stamp(conn: Connection, merchant_id: str, customer: str) -> int:
-    found = await rows(
-        conn,
-        "SELECT MAX(created_at) AS t FROM direct_messages WHERE merchant_id = ? AND public_key = ?"
-        " AND direction = 'out'",
-        (merchant_id, customer),
-    )
-    return 0 if not found or found[0]["t"] is None else int(found[0]["t"])
+    found = await rows(conn, _LAST_STAMP, (merchant_id, customer))
+    return _stamp_of(found[0] if found else None)
+
+
+def reply_stamps(now: int, last_stamp: int, count: int) -> list[int]:
+    """Strictly increasing timestamps per conversation: the history keeps its order
+    (a restore adopts the merchant's replies in the order they were sent)."""
+    first = max(now, last_stamp + 1)
+    return list(range(first, first + count))
+
+
+async def preseal(
+    db: Database, merchant: Merchant, customer: str, transport: str, contents: Sequence[str],
+    now: int,
+) -> Presealed:  # fmt: skip
+    """Seal `contents` with the timestamps they will get if sent at `now`."""
+    last = _stamp_of(await db.fetchone_inline(_LAST_STAMP, (merchant.id, customer)))
+    stamps = reply_stamps(now, last, len(contents))
+    return Presealed({
+        (content, stamp): seal_message(merchant, customer, content, transport, stamp)
+        for content, stamp in zip(contents, stamps, strict=True)
+    })  # fmt: skip
 
 
 async def send_replies(
@@ -63,6 +105,7 @@ async def send_replies(
     replies: Sequence[Reply],
     now: int,
     last_stamp: int | None = None,
+    presealed: Presealed | None = None,
 ) -> list[DirectMessage]:
     """Queue each reply for publishing and store it in the conversation.
 
@@ -72,14 +115,13 @@ async def send_replies(
         return []
     queued: list[Outgoing] = []
     stored: list[DirectMessage] = []
-    # Strictly increasing timestamps per conversation: the history keeps its order
-    # (a restore adopts the merchant's replies in the order they were sent).
     if last_stamp is None:
         last_stamp = await _last_stamp(conn, merchant.id, customer)
-    stamp = max(now, last_stamp + 1) - 1
-    for reply in replies:
-        stamp += 1
-        envelope = seal_message(merchant, customer, reply.content, transport, stamp)
+    stamps = reply_stamps(now, last_stamp, len(replies))
+    for reply, stamp in zip(replies, stamps, strict=True):
+        envelope = (presealed and presealed.take(reply.content, stamp)) or seal_message(
+            merchant, customer, reply.content, transport, stamp
+        )
         purpose = "dm" if reply.type < 0 else f"order:type{reply.type}"
         queued += [
             Outgoing(merchant.id, event, purpose, order_id, merchant.relays)
