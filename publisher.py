@@ -38,7 +38,15 @@ def backoff(attempts: int, base: float = 2.0, cap: float = 600.0) -> float:
 
 
 class Publisher:
-    """Publishes due outbox rows; `run()` loops until cancelled, `publish_due()` is one pass."""
+    """Publishes due outbox rows; `run()` loops until cancelled, `publish_due()` is one pass.
+
+    In `run()` each row is published as soon as it is picked up, beside the rows
+    still waiting for their relays' OK (at most `batch` at once), and each outcome
+    is recorded as soon as it is known, in one transaction with the others that
+    ended meanwhile. So a new reply never waits for an earlier one's OK, for a
+    slow relay's timeout, or for the write lock its record needs. A row is in
+    flight from its pick-up until its outcome is recorded: never tried twice at once.
+    """
 
     def __init__(
         self,
@@ -57,24 +65,39 @@ class Publisher:
         self._clock = clock
         self._batch, self._timeout, self._idle = batch, timeout, idle
         self._wake = asyncio.Event()
+        self._in_flight: set[int] = set()
+        self._reads = 0  # outbox reads under way
+        self._recorded_meanwhile: set[int] = set()
+        self._ended: list[tuple[OutboxRow, Attempt]] = []
+        self._recording = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def poke(self) -> None:
         """Something was queued: look now instead of at the next poll."""
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
-            # Cleared before the pass, not before the sleep: a poke that lands while
-            # the pass reads the outbox (its rows not visible to that read) must
-            # still cut the sleep short, or the new row waits a whole `idle`.
-            self._wake.clear()
-            try:
-                published = await self.publish_due()
-            except Exception as error:  # keep publishing after a bad moment; say so
-                logger.opt(exception=error).warning("outbox publisher pass failed")
-                published = 0
-            if published == 0:
-                await self._sleep()
+        try:
+            while True:
+                # Cleared before the pass, not before the sleep: a poke that lands while
+                # the pass reads the outbox (its rows not visible to that read) must
+                # still cut the sleep short, or the new row waits a whole `idle`.
+                self._wake.clear()
+                try:
+                    started = self._start(await self._pick_due())
+                except Exception as error:  # keep publishing after a bad moment; say so
+                    logger.opt(exception=error).warning("outbox publisher pass failed")
+                    started = 0
+                if started == 0:
+                    await self._sleep()
+        finally:
+            await self._cancel_attempts()
+
+    async def publish_due(self) -> int:
+        """Publish every row due now and record the outcomes; how many rows were tried."""
+        rows = await self._pick_due()
+        await asyncio.gather(*(self._publish(row) for row in rows))
+        return len(rows)
 
     async def _sleep(self) -> None:
         try:
@@ -82,18 +105,75 @@ class Publisher:
         except TimeoutError:
             pass
 
-    async def publish_due(self) -> int:
-        """Publish every row due now (one batch); how many rows were tried."""
-        rows = await due_events(self._db, int(self._clock()), self._batch)
-        if not rows:
-            return 0
-        attempts = await asyncio.gather(*(self._attempt(row) for row in rows))
-        async with self._db.transaction() as conn:
-            await record_attempts(conn, attempts)
-        for row, attempt in zip(rows, attempts, strict=True):
+    async def _pick_due(self) -> list[OutboxRow]:
+        """Due rows that are not in flight (up to the room left), now marked in flight.
+
+        A row recorded while the read was under way may still look pending in what
+        the read returns: it is left out too (`_recorded_meanwhile`), or it would be
+        published again."""
+        room = self._batch - len(self._in_flight)
+        if room <= 0:
+            return []
+        self._reads += 1
+        try:
+            rows = await due_events(self._db, int(self._clock()), room + len(self._in_flight))
+        finally:
+            self._reads -= 1
+        busy = self._in_flight | self._recorded_meanwhile
+        if self._reads == 0:
+            self._recorded_meanwhile.clear()
+        fresh = [row for row in rows if row.id not in busy][:room]
+        self._in_flight.update(row.id for row in fresh)
+        return fresh
+
+    def _start(self, rows: list[OutboxRow]) -> int:
+        for row in rows:
+            task = asyncio.create_task(self._publish(row), name=f"publish {row.event_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(rows)
+
+    async def _cancel_attempts(self) -> None:
+        """On stop: abandon attempts under way; their rows stay pending for next time."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _publish(self, row: OutboxRow) -> None:
+        """One attempt, then its record; the row leaves the in-flight set only after."""
+        try:
+            attempt = await self._attempt(row)
+            self._ended.append((row, attempt))  # the list as it is now, not before the await
+            await self._record_ended()
+        finally:
+            was_full = len(self._in_flight) >= self._batch
+            self._in_flight.discard(row.id)
+            if self._reads:
+                self._recorded_meanwhile.add(row.id)
+            if was_full:
+                self.poke()  # room again for rows the last pass had to leave
+
+    async def _record_ended(self) -> None:
+        """Record every attempt that ended so far in one transaction.
+
+        Whoever holds the lock takes all outcomes queued until then, so when this
+        returns the caller's own outcome is recorded (by it or by the one before)."""
+        async with self._recording:
+            ended, self._ended = self._ended, []
+            if not ended:
+                return
+            try:
+                async with self._db.transaction() as conn:
+                    await record_attempts(conn, [attempt for _, attempt in ended])
+            except Exception as error:  # rows stay pending: they are tried again
+                logger.opt(exception=error).warning(
+                    "recording {} outbox attempts failed", len(ended)
+                )
+                return
+        for row, attempt in ended:
             if attempt.status == "failed":
                 self._announce_failure(row, attempt)
-        return len(rows)
 
     async def _attempt(self, row: OutboxRow) -> Attempt:
         event = Event(**row.event)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from nostrbazaar import publisher as publisher_module
@@ -131,3 +132,101 @@ async def test_a_reply_committed_while_a_pass_reads_the_outbox_leaves_without_wa
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
     assert committed == ["o-1"]
+
+
+class HeldRelay(Relays):
+    """A relay that holds its OK for the first event (with `hold_first`) until the test
+    releases it; every other OK comes after a short, varying pause (attempts end out
+    of order)."""
+
+    def __init__(self, hold_first: bool = False) -> None:
+        super().__init__({"ws://a": True})
+        self.hold_first = hold_first
+        self.release = asyncio.Event()
+
+    async def publish(
+        self, event: Event, relays: Sequence[str] | None = None, timeout: float = 10.0
+    ) -> dict[str, PublishResult]:
+        results = await super().publish(event, relays, timeout)
+        if self.hold_first and event.id == self.calls[0]:
+            await self.release.wait()
+        else:
+            await asyncio.sleep((len(self.calls) % 4) / 1000)
+        return results
+
+
+async def statuses(shop: Shop) -> list[str]:
+    return [
+        row["status"] for row in await shop.db.fetchall("SELECT status FROM outbox ORDER BY id")
+    ]
+
+
+async def until_sent(shop: Shop, count: int) -> None:
+    while (await statuses(shop)).count("sent") < count:
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def running(shop: Shop) -> Any:
+    """Start `publisher.run()` (poked by every commit) and cancel it after the test."""
+    started: list[asyncio.Task[None]] = []
+
+    def start(publisher: Publisher) -> None:
+        shop.db.add_commit_listener(publisher.poke)
+        started.append(asyncio.create_task(publisher.run()))
+
+    yield start
+    for task in started:
+        task.cancel()
+    await asyncio.gather(*started, return_exceptions=True)
+
+
+async def test_a_reply_is_published_while_an_earlier_one_still_waits_for_its_ok(
+    shop: Shop, running: Any
+) -> None:
+    relay = HeldRelay(hold_first=True)
+    running(Publisher(shop.db, relay, Bus(), 20))
+    await place(shop, Customer(), "o-1")
+    await asyncio.wait_for(until_published(relay), 10)
+    await place(shop, Customer(), "o-2")
+    await asyncio.wait_for(until_published(relay, 2), 10)  # bounded, not a speed check
+    assert (await statuses(shop))[0] == "pending"  # o-1 still waits for its OK
+    relay.release.set()
+    await asyncio.wait_for(until_sent(shop, 2), 10)
+
+
+async def test_every_reply_is_published_once_however_the_attempts_interleave(
+    shop: Shop, running: Any
+) -> None:
+    relay = HeldRelay()
+    running(Publisher(shop.db, relay, Bus(), 20))
+    for n in range(24):
+        await place(shop, Customer(), f"o-{n}")
+        await asyncio.sleep((n % 3) / 1000)
+    await asyncio.wait_for(until_sent(shop, 24), 20)
+    assert len(relay.calls) == len(set(relay.calls)) == 24
+    rows = await shop.db.fetchall("SELECT attempts, acks FROM outbox")
+    assert {row["attempts"] for row in rows} == {1}
+    assert all('"ws://a": {"ok": true' in row["acks"] for row in rows)
+
+
+async def test_a_reply_recorded_while_a_pass_reads_the_outbox_is_not_published_again(
+    shop: Shop, running: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = HeldRelay(hold_first=True)
+    read = publisher_module.due_events
+
+    async def stale_read(db: Database, now: int, limit: int = 200) -> list[OutboxRow]:
+        rows = await read(db, now, limit)
+        if relay.calls and not relay.release.is_set():  # o-1 is in flight: this read saw it
+            relay.release.set()  # pending, and it is recorded before the read returns
+            await until_sent(shop, 1)
+        return rows
+
+    monkeypatch.setattr(publisher_module, "due_events", stale_read)
+    running(Publisher(shop.db, relay, Bus(), 20))
+    await place(shop, Customer(), "o-1")
+    await asyncio.wait_for(until_published(relay), 10)
+    await place(shop, Customer(), "o-2")  # its commit starts a pass while o-1 is in flight
+    await asyncio.wait_for(until_sent(shop, 2), 10)
+    assert len(relay.calls) == len(set(relay.calls)) == 2
