@@ -122,8 +122,12 @@ async def _read_ahead(pages: AsyncIterator[T]) -> AsyncIterator[T]:
         try:
             async for page in pages:
                 await queue.put((page,))
-        finally:
+        except asyncio.CancelledError:
+            raise  # the reader stopped: nobody waits for the end mark
+        except BaseException:
             await queue.put(None)
+            raise
+        await queue.put(None)
 
     producer = asyncio.create_task(produce())
     try:
