@@ -34,9 +34,15 @@ class Caller:
     is_admin: bool
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """The app's Runtime, as a dependency (async: FastAPI runs a plain function on a
+    worker thread, a hand-off per request for nothing)."""
+    return runtime_of(request)
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -55,7 +61,7 @@ async def require_invoice_key(
     request: Request, key: Annotated[str | None, Security(api_key_header)]
 ) -> Caller:
     """Any valid key of an account (reads)."""
-    caller = await caller_from_key(get_runtime(request), key)
+    caller = await caller_from_key(runtime_of(request), key)
     if caller is None:
         raise _unauthorized("missing or invalid X-Api-Key")
     return caller
@@ -69,7 +75,7 @@ async def require_admin_key(caller: Annotated[Caller, Depends(require_invoice_ke
 
 
 async def _merchant_of(request: Request, caller: Caller) -> MerchantRow:
-    merchant = await get_merchant_for_account(get_runtime(request).db, caller.account.id)
+    merchant = await get_merchant_for_account(runtime_of(request).db, caller.account.id)
     if merchant is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, "no merchant for this account: POST /api/v1/merchant first"

@@ -121,8 +121,7 @@ class Database:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._require(self._reader).execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._require(self._reader).execute_fetchall(sql, params))  # one hop
 
     async def fetchall_inline(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """A small indexed read in place, on the writer's connection (no thread hop).

@@ -18,7 +18,7 @@ from .api_common import register_error_handlers
 from .api_merchant import router as merchant_router
 from .api_orders import router as orders_router
 from .api_ws import router as ws_router
-from .auth import RuntimeDep, get_runtime
+from .auth import RuntimeDep, get_runtime, runtime_of
 from .nostr.keys import InvalidKey
 from .order_errors import OrderError, OrderNotFound
 from .services.catalogue import currencies
@@ -40,7 +40,7 @@ __all__ = ["api_router", "get_runtime", "register_api_errors"]
 @api_router.get("/health", tags=["health"])
 async def api_health(request: Request) -> dict[str, Any]:
     """Version, database status and each relay's connection state."""
-    details = await get_runtime(request).health()
+    details = await runtime_of(request).health()
     return {"version": __version__, **details}
 
 
