@@ -296,31 +296,6 @@ async def get_order(db: Database, merchant_id: str, order_id: str) -> OrderRow |
     return None if row is None else _order_row(row)
 
 
-async def list_orders(
-    db: Database,
-    merchant_id: str,
-    *,
-    status: str | None = None,
-    paid: bool | None = None,
-    shipped: bool | None = None,
-    pubkey: str | None = None,
-    stall_id: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[OrderRow]:
-    """A page of the merchant's orders, newest first, filtered as asked."""
-    filters = {"status": status, "paid": paid, "shipped": shipped, "public_key": pubkey,
-               "stall_id": stall_id}  # fmt: skip
-    where: list[str] = ["o.merchant_id = ?"]
-    params: list[Any] = [merchant_id]
-    for column, value in filters.items():
-        if value is not None:
-            where.append(f"o.{column} = ?")
-            params.append(int(value) if isinstance(value, bool) else value)
-    sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY o.created_at DESC, o.id LIMIT ? OFFSET ?"
-    return [_order_row(row) for row in await db.fetchall(sql, (*params, limit, offset))]
-
-
 async def order_product_ids(db: Database, merchant_id: str, order_id: str) -> list[str]:
     """The products of an order, in the order the customer listed them."""
     row = await db.fetchone(

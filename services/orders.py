@@ -13,7 +13,7 @@ relay pool (`runtime.pool`). Errors to map to HTTP statuses:
 from __future__ import annotations
 
 from ..crud.messages import list_customers, list_messages
-from ..crud.orders import OrderRow, get_order, get_order_events, list_orders
+from ..crud.orders import OrderRow, get_order, get_order_events
 from ..order_errors import (
     IllegalTransition,
     OrderAlreadyPaid,
@@ -53,7 +53,6 @@ __all__ = [
     "get_order_events",
     "list_customers",
     "list_messages",
-    "list_orders",
     "read_conversation",
     "reissue_invoice",
     "restore_order",
