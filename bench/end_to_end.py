@@ -45,6 +45,8 @@ from .common import (
     quiet_logs,
     reply_key,
 )
+from .e2e_trace import Tracer
+from .relay_nodelay import keep_nodelay
 
 PREFIX = "e2e"
 
@@ -76,90 +78,25 @@ class BenchRelay:
 # ----------------------------------------------------------------- the merchant side
 
 
-class Tracer:
-    """`--trace`: wall-clock stamps at each stage of the merchant's side, by wrapping (in
-    this process only) the pool's event callback, the engine's call of `ingest_event`
-    and the publisher's attempt; for attributing latency, not for the headline figure."""
-
-    def __init__(self) -> None:
-        self.arrived: dict[str, float] = {}
-        self.ingest: dict[str, tuple[float, float]] = {}
-        self.order_of: dict[str, str] = {}
-        self.published: dict[str, tuple[float, float]] = {}
-        self._undo: list[tuple[Any, str, Any]] = []
-
-    def install(self) -> None:
-        from nostrbazaar import publisher
-        from nostrbazaar.nostr import relay_pool
-        from nostrbazaar.services import background
-
-        tracer = self
-        relay_event = relay_pool.RelayPool._relay_event
-        ingest = background.ingest_event
-        attempt = publisher.Publisher._attempt
-
-        async def on_relay_event(pool: Any, relay: Any, sub_id: str, raw: Any) -> None:
-            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                tracer.arrived.setdefault(raw["id"], time.time())
-            await relay_event(pool, relay, sub_id, raw)
-
-        async def on_ingest(*args: Any, **kwargs: Any) -> Any:
-            start = time.time()
-            verdict = await ingest(*args, **kwargs)
-            tracer.ingest[args[2].id] = (start, time.time())
-            if verdict.order_id:
-                tracer.order_of[args[2].id] = verdict.order_id
-            return verdict
-
-        async def on_attempt(self: Any, row: Any) -> Any:
-            start = time.time()
-            result = await attempt(self, row)
-            if row.purpose == "order:type1" and row.order_id:
-                tracer.published.setdefault(row.order_id, (start, time.time()))
-            return result
-
-        for owner, name, new in ((relay_pool.RelayPool, "_relay_event", on_relay_event),
-                                 (background, "ingest_event", on_ingest),
-                                 (publisher.Publisher, "_attempt", on_attempt)):  # fmt: skip
-            self._undo.append((owner, name, getattr(owner, name)))
-            setattr(owner, name, new)
-
-    def uninstall(self) -> None:
-        for owner, name, old in reversed(self._undo):
-            setattr(owner, name, old)
-
-    def stages(self, customer: dict[str, list[float]]) -> dict[str, Any]:
-        """Per order: relay in, waiting for ingest, ingest, waiting for the publisher,
-        the publish (until the relay's OK), and the relay out to the customer."""
-        parts: dict[str, list[float]] = {k: [] for k in (
-            "1 customer -> merchant's pool", "2 pool -> ingest starts", "3 ingest",
-            "4 committed -> publisher picks it up", "5 publish until OK",
-            "6 publish start -> customer has it")}  # fmt: skip
-        by_order = {order: event for event, order in self.order_of.items()}
-        for order_id, (sent, received) in customer.items():
-            event_id = by_order.get(order_id)
-            if event_id is None or event_id not in self.arrived or order_id not in self.published:
-                continue
-            arrived, (start, end) = self.arrived[event_id], self.ingest[event_id]
-            pub_start, pub_end = self.published[order_id]
-            for key, value in zip(parts, (arrived - sent, start - arrived, end - start,
-                                          pub_start - end, pub_end - pub_start,
-                                          received - pub_start), strict=True):  # fmt: skip
-                parts[key].append(value)
-        return {key: percentiles(values) for key, values in parts.items()}
-
-
 async def measure(
-    rate: float, duration: float, grace: float, baseline: bool = False, trace: bool = False
+    rate: float,
+    duration: float,
+    grace: float,
+    baseline: bool = False,
+    trace: bool = False,
+    relay_nodelay: bool = False,
 ) -> dict[str, Any]:
     count = max(1, int(rate * duration))
     relay = BenchRelay()
     url = await relay.start()
+    nodelay = asyncio.create_task(keep_nodelay(relay.port)) if relay_nodelay else None
     memory = PeakMemory()
     try:
         with tempfile.TemporaryDirectory(prefix="nb-bench-e2e-") as tmp:
             if baseline:
-                return await _baseline(url, rate, count, grace, Path(tmp))
+                result = await _baseline(url, rate, count, grace, Path(tmp))
+                result.pop("wall_times", None)
+                return result
             tracer = Tracer() if trace else None
             if tracer is not None:
                 tracer.install()
@@ -172,6 +109,8 @@ async def measure(
                 result["stages"] = tracer.stages(result.pop("wall_times"))
             return result
     finally:
+        if nodelay is not None:
+            nodelay.cancel()
         await relay.stop()
 
 
@@ -277,7 +216,7 @@ async def customer_main(args: argparse.Namespace) -> dict[str, Any]:
     await client.subscribe(nostr_sdk.ReqTarget.auto([wanted.limit(0)]))
     sent: dict[str, float] = {}
     latencies: dict[str, float] = {}
-    wall: dict[str, list[float]] = {}
+    wall: dict[str, dict[str, float]] = {}
     refused: list[str] = []
     reader = asyncio.create_task(_read(stream, keys, merchant, sent, latencies, refused, wall))
     publisher = sender or client
@@ -302,7 +241,7 @@ async def customer_main(args: argparse.Namespace) -> dict[str, Any]:
         "lost_but_on_relay": on_relay,
         "send_errors": send_errors,
         **percentiles(samples),
-        "wall_times": {k: v for k, v in wall.items() if len(v) == 2},
+        "wall_times": wall,
     }
 
 
@@ -345,11 +284,15 @@ def _order_ids(event: Any, keys: dict[str, Any]) -> set[str]:
 
 
 async def _publish(
-    client: Any, lines: list[str], rate: float, sent: dict[str, float], wall: dict[str, list[float]]
+    client: Any,
+    lines: list[str],
+    rate: float,
+    sent: dict[str, float],
+    wall: dict[str, dict[str, float]],
 ) -> int:
     """Send each pre-signed order at its slot on a fixed schedule; each send its own task."""
     errors = 0
-    tasks: set[asyncio.Task[Any]] = set()
+    tasks: list[asyncio.Task[Any]] = []  # all kept: each one's error is counted
     loop_start = time.perf_counter() + 0.5
     for index, line in enumerate(lines):
         slot = loop_start + index / rate
@@ -357,11 +300,10 @@ async def _publish(
         if delay > 0:
             await asyncio.sleep(delay)
         event = nostr_sdk.Event.from_json(line)
-        sent[f"{PREFIX}-{index}"] = time.perf_counter()
-        wall[f"{PREFIX}-{index}"] = [time.time()]
-        task = asyncio.create_task(client.send_event(event))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        order_id = f"{PREFIX}-{index}"
+        sent[order_id] = time.perf_counter()
+        stamps = wall[order_id] = {"published": time.time()}
+        tasks.append(asyncio.create_task(_send(client, event, stamps)))
     results = await asyncio.gather(*tasks, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException) or not getattr(result, "success", True):
@@ -376,7 +318,7 @@ async def _read(
     sent: dict[str, float],
     latencies: dict[str, float],
     refused: list[str],
-    wall: dict[str, list[float]],
+    wall: dict[str, dict[str, float]],
 ) -> None:
     """Payment requests as they arrive: note the time, then decrypt to find the order."""
     while True:
@@ -401,9 +343,17 @@ async def _read(
             continue
         if message.get("type", 1) == 0 or message.get("payment_options"):
             latencies[order_id] = arrived - sent[order_id]
-            wall[order_id].append(arrived_wall)
+            wall[order_id]["received"] = arrived_wall
         else:
             refused.append(order_id)
+
+
+async def _send(client: Any, event: Any, stamps: dict[str, float]) -> Any:
+    """`send_event`, noting when it returned (the relay's OK reached the customer)."""
+    try:
+        return await client.send_event(event)
+    finally:
+        stamps["accepted"] = time.time()
 
 
 def _tag_values(tag: Any) -> list[str]:
@@ -420,7 +370,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of publishing")
     parser.add_argument("--grace", type=float, default=20.0, help="seconds to wait at the end")
     parser.add_argument("--baseline", action="store_true", help="relay and clients only")
-    parser.add_argument("--trace", action="store_true", help="latency by stage (merchant side)")
+    parser.add_argument("--trace", action="store_true", help="latency by stage")
+    parser.add_argument(
+        "--relay-nodelay", action="store_true", help="TCP_NODELAY on the relay's sockets"
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--customer", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--customer-mode", default="orders", help=argparse.SUPPRESS)
@@ -432,9 +385,13 @@ def main() -> None:
     if args.customer:
         result = asyncio.run(customer_main(args))
     else:
-        work = measure(args.rate, args.duration, args.grace, args.baseline, args.trace)
+        work = measure(
+            args.rate, args.duration, args.grace, args.baseline, args.trace, args.relay_nodelay
+        )
         result = asyncio.run(work)
-        result.update(duration_s=args.duration, baseline=args.baseline)
+        result.update(
+            duration_s=args.duration, baseline=args.baseline, relay_nodelay=args.relay_nodelay
+        )
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text)
