@@ -148,7 +148,7 @@ class FakeWallet:
     async def cancel_invoice(self, payment_hash: str) -> bool:
         """Cancel a pending invoice so it can no longer be paid."""
         self._check_started()
-        return self._store.cancel(payment_hash)
+        return await self._store.cancel(payment_hash)
 
     async def health(self) -> dict[str, Any]:
         detail = f"node {self.node_pubkey[:16]}…" if self._started else "not started"
@@ -168,7 +168,7 @@ class FakeWallet:
         self._check_started()
         invoice = self._find(bolt11)
         now = int(self._clock())
-        settled = self._store.settle(invoice.payment_hash, now)
+        settled = await self._store.settle(invoice.payment_hash, now)
         if settled is None:
             raise self._refusal(self._store.by_hash[invoice.payment_hash])
         settlement = Settlement(settled.payment_hash, settled.amount_msat, now, dict(settled.extra))
@@ -204,8 +204,8 @@ class FakeWallet:
         return InvoiceState(invoice.state)
 
     def _commit_soon(self) -> None:
-        """Commit the store's batch once the loop's current turn is over: one commit for
-        every invoice minted in that turn instead of one each.
+        """Hand the store's batch to its thread once the loop's current turn is over: one
+        commit for every invoice minted in that turn instead of one each.
         """
         if not self._commit_scheduled:
             self._commit_scheduled = True
@@ -213,7 +213,7 @@ class FakeWallet:
 
     def _commit(self) -> None:
         self._commit_scheduled = False
-        self._store.commit()
+        self._store.flush()
 
     def _node_key(self) -> EcdsaKey:
         if self._key is None:

@@ -237,13 +237,17 @@ def test_pay_command_reports_an_unreachable_server(capsys: pytest.CaptureFixture
     assert "cannot reach" in capsys.readouterr().err
 
 
-async def test_a_minted_invoice_is_on_disk_once_the_loop_has_turned(
+async def test_a_minted_invoice_reaches_the_disk_unasked(
     wallet: FakeWallet, tmp_path: Path
 ) -> None:
     new = await wallet.create_invoice(1_000, "durable", 600)
-    await asyncio.sleep(0)
-    with closing(sqlite3.connect(tmp_path / STORE_FILE)) as reader:
-        rows = reader.execute("SELECT payment_hash, state FROM invoices").fetchall()
+    rows: list[tuple[str, str]] = []
+    for _ in range(200):  # the store's thread writes it within milliseconds
+        await asyncio.sleep(0.01)
+        with closing(sqlite3.connect(tmp_path / STORE_FILE)) as reader:
+            rows = reader.execute("SELECT payment_hash, state FROM invoices").fetchall()
+        if rows:
+            break
     assert rows == [(new.payment_hash, "pending")]
 
 
