@@ -116,13 +116,13 @@ class Publisher:
             return []
         self._reads += 1
         try:
-            rows = await due_events(self._db, int(self._clock()), room + len(self._in_flight))
+            rows = await due_events(self._db, int(self._clock()), room, tuple(self._in_flight))
         finally:
             self._reads -= 1
         busy = self._in_flight | self._recorded_meanwhile
         if self._reads == 0:
             self._recorded_meanwhile.clear()
-        fresh = [row for row in rows if row.id not in busy][:room]
+        fresh = [row for row in rows if row.id not in busy]
         self._in_flight.update(row.id for row in fresh)
         return fresh
 

@@ -5,13 +5,13 @@ number of attempts — an hour with every relay down loses nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import pytest
 from nostrbazaar import publisher as publisher_module
 from nostrbazaar.bus import Bus
-from nostrbazaar.crud.outbox import OutboxRow
+from nostrbazaar.crud.outbox import OutboxRow, due_events
 from nostrbazaar.db import Database
 from nostrbazaar.nostr.event import Event
 from nostrbazaar.nostr.relay import PublishResult
@@ -117,8 +117,10 @@ async def test_a_reply_committed_while_a_pass_reads_the_outbox_leaves_without_wa
     read = publisher_module.due_events
     committed: list[str] = []
 
-    async def read_then_commit(db: Database, now: int, limit: int = 200) -> list[OutboxRow]:
-        rows = await read(db, now, limit)
+    async def read_then_commit(
+        db: Database, now: int, limit: int = 200, exclude: Collection[int] = ()
+    ) -> list[OutboxRow]:
+        rows = await read(db, now, limit, exclude)
         if not committed:  # the commit lands after this read took its snapshot
             committed.append("o-1")
             await place(shop, Customer(), "o-1")
@@ -216,8 +218,10 @@ async def test_a_reply_recorded_while_a_pass_reads_the_outbox_is_not_published_a
     relay = HeldRelay(hold_first=True)
     read = publisher_module.due_events
 
-    async def stale_read(db: Database, now: int, limit: int = 200) -> list[OutboxRow]:
-        rows = await read(db, now, limit)
+    async def stale_read(
+        db: Database, now: int, limit: int = 200, exclude: Collection[int] = ()
+    ) -> list[OutboxRow]:
+        rows = await read(db, now, limit, exclude)
         if relay.calls and not relay.release.is_set():  # o-1 is in flight: this read saw it
             relay.release.set()  # pending, and it is recorded before the read returns
             await until_sent(shop, 1)
@@ -230,3 +234,14 @@ async def test_a_reply_recorded_while_a_pass_reads_the_outbox_is_not_published_a
     await place(shop, Customer(), "o-2")  # its commit starts a pass while o-1 is in flight
     await asyncio.wait_for(until_sent(shop, 2), 10)
     assert len(relay.calls) == len(set(relay.calls)) == 2
+
+
+async def test_due_rows_leave_out_the_ones_in_flight(shop: Shop) -> None:
+    for n in range(3):
+        await place(shop, Customer(), f"o-{n}")
+    now = int(shop.deps.now())
+    every = [row.id for row in await due_events(shop.db, now)]
+    assert len(every) == 3
+    rest = await due_events(shop.db, now, 200, exclude=every[:2])
+    assert [row.id for row in rest] == every[2:]
+    assert [row.id for row in await due_events(shop.db, now, 1, exclude=every[:1])] == every[1:2]
