@@ -134,7 +134,7 @@ class FakeWallet:
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus:
         """The invoice's state now; expiry is judged against the wallet's clock."""
         self._check_started()
-        invoice = self._store.by_hash.get(payment_hash)
+        invoice = self._store.get(payment_hash)
         if invoice is None:
             return InvoiceStatus(payment_hash, InvoiceState.UNKNOWN)
         return InvoiceStatus(
@@ -156,12 +156,11 @@ class FakeWallet:
 
     def invoice(self, payment_hash: str) -> FakeInvoice | None:
         """The stored invoice (with its preimage), for wallet services built on this one."""
-        return self._store.by_hash.get(payment_hash)
+        return self._store.get(payment_hash)
 
     def invoice_for(self, bolt11: str) -> FakeInvoice | None:
         """The stored invoice for a BOLT11 string this wallet issued, else None."""
-        payment_hash = self._store.by_bolt11.get(bolt11.strip().lower())
-        return None if payment_hash is None else self._store.by_hash[payment_hash]
+        return self._store.find(bolt11.strip().lower())
 
     async def pay(self, bolt11: str) -> Settlement:
         """Settle one of our invoices, as a Lightning payer would; refuse anything else."""
@@ -170,7 +169,7 @@ class FakeWallet:
         now = int(self._clock())
         settled = await self._store.settle(invoice.payment_hash, now)
         if settled is None:
-            raise self._refusal(self._store.by_hash[invoice.payment_hash])
+            raise self._refusal(self._store.get(invoice.payment_hash) or invoice)
         settlement = Settlement(settled.payment_hash, settled.amount_msat, now, dict(settled.extra))
         logger.info("fake wallet: settled {} ({} msat)", settled.payment_hash, settled.amount_msat)
         self._hub.publish(settlement)
@@ -179,9 +178,9 @@ class FakeWallet:
     def _find(self, bolt11: str) -> FakeInvoice:
         """Our stored invoice for `bolt11`, or the reason it is none of ours."""
         text = bolt11.strip().lower().removeprefix("lightning:")
-        payment_hash = self._store.by_bolt11.get(text)
-        if payment_hash is not None:
-            return self._store.by_hash[payment_hash]
+        invoice = self._store.find(text)
+        if invoice is not None:
+            return invoice
         try:
             decoded = bolt11_lib.decode(text)
         except Exception as error:  # the decoder raises many unrelated types

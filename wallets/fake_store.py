@@ -1,12 +1,14 @@
-"""The fake wallet's invoices, in memory and in a small SQLite file in the data dir.
+"""The fake wallet's invoices, in a small SQLite file in the data dir.
 
 The file is written by the store's own thread, so the event loop never waits
-for SQLite. New invoices are kept in memory at once and written in batches:
+for SQLite writes. New invoices are kept in memory until written, in batches:
 `flush` (which the wallet calls once the loop's current turn is over) hands the
-batch to the thread, which inserts and commits it. Settling and cancelling go
-through the same thread, after any batch handed over before them, and return
-only once committed. A process killed within those few milliseconds loses the
-invoices minted in them, which nobody can have paid (paying commits first).
+batch to the thread, which inserts and commits it. Look-ups read the file
+(indexed, microseconds), so memory does not grow with the number of invoices.
+Settling and cancelling go through the same thread, after any batch handed
+over before them, and return only once committed. A process killed within
+those few milliseconds loses the invoices minted in them, which nobody can have
+paid (paying commits first).
 Settling is one conditional UPDATE: two payers racing for one invoice cannot
 both win.
 """
@@ -17,7 +19,7 @@ import asyncio
 import json
 import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,11 @@ _COLUMNS = (
     "payment_hash, bolt11, amount_msat, memo, created_at, expires_at, extra, preimage, "
     "state, settled_at"
 )
+_SETTLE = (
+    "UPDATE invoices SET state = 'settled', settled_at = ? "  # noqa: S608
+    "WHERE payment_hash = ? AND state = 'pending' AND expires_at >= ?"
+    f" RETURNING {_COLUMNS}"
+)
 
 
 @dataclass(frozen=True)
@@ -69,41 +76,53 @@ class FakeStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db: sqlite3.Connection | None = None
+        self._db: sqlite3.Connection | None = None  # the thread's
+        self._reader: sqlite3.Connection | None = None  # the loop's
         self._thread: ThreadPoolExecutor | None = None
-        self.by_hash: dict[str, FakeInvoice] = {}
-        self.by_bolt11: dict[str, str] = {}
-        self._batch: list[tuple[Any, ...]] = []
+        self._unwritten: dict[str, FakeInvoice] = {}  # by payment hash, until committed
+        self._batch: list[FakeInvoice] = []
 
     def open(self) -> None:
-        """Open (creating if needed) the file and load every invoice into memory."""
+        """Open (creating if needed) the file."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(_SCHEMA)
         self._db = db
+        self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="fake-wallet-store")
-        self.by_hash.clear()
-        self.by_bolt11.clear()
-        for row in db.execute(f"SELECT {_COLUMNS} FROM invoices"):  # noqa: S608
-            self._remember(_from_row(row))
 
     def close(self) -> None:
         """Write what is pending and close the file."""
-        if self._db is not None and self._thread is not None:
+        if self._db is not None and self._thread is not None and self._reader is not None:
             self.flush()
             self._thread.shutdown(wait=True)
+            self._reader.close()
             self._db.close()
-        self._db = self._thread = None
+        self._db = self._reader = self._thread = None
+
+    def get(self, payment_hash: str) -> FakeInvoice | None:
+        """The invoice with this payment hash, or None."""
+        unwritten = self._unwritten.get(payment_hash)
+        if unwritten is not None:
+            return unwritten
+        return self._read("payment_hash = ?", payment_hash)
+
+    def find(self, bolt11: str) -> FakeInvoice | None:
+        """The invoice with this BOLT11 string (lower case), or None."""
+        for invoice in list(self._unwritten.values()):
+            if invoice.bolt11 == bolt11:
+                return invoice
+        return self._read("bolt11 = ?", bolt11)
 
     def add(self, invoice: FakeInvoice) -> None:
         """Keep a new pending invoice (its payment hash must be new); `flush` writes it."""
-        if invoice.payment_hash in self.by_hash or invoice.bolt11 in self.by_bolt11:
+        if self.get(invoice.payment_hash) is not None:
             raise ValueError(f"invoice {invoice.payment_hash} exists already")
         self._running()
-        self._remember(invoice)
-        self._batch.append(_row(invoice))
+        self._unwritten[invoice.payment_hash] = invoice
+        self._batch.append(invoice)
         if len(self._batch) >= _BATCH_LIMIT:
             self.flush()
 
@@ -115,54 +134,50 @@ class FakeStore:
 
     async def settle(self, payment_hash: str, now: int) -> FakeInvoice | None:
         """Mark a pending, unexpired invoice settled; None when it was not (any more)."""
-        settled = await self._in_thread(self._settle, payment_hash, now)
-        if settled is not None:
-            self._remember(settled)
+        settled: FakeInvoice | None = await self._in_thread(self._settle, payment_hash, now)
         return settled
 
     async def cancel(self, payment_hash: str) -> bool:
         """Mark a pending invoice cancelled; False when it is settled, cancelled or unknown."""
-        cancelled = await self._in_thread(self._cancel, payment_hash)
-        if cancelled is not None:
-            self._remember(cancelled)
-        return cancelled is not None
+        cancelled: bool = await self._in_thread(self._cancel, payment_hash)
+        return cancelled
 
     async def _in_thread(self, work: Any, *args: Any) -> Any:
         self.flush()  # the thread runs in order: the invoice is written before this
         return await asyncio.wrap_future(self._running().submit(work, *args))
 
+    def _read(self, where: str, value: str) -> FakeInvoice | None:
+        if self._reader is None:
+            raise RuntimeError("fake wallet store is not open")
+        row = self._reader.execute(
+            f"SELECT {_COLUMNS} FROM invoices WHERE {where}",  # noqa: S608
+            (value,),
+        ).fetchone()
+        return None if row is None else _from_row(row)
+
     # -- on the store's thread ---------------------------------------------------------
 
-    def _insert(self, batch: list[tuple[Any, ...]]) -> None:
+    def _insert(self, batch: list[FakeInvoice]) -> None:
         db = self._conn()
         with db:
             db.execute("BEGIN")
-            db.executemany(_INSERT, batch)
+            db.executemany(_INSERT, [_row(invoice) for invoice in batch])
+        for invoice in batch:  # readable from the file now
+            self._unwritten.pop(invoice.payment_hash, None)
 
     def _settle(self, payment_hash: str, now: int) -> FakeInvoice | None:
-        cursor = self._conn().execute(
-            "UPDATE invoices SET state = 'settled', settled_at = ? "
-            "WHERE payment_hash = ? AND state = 'pending' AND expires_at >= ?",
-            (now, payment_hash, now),
-        )
-        if cursor.rowcount != 1:
-            return None
-        return replace(self.by_hash[payment_hash], state="settled", settled_at=now)
+        cursor = self._conn().execute(_SETTLE, (now, payment_hash, now))
+        row = cursor.fetchone()
+        return None if row is None else _from_row(row)
 
-    def _cancel(self, payment_hash: str) -> FakeInvoice | None:
+    def _cancel(self, payment_hash: str) -> bool:
         cursor = self._conn().execute(
             "UPDATE invoices SET state = 'cancelled' WHERE payment_hash = ? AND state = 'pending'",
             (payment_hash,),
         )
-        if cursor.rowcount != 1:
-            return None
-        return replace(self.by_hash[payment_hash], state="cancelled")
+        return cursor.rowcount == 1
 
     # -- helpers -----------------------------------------------------------------------
-
-    def _remember(self, invoice: FakeInvoice) -> None:
-        self.by_hash[invoice.payment_hash] = invoice
-        self.by_bolt11[invoice.bolt11] = invoice.payment_hash
 
     def _running(self) -> ThreadPoolExecutor:
         if self._thread is None:
