@@ -26,6 +26,49 @@ class BatchLost(sqlite3.OperationalError):
     """SQLite rolled back the whole open transaction (e.g. disk full, I/O error)."""
 
 
+class Unit:
+    """`async with group.unit():` a savepoint of the shared transaction, under the lock.
+
+    (A class rather than a generator-based context manager: it runs twice per order.)
+    """
+
+    __slots__ = ("_await_commit", "_group")
+
+    def __init__(self, group: GroupCommitter, await_commit: bool) -> None:
+        self._group, self._await_commit = group, await_commit
+
+    async def __aenter__(self) -> SyncConnection:
+        group = self._group
+        await group._lock.acquire()
+        try:
+            writer = group._writer
+            if not writer.raw.in_transaction:
+                await writer.begin()
+            writer.raw.execute("SAVEPOINT unit")
+        except BaseException:
+            group._lock.release()
+            raise
+        return writer
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        group = self._group
+        try:
+            if kind is not None:
+                group._undo_unit()
+                return
+            try:
+                await group._writer.flush_off_loop()
+            except BaseException:
+                group._undo_unit()
+                raise
+            group._writer.raw.execute("RELEASE unit")
+            batch = group._join_batch()
+        finally:
+            group._lock.release()
+        if self._await_commit:
+            await asyncio.shield(batch)
+
+
 class GroupCommitter:
     """Runs units of work on one writer, in savepoints of a shared transaction."""
 
@@ -36,8 +79,7 @@ class GroupCommitter:
         self._batch: asyncio.Future[None] | None = None
         self._committer: asyncio.Task[None] | None = None
 
-    @asynccontextmanager
-    async def unit(self, await_commit: bool = True) -> AsyncIterator[SyncConnection]:
+    def unit(self, await_commit: bool = True) -> Unit:
         """One atomic unit of work; returns once it is committed.
 
         With `await_commit=False` it returns as soon as the unit is in the open batch:
@@ -45,21 +87,7 @@ class GroupCommitter:
         for writes that only order later work on this database (claiming an inbox
         row before processing it), never for anything confirmed to the outside.
         """
-        writer = self._writer
-        async with self._lock:
-            if not writer.raw.in_transaction:
-                await writer.begin()
-            writer.raw.execute("SAVEPOINT unit")
-            try:
-                yield writer
-                await writer.flush_off_loop()
-            except BaseException:
-                self._undo_unit()
-                raise
-            writer.raw.execute("RELEASE unit")
-            batch = self._join_batch()
-        if await_commit:
-            await asyncio.shield(batch)
+        return Unit(self, await_commit)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SyncConnection]:
