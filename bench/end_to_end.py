@@ -5,16 +5,25 @@ Three parts, two processes:
 - this process: nostr-sdk's LocalRelay (write rate limit raised: its default
   refuses bursts) and the merchant, a full `Runtime` (relay pool, order engine
   with its ingest workers and outbox publisher, fake wallet), on 127.0.0.1;
-- a customer process (`--customer`): one nostr-sdk `Client` for 1,000 customer
-  keys, subscribed to kind 4 addressed to them, publishing pre-signed NIP-04
-  orders on a fixed schedule (`--rate` per second for `--duration` seconds) and
-  timing each order from just before `send_event` to the arrival of the
-  merchant's payment request for it (decrypted to match the order id).
+- a customer process (`--customer`): nostr-sdk `Client`s for 1,000 customer keys
+  on 4 connections (the LocalRelay closes a connection after about 6,000 messages
+  sent without a 1 s pause: one connection for 6,000 orders was cut at the end),
+  each subscribed to kind 4 addressed to its customers, publishing pre-signed
+  NIP-04 orders on a fixed schedule (`--rate` per second for `--duration`
+  seconds) and timing each order from just before `send_event` to the arrival of
+  the merchant's payment request for it (decrypted to match the order id).
+
+The relay's sockets get TCP_NODELAY (`relay_nodelay.py`): the LocalRelay leaves
+Nagle on, so it holds the payment request until the customer acknowledges the OK
+it sent just before, up to 40 ms, which nothing on the merchant's side can change
+(relays on Go's net package, for one, have TCP_NODELAY by default).
+`--relay-nagle` measures the relay as shipped.
 
 The orders are signed before the run (not timed). An order counts as lost when
 no payment request came within `--grace` seconds after the last publish.
-`--baseline` measures the relay and clients alone: a second client sends each
+`--baseline` measures the relay and clients alone: other clients send each
 customer a DM directly at the same rate (what the merchant adds is the rest).
+`--trace` splits the latency into stages (`e2e_trace.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +59,9 @@ from .e2e_trace import Tracer
 from .relay_nodelay import keep_nodelay
 
 PREFIX = "e2e"
+# The 1,000 customers' connections to the relay: several, as separate people would have,
+# and each under the LocalRelay's cap (~6,000 messages without a 1 s pause, then closed).
+CUSTOMER_CONNECTIONS = 4
 
 
 class BenchRelay:
@@ -84,7 +97,7 @@ async def measure(
     grace: float,
     baseline: bool = False,
     trace: bool = False,
-    relay_nodelay: bool = False,
+    relay_nodelay: bool = True,
 ) -> dict[str, Any]:
     count = max(1, int(rate * duration))
     relay = BenchRelay()
@@ -171,7 +184,8 @@ async def _customers(
     command = [
         sys.executable, "-m", "bench.end_to_end", "--customer", "--relay", url,
         "--merchant", merchant, "--rate", str(rate), "--grace", str(grace),
-        "--customer-mode", mode, "--out", str(out), "--events", *map(str, files),
+        "--customer-mode", mode, "--connections", str(CUSTOMER_CONNECTIONS),
+        "--out", str(out), "--events", *map(str, files),
     ]  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
@@ -202,37 +216,43 @@ async def customer_main(args: argparse.Namespace) -> dict[str, Any]:
         key = customer_key(index)
         keys[key.public_key] = nostr_sdk.SecretKey.parse(key.hex)
     merchant = nostr_sdk.PublicKey.parse(args.merchant)
-    client = nostr_sdk.Client()
-    await client.add_relay(nostr_sdk.RelayUrl.parse(args.relay))
-    await client.connect()
-    sender = None
+    clients = [await _connect(args.relay) for _ in range(args.connections)]
+    owner = {pubkey: clients[i % len(clients)] for i, pubkey in enumerate(keys)}
+    senders = clients
     if args.customer_mode == "baseline":
-        sender = nostr_sdk.Client()
-        await sender.add_relay(nostr_sdk.RelayUrl.parse(args.relay))
-        await sender.connect()
-    pubkeys = [nostr_sdk.PublicKey.parse(k) for k in keys]
-    wanted = nostr_sdk.Filter().kinds([nostr_sdk.Kind(4)]).pubkeys(pubkeys)
-    stream = client.notifications()
-    await client.subscribe(nostr_sdk.ReqTarget.auto([wanted.limit(0)]))
+        senders = [await _connect(args.relay) for _ in range(args.connections)]
     sent: dict[str, float] = {}
     latencies: dict[str, float] = {}
     wall: dict[str, dict[str, float]] = {}
     refused: list[str] = []
-    reader = asyncio.create_task(_read(stream, keys, merchant, sent, latencies, refused, wall))
-    publisher = sender or client
-    send_errors = await _publish(publisher, lines, args.rate, sent, wall)
+    readers = []
+    for client in clients:
+        mine = [nostr_sdk.PublicKey.parse(k) for k, c in owner.items() if c is client]
+        wanted = nostr_sdk.Filter().kinds([nostr_sdk.Kind(4)]).pubkeys(mine).limit(0)
+        stream = client.notifications()
+        await client.subscribe(nostr_sdk.ReqTarget.auto([wanted]))
+        work = _read(stream, keys, merchant, sent, latencies, refused, wall)
+        readers.append(asyncio.create_task(work))
+
+    def sender_of(index: int, event: Any) -> Any:
+        if senders is clients:
+            return owner.get(event.author().to_hex(), clients[0])
+        return senders[index % len(senders)]
+
+    send_errors = await _publish(sender_of, lines, args.rate, sent, wall)
     deadline = time.perf_counter() + args.grace
     while len(latencies) + len(refused) < len(sent) and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
-    reader.cancel()
+    for reader in readers:
+        reader.cancel()
     missing = [order for order in sent if order not in latencies and order not in refused]
-    on_relay = await _on_relay(client, keys, merchant, missing, lines) if missing else 0
-    await client.shutdown()
-    if sender is not None:
-        await sender.shutdown()
+    on_relay = await _on_relay(clients[0], keys, merchant, missing, lines) if missing else 0
+    for client in {*clients, *senders}:
+        await client.shutdown()
     samples = list(latencies.values())
     return {
         "client": "nostr-sdk Client " + getattr(nostr_sdk, "__version__", "0.45"),
+        "customer_connections": len(clients),
         "rate_per_s": args.rate,
         "sent": len(sent),
         "received": len(latencies),
@@ -243,6 +263,13 @@ async def customer_main(args: argparse.Namespace) -> dict[str, Any]:
         **percentiles(samples),
         "wall_times": wall,
     }
+
+
+async def _connect(url: str) -> Any:
+    client = nostr_sdk.Client()
+    await client.add_relay(nostr_sdk.RelayUrl.parse(url))
+    await client.connect()
+    return client
 
 
 async def _on_relay(
@@ -284,7 +311,7 @@ def _order_ids(event: Any, keys: dict[str, Any]) -> set[str]:
 
 
 async def _publish(
-    client: Any,
+    sender_of: Callable[[int, Any], Any],
     lines: list[str],
     rate: float,
     sent: dict[str, float],
@@ -303,7 +330,7 @@ async def _publish(
         order_id = f"{PREFIX}-{index}"
         sent[order_id] = time.perf_counter()
         stamps = wall[order_id] = {"published": time.time()}
-        tasks.append(asyncio.create_task(_send(client, event, stamps)))
+        tasks.append(asyncio.create_task(_send(sender_of(index, event), event, stamps)))
     results = await asyncio.gather(*tasks, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException) or not getattr(result, "success", True):
@@ -372,11 +399,14 @@ def main() -> None:
     parser.add_argument("--baseline", action="store_true", help="relay and clients only")
     parser.add_argument("--trace", action="store_true", help="latency by stage")
     parser.add_argument(
-        "--relay-nodelay", action="store_true", help="TCP_NODELAY on the relay's sockets"
+        "--relay-nagle",
+        action="store_true",
+        help="leave the LocalRelay's sockets as shipped (Nagle on: up to 40 ms a reply)",
     )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--customer", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--customer-mode", default="orders", help=argparse.SUPPRESS)
+    parser.add_argument("--connections", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--relay", help=argparse.SUPPRESS)
     parser.add_argument("--merchant", help=argparse.SUPPRESS)
     parser.add_argument("--events", nargs="*", default=[], help=argparse.SUPPRESS)
@@ -386,11 +416,11 @@ def main() -> None:
         result = asyncio.run(customer_main(args))
     else:
         work = measure(
-            args.rate, args.duration, args.grace, args.baseline, args.trace, args.relay_nodelay
+            args.rate, args.duration, args.grace, args.baseline, args.trace, not args.relay_nagle
         )
         result = asyncio.run(work)
         result.update(
-            duration_s=args.duration, baseline=args.baseline, relay_nodelay=args.relay_nodelay
+            duration_s=args.duration, baseline=args.baseline, relay_nodelay=not args.relay_nagle
         )
     text = json.dumps(result, indent=2)
     if args.out:
