@@ -53,26 +53,38 @@ class RelayProcess:
             await self._process.wait()
 
 
-async def load_relay(pool: RelayPool, history: Path, window: int = 500) -> int:
-    """Publish every event, `window` at a time, until the relay accepted each one.
+async def load_relay(url: str, history: Path, chunk: int = 5000, window: int = 200) -> int:
+    """Publish every event until the relay accepted each one; how many it holds.
 
-    nostr-sdk's LocalRelay drops the connection now and then under a sustained
-    burst (after some thousands of events); what failed is sent again once the
-    pool has reconnected. Returns how many events the relay holds."""
+    nostr-sdk's LocalRelay drops a connection after some thousands of events in a
+    burst; so each `chunk` goes over a connection of its own, `window` events at a
+    time, and what failed is sent again, over new connections, until none is left."""
     with history.open() as lines:
         pending = [Event(**json.loads(line)) for line in lines]
     total = len(pending)
     for _ in range(50):
         failed: list[Event] = []
-        for start in range(0, len(pending), window):
-            batch = pending[start : start + window]
-            results = await asyncio.gather(*(pool.publish(e, timeout=30) for e in batch))
-            failed += [e for e, r in zip(batch, results, strict=True) if not _accepted(r)]
+        for start in range(0, len(pending), chunk):
+            failed += await _publish(url, pending[start : start + chunk], window)
         if not failed:
             return total
         pending = failed
-        await asyncio.sleep(1.0)  # the pool reconnects with backoff
     return total - len(pending)
+
+
+async def _publish(url: str, events: list[Event], window: int) -> list[Event]:
+    """Publish over a new connection; the events the relay did not accept."""
+    pool = RelayPool([url], queue_size=100_000)
+    await pool.start()
+    try:
+        failed: list[Event] = []
+        for start in range(0, len(events), window):
+            batch = events[start : start + window]
+            results = await asyncio.gather(*(pool.publish(e, timeout=30) for e in batch))
+            failed += [e for e, r in zip(batch, results, strict=True) if not _accepted(r)]
+        return failed
+    finally:
+        await pool.close()
 
 
 def _accepted(results: dict[str, Any]) -> bool:
@@ -82,12 +94,7 @@ def _accepted(results: dict[str, Any]) -> bool:
 async def _serve(history: Path) -> None:
     relay = BenchRelay()
     url = await relay.start()
-    pool = RelayPool([url], queue_size=100_000)
-    await pool.start()
-    try:
-        loaded = await load_relay(pool, history)
-    finally:
-        await pool.close()
+    loaded = await load_relay(url, history)
     print(url, loaded, flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes it
