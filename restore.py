@@ -5,7 +5,11 @@ to it, from the relays (no `since`, paged backwards with `until`) and from the
 local inbox. (b) `restore_order`: one order, from one event id.
 
 Both ingest in restore mode: customer orders are parked while the history
-streams in, in whatever order the relays send it, then placed oldest first.
+streams in, a page at a time (`restore_history`: each filter paged on its own;
+`restore_batch`: a page's inbox rows written at once, its events processed side
+by side), in whatever order the relays send it, then placed oldest first, a
+chunk at a time (`restore_place`). Memory holds a page and a chunk, not the
+history.
 An order the merchant already answered adopts that answer (its invoice rebuilt
 from the BOLT11, its paid/shipped status from the merchant's own signed
 messages): it gets no new invoice and no second payment request.
