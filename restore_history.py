@@ -1,7 +1,8 @@
 """Paging a DM history out of the relays, newest first, one page at a time.
 
-Each filter pages backwards on its own `until` (NIP-01's `limit` holds per
-filter, so one filter's busy hour must not make another skip its events).
+Each filter pages backwards on its own `until`, on each relay apart (NIP-01's
+`limit` holds per filter and per relay, so one filter's busy hour, or one relay's
+fuller history, must not make another skip its events).
 `until` is inclusive: the boundary second comes again on the next page, and what
 was already handed out there is left out.
 
@@ -17,6 +18,7 @@ counterparties: the history streams through, a page at a time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -39,6 +41,8 @@ class Fetcher(Protocol):
         relays: Sequence[str] | None = None,
     ) -> list[Event]: ...
 
+    def status(self) -> dict[str, str]: ...
+
 
 @dataclass(frozen=True)
 class _Crowded:
@@ -51,8 +55,9 @@ class _Crowded:
 
 @dataclass
 class _Cursor:
-    """Where one filter's paging stands."""
+    """Where one filter's paging stands on one relay."""
 
+    relay: str
     filter: dict[str, Any]
     until: int | None = None
     boundary: set[str] = field(default_factory=set)  # ids handed out at `until`
@@ -104,25 +109,35 @@ async def history_pages(
 
     `known` are counterparties (public keys) to narrow crowded seconds with, beyond
     those met in the history. An event matching two filters may come twice."""
-    cursors = [_Cursor(dict(f)) for f in filters]
+    cursors = [_Cursor(relay, dict(f)) for relay in pool.status() for f in filters]
     counterparties = set(known)
     for _ in range(MAX_PAGES):
         active = [cursor for cursor in cursors if not cursor.done]
         if not active:
             break
-        answer = await pool.fetch([cursor.request() for cursor in active], timeout)
-        page = _new_events(active, answer)
+        relays = sorted({cursor.relay for cursor in active})
+        answers = await asyncio.gather(
+            *(
+                _next_page(pool, [c for c in active if c.relay == relay], timeout)
+                for relay in relays
+            )
+        )
+        page = list({event.id: event for answer in answers for event in answer}.values())
         counterparties.update(_parties(page))
         if page:
             yield page
     for cursor in cursors:
         for crowded in cursor.crowded:
-            page = await _narrowed(pool, cursor.filter, crowded, sorted(counterparties), timeout)
+            page = await _narrowed(pool, cursor, crowded, sorted(counterparties), timeout)
             if page:
                 yield page
 
 
-def _new_events(cursors: list[_Cursor], answer: list[Event]) -> list[Event]:
+async def _next_page(pool: Fetcher, cursors: list[_Cursor], timeout: float) -> list[Event]:
+    """One relay's answer for its cursors (each relay pages on its own: what one relay
+    holds says nothing of where another's page ends)."""
+    requests = [cursor.request() for cursor in cursors]
+    answer = await pool.fetch(requests, timeout, relays=[cursors[0].relay])
     page: dict[str, Event] = {}
     for cursor in cursors:
         mine = [event for event in answer if matches(cursor.filter, event)]
@@ -139,17 +154,18 @@ def _parties(events: Iterable[Event]) -> set[str]:
 
 
 async def _narrowed(
-    pool: Fetcher, base: dict[str, Any], crowded: _Crowded, parties: list[str], timeout: float
+    pool: Fetcher, cursor: _Cursor, crowded: _Crowded, parties: list[str], timeout: float
 ) -> list[Event]:
     """The events of a crowded second not handed out yet, asked for a few counterparties
     at a time (fewer when an answer comes back full)."""
+    base, relays = cursor.filter, [cursor.relay]
     key = "authors" if "authors" not in base else "#p"
     second, found = crowded.second, dict[str, Event]()
     pending = [parties[i : i + CHUNK] for i in range(0, len(parties), CHUNK)]
     while pending:
         chunk = pending.pop()
         query = {**base, key: chunk, "since": second, "until": second, "limit": PAGE}
-        answer = [e for e in await pool.fetch([query], timeout) if matches(base, e)]
+        answer = [e for e in await pool.fetch([query], timeout, relays) if matches(base, e)]
         if len(answer) >= crowded.full and len(chunk) > 1:
             pending += [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
             continue

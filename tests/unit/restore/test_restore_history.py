@@ -40,6 +40,8 @@ class MemoryRelay:
         timeout: float = 10.0,
         relays: Sequence[str] | None = None,
     ) -> list[Event]:
+        if relays is not None and relays != ["memory"]:
+            return []
         self.queries += 1
         found: dict[str, Event] = {}
         for one in filters:
@@ -49,6 +51,31 @@ class MemoryRelay:
             found.update((event.id, event) for event in hits)
         return list(found.values())
 
+    def status(self) -> dict[str, str]:
+        return {"memory": "connected"}
+
+
+class TwoRelays:
+    """A pool of two relays holding different parts of a history."""
+
+    def __init__(self, a: MemoryRelay, b: MemoryRelay) -> None:
+        self.relays = {"a": a, "b": b}
+
+    async def fetch(
+        self,
+        filters: list[dict[str, Any]],
+        timeout: float = 10.0,
+        relays: Sequence[str] | None = None,
+    ) -> list[Event]:
+        found: dict[str, Event] = {}
+        for url in relays or list(self.relays):
+            answer = await self.relays[url].fetch(filters, timeout)
+            found.update((event.id, event) for event in answer)
+        return list(found.values())
+
+    def status(self) -> dict[str, str]:
+        return dict.fromkeys(self.relays, "connected")
+
 
 FILTERS = [
     {"kinds": [4], "#p": [MERCHANT]},
@@ -56,7 +83,7 @@ FILTERS = [
 ]
 
 
-async def fetched(relay: MemoryRelay, known: Sequence[str] = ()) -> Counter[str]:
+async def fetched(relay: MemoryRelay | TwoRelays, known: Sequence[str] = ()) -> Counter[str]:
     seen: Counter[str] = Counter()
     async for page in history_pages(relay, FILTERS, known):
         seen.update(event.id for event in page)
@@ -91,3 +118,10 @@ async def test_counterparties_the_caller_knows_reach_a_crowded_second() -> None:
     replies = [dm(MERCHANT, customer(n), NOW, n) for n in range(300)]  # no orders seen
     seen = await fetched(MemoryRelay(replies, cap=100), [customer(n) for n in range(300)])
     assert set(seen) == {event.id for event in replies}
+
+
+async def test_a_relay_with_a_denser_history_does_not_hide_another_relays_events() -> None:
+    dense = [dm(customer(n), MERCHANT, NOW - n, n) for n in range(1000)]
+    sparse = [dm(customer(n), MERCHANT, NOW - 2 * n - 1, n + 5000) for n in range(600)]
+    seen = await fetched(TwoRelays(MemoryRelay(dense), MemoryRelay(sparse)))
+    assert set(seen) == {event.id for event in dense + sparse}
