@@ -38,6 +38,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ from .common import (
 from .ingest import RELAY
 
 ITEMS = 5  # the items column in `_state`'s order rows
+RELAYS = 2
 INGEST_FIGURES = ("orders_per_s", "ms_per_order", "p50_ms", "p99_ms", "peak_rss_mb",
                   "orders_per_cpu_s")  # fmt: skip
 
@@ -296,17 +298,20 @@ def _figures(
 async def _restore_from_relay(
     deps: Deps, merchant: Any, history: Path, memory: PeakMemory, profile: Path | None
 ) -> dict[str, Any]:
-    """Load the history onto a LocalRelay in its own process (not timed), then
-    `restore_orders` from it."""
+    """Deal the history out to `RELAYS` LocalRelays, each in its own process (not timed),
+    then `restore_orders` from them all."""
     from nostrbazaar.nostr.relay_pool import RelayPool
     from nostrbazaar.restore import restore_orders
 
     from .relay_process import RelayProcess
 
     started = time.perf_counter()
-    async with RelayProcess(history) as (url, loaded):
+    async with AsyncExitStack() as stack:
+        shares = [stack.enter_async_context(RelayProcess(part)) for part in _deal(history)]
+        relays = await asyncio.gather(*shares)
         load_s = time.perf_counter() - started
-        pool = RelayPool([url], queue_size=100_000)
+        loaded = sum(count for _, count in relays)
+        pool = RelayPool([url for url, _ in relays], queue_size=100_000)
         await pool.start()
         try:
             gc.collect()
@@ -319,13 +324,28 @@ async def _restore_from_relay(
         finally:
             await pool.close()
     return _figures(loaded, elapsed, summary, memory, merchant.id, cpu_s) | {
-        "source": "LocalRelay on 127.0.0.1 in its own process, restore.restore_orders "
-        "(fetch paged with until, verify, restore)",
+        "source": f"{RELAYS} LocalRelays on 127.0.0.1, each in its own process with part of "
+        "the history, restore.restore_orders (fetch paged with until, verify, restore)",
         "loaded_on_relay": loaded,
         "fetched": summary.events_scanned,
         "all_fetched": summary.events_scanned == loaded == _count_lines(history),
         "load_s": round(load_s, 2),
     }
+
+
+def _deal(history: Path) -> list[Path]:
+    """The history dealt out line by line into `RELAYS` files: a LocalRelay keeps some
+    75,000 events in memory at most, and merchants use several relays anyway."""
+    parts = [history.with_suffix(f".relay{n}.jsonl") for n in range(RELAYS)]
+    outs = [part.open("w") for part in parts]
+    try:
+        with history.open() as lines:
+            for n, line in enumerate(lines):
+                outs[n % RELAYS].write(line)
+    finally:
+        for out in outs:
+            out.close()
+    return parts
 
 
 def _write_profile(profiler: Any, profile: Path | None) -> None:
