@@ -219,7 +219,7 @@ async def _restore_elsewhere(
     """The restore in a fresh process, so its peak memory is the restore's alone."""
     out = history.with_suffix(".result.json")
     command = [sys.executable, "-m", "bench.restore", "--replay", str(snapshot), str(history),
-               "--out", str(out), *(["--from-relay"] if from_relay else []),
+               "--out", str(out), *([] if from_relay else ["--from-file"]),
                *(["--profile", str(profile)] if profile else [])]  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
