@@ -37,12 +37,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from nostrbazaar.db import Database
 from nostrbazaar.nostr import nip04
 from nostrbazaar.nostr.event import Event, parse_event, sign_event
 from nostrbazaar.nostr.filters import matches_any
@@ -66,8 +65,8 @@ from .common import (
     quiet_logs,
 )
 from .ingest import RELAY
+from .restore_state import compare, order_row, portable, state, state_at
 
-ITEMS = 5  # the items column in `_state`'s order rows
 RELAYS = 2
 INGEST_FIGURES = ("orders_per_s", "ms_per_order", "p50_ms", "p99_ms", "peak_rss_mb",
                   "orders_per_cpu_s")  # fmt: skip
@@ -90,12 +89,12 @@ async def measure(
             ingest = await ingest_bench._run(shop, files, memory, None, "engine")
             activity = await _activity(shop, orders)
             counts = await _write_history(shop, history)
-            original = await _state(shop.deps.db, shop.merchant.id)
+            original = await state(shop.deps.db, shop.merchant.id)
         if keep is not None:
             _keep(keep, snapshot, history, original)
         result = await _restore_elsewhere(snapshot, history, from_relay, profile)
-        restored = await _state_at(snapshot, result.pop("merchant_id"))
-    equal, differences = _compare(original, restored)
+        restored = await state_at(snapshot, result.pop("merchant_id"))
+    equal, differences = compare(original, restored)
     result.update(
         orders=orders,
         events=counts["total"],
@@ -114,7 +113,7 @@ def _keep(directory: Path, snapshot: Path, history: Path, original: dict[str, An
     directory.mkdir(parents=True, exist_ok=True)
     _snapshot(snapshot, directory / "empty.sqlite3")
     shutil.copyfile(history, directory / "history.jsonl")
-    (directory / "original.json").write_text(json.dumps(_portable(original)))
+    (directory / "original.json").write_text(json.dumps(portable(original)))
 
 
 async def replay_kept(directory: Path, from_relay: bool, profile: Path | None) -> dict[str, Any]:
@@ -125,21 +124,12 @@ async def replay_kept(directory: Path, from_relay: bool, profile: Path | None) -
         history = Path(tmp_name) / "history.jsonl"
         shutil.copyfile(directory / "history.jsonl", history)
         result = await _restore_elsewhere(snapshot, history, from_relay, profile)
-        restored = _portable(await _state_at(snapshot, result.pop("merchant_id")))
+        restored = portable(await state_at(snapshot, result.pop("merchant_id")))
     original = json.loads((directory / "original.json").read_text())
-    original["orders"] = {k: list(_order_row(v)) for k, v in original["orders"].items()}
-    equal, differences = _compare(original, restored)
+    original["orders"] = {k: list(order_row(v)) for k, v in original["orders"].items()}
+    equal, differences = compare(original, restored)
     return result | {"events": _count_lines(directory / "history.jsonl"), "equal": equal,
                      "differences": differences}  # fmt: skip
-
-
-def _portable(state: dict[str, Any]) -> dict[str, Any]:
-    """The state as JSON keeps it (string keys, lists for tuples and sets), to compare a
-    kept original with a restore."""
-    portable = {part: {str(k): v for k, v in values.items()} if isinstance(values, dict)
-                else sorted(values) for part, values in state.items()}  # fmt: skip
-    result: dict[str, Any] = json.loads(json.dumps(portable))
-    return result
 
 
 def _snapshot(source: Path, target: Path) -> None:
@@ -357,77 +347,6 @@ def _write_profile(profiler: Any, profile: Path | None) -> None:
 def _count_lines(path: Path) -> int:
     with path.open() as lines:
         return sum(1 for _ in lines)
-
-
-# ----------------------------------------------------------------- comparing
-
-
-async def _state_at(path: Path, merchant_id: str) -> dict[str, Any]:
-    db = Database(path)
-    await db.connect()
-    try:
-        return await _state(db, merchant_id)
-    finally:
-        await db.close()
-
-
-async def _state(db: Database, merchant_id: str) -> dict[str, Any]:
-    """What replay equivalence promises: orders, statuses, totals, stock."""
-    orders = await db.fetchall(
-        "SELECT id, status, public_key, stall_id, zone_id, items, subtotal_msat, shipping_msat,"
-        " total_msat, payment_hash, paid, shipped, refund_msat FROM orders WHERE merchant_id = ?",
-        (merchant_id,),
-    )
-    stock = await db.fetchall(
-        "SELECT id, quantity FROM products WHERE merchant_id = ?", (merchant_id,)
-    )
-    reservations = await db.fetchall(
-        "SELECT order_id, product_id, quantity, state FROM reservations WHERE merchant_id = ?",
-        (merchant_id,),
-    )
-    customers = await db.fetchall(
-        "SELECT public_key FROM customers WHERE merchant_id = ?", (merchant_id,)
-    )
-    return {
-        "orders": {row["id"]: _order_row(tuple(row)) for row in orders},
-        "stock": {row["id"]: row["quantity"] for row in stock},
-        "reservations": {(r["order_id"], r["product_id"]): tuple(r) for r in reservations},
-        "customers": {row["public_key"] for row in customers},
-    }
-
-
-def _order_row(row: Sequence[Any]) -> tuple[Any, ...]:
-    """An order's row with its items in one spelling (the JSON's spacing is no state)."""
-    items = json.dumps(json.loads(row[ITEMS]), sort_keys=True)
-    return (*row[:ITEMS], items, *row[ITEMS + 1 :])
-
-
-def _compare(original: dict[str, Any], restored: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-    differences: dict[str, Any] = {}
-    for part in ("orders", "stock", "reservations"):
-        a, b = original[part], restored[part]
-        missing = [k for k in a if k not in b]
-        extra = [k for k in b if k not in a]
-        changed = [k for k in a if k in b and a[k] != b[k]]
-        if missing or extra or changed:
-            differences[part] = {
-                "original": len(a),
-                "restored": len(b),
-                "missing": len(missing),
-                "extra": len(extra),
-                "different": len(changed),
-                "examples": [
-                    {"key": str(k), "original": str(a[k]), "restored": str(b[k])}
-                    for k in changed[:3]
-                ]
-                + [{"missing": str(k)} for k in missing[:3]],
-            }
-    if original["customers"] != restored["customers"]:
-        differences["customers"] = {
-            "original": len(original["customers"]),
-            "restored": len(restored["customers"]),
-        }
-    return not differences, differences
 
 
 def main() -> None:
