@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
-import bolt11 as bolt11_lib
 from loguru import logger
 
 from ..crud.order_catalogue import load_catalogue
@@ -34,6 +33,7 @@ from ..order_messages import (
 from ..order_state import Invoice, OrderDetails, OrderItem, OrderState, Quote
 from ..orders import decide
 from ..wallets.base import WalletError
+from ..wallets.invoice_codec import InvoiceDecodeError, decode_invoice
 from .conversation import (
     AlreadyHandled,
     Incoming,
@@ -65,14 +65,13 @@ class ParkedReply:
 def invoice_from_bolt11(bolt11: str) -> Invoice:
     """Rebuild an invoice from the merchant's own earlier payment request."""
     try:
-        decoded = bolt11_lib.decode(bolt11)
-    except Exception as error:  # the decoder raises many unrelated types
+        decoded = decode_invoice(bolt11)  # checksum and signature checked
+    except InvoiceDecodeError as error:
         raise ValueError(f"not a BOLT11 invoice: {error}") from None
-    amount = int(decoded.amount_msat or 0)
+    amount = decoded.amount_msat or 0
     if amount <= 0:
         raise ValueError("the invoice names no amount")
-    expires_at = int(decoded.date) + int(decoded.expiry or 3600)
-    return Invoice(decoded.payment_hash, bolt11, amount, expires_at)
+    return Invoice(decoded.payment_hash, bolt11, amount, decoded.timestamp + decoded.expiry)
 
 
 def order_details(incoming: Incoming, msg: OrderMessage) -> OrderDetails:

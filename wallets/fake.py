@@ -17,13 +17,12 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import bolt11 as bolt11_lib
 from loguru import logger
 from secp256k1 import PrivateKey as EcdsaKey
 
 from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletError
 from .fake_store import FakeInvoice, FakeStore
-from .invoice_codec import InvoiceFields, encode_invoice
+from .invoice_codec import InvoiceDecodeError, InvoiceFields, decode_invoice, encode_invoice
 from .stream import SettlementHub
 
 KEY_FILE = "fake_wallet_node.key"
@@ -182,10 +181,9 @@ class FakeWallet:
         if invoice is not None:
             return invoice
         try:
-            decoded = bolt11_lib.decode(text)
-        except Exception as error:  # the decoder raises many unrelated types
-            reason = str(error) or type(error).__name__
-            raise MalformedInvoice(f"not a valid BOLT11 invoice: {reason}") from None
+            decoded = decode_invoice(text)
+        except InvoiceDecodeError as error:
+            raise MalformedInvoice(f"not a valid BOLT11 invoice: {error}") from None
         raise UnknownInvoice(f"invoice {decoded.payment_hash} was not issued by this fake wallet")
 
     def _refusal(self, invoice: FakeInvoice) -> WalletError:
