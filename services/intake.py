@@ -293,8 +293,12 @@ async def _apply_parked(
     """Apply the merchant's own later messages about this order, which were waiting for it."""
     from .merchant_messages import apply_merchant_message  # it builds on this module
 
+    state = applied.after  # as folding the log inside this transaction would give it
     for reply in parked:
-        _, verdict = await apply_merchant_message(conn, deps, reply.incoming, reply.message)
+        done, verdict = await apply_merchant_message(
+            conn, deps, reply.incoming, reply.message, state=state
+        )
+        state = done.after if done is not None else state
         await settle_verdict(conn, reply.incoming, verdict, expected=("parked",))
 
 

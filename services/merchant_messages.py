@@ -69,10 +69,15 @@ async def apply_merchant_message(
     incoming: Incoming,
     message: PaymentRequest | StatusUpdate,
     quiet: bool = True,
+    state: OrderState | None = None,
 ) -> tuple[Applied | None, Verdict]:
-    """Adopt the merchant's payment request or status update; park it if the order is unknown."""
+    """Adopt the merchant's payment request or status update; park it if the order is unknown.
+
+    `state` is the order as the caller's transaction has it already (else it is read).
+    """
     merchant_id, order_id = incoming.merchant.id, message.id
-    state = await load_state(conn, merchant_id, order_id)
+    if state is None:
+        state = await load_state(conn, merchant_id, order_id)
     if state.status is None:
         return None, Verdict("parked", "waiting for the order to arrive", order_id)
     command = _command(state, message)
