@@ -14,12 +14,11 @@ overlap or skip a row.
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from ..db import Database
-from .orders import OrderRow
+from .orders import OrderRow, order_row_from
 
 # The indexes are made by migration m003_order_list_indexes.
 INDEX_NEWEST = "orders_list_newest"  # stall_id after the order: the stall's orders
@@ -134,11 +133,4 @@ async def list_orders(
 
 
 def _order_row(row: Any) -> OrderRow:
-    data = dict(zip(_ROW_FIELDS, row, strict=True))
-    data.update(
-        contact=json.loads(data["contact"]),
-        items=json.loads(data["items"]),
-        paid=bool(data["paid"]),
-        shipped=bool(data["shipped"]),
-    )
-    return OrderRow(**data)
+    return order_row_from(dict(zip(_ROW_FIELDS, row, strict=True)))

@@ -271,7 +271,11 @@ class OrderRow:
 
 
 def _order_row(row: Any) -> OrderRow:
-    data = dict(row)
+    return order_row_from(dict(row))
+
+
+def order_row_from(data: dict[str, Any]) -> OrderRow:
+    """An `orders` row (column -> stored value) as an `OrderRow`, JSON columns decoded."""
     data.update(
         contact=json.loads(data["contact"]),
         items=json.loads(data["items"]),
