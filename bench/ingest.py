@@ -35,11 +35,11 @@ from .common import (
     CUSTOMERS,
     OrderSpec,
     PeakMemory,
-    SqlCounter,
     generate_orders,
     open_shop,
     percentiles,
 )
+from .sql_counter import SqlCounter
 
 RELAY = "bench://in-process"
 
