@@ -30,6 +30,7 @@ from .order_messages import (
     OrderMessage,
     PaymentRequest,
     PlainText,
+    Reply,
     StatusUpdate,
     parse_message,
 )
@@ -46,6 +47,7 @@ from .services.intake import (
     send_refusal,
 )
 from .services.merchant_messages import record_outgoing, refuse_customer_status
+from .services.outgoing import NIP04, send_replies
 
 DM_KIND, WRAP_KIND = 4, 1059
 FUTURE_TOLERANCE = 15 * 60
@@ -101,7 +103,7 @@ async def ingest_event(
         if not await inbox_crud.insert_entry(conn, entry):
             return Verdict("ignored", "duplicate")
     if problem is not None:
-        verdict = await _refuse_envelope(deps, merchant, event, problem)
+        verdict = await _refuse_envelope(deps, merchant, event, problem, restore)
     else:
         verdict = await process(deps, merchant, event, restore=restore)
     await deps.db.settled()  # the claim too, when processing wrote nothing after it
@@ -188,6 +190,8 @@ async def process(
         opened = read(merchant, event, deps.now())
         return await route(deps, opened, restore=restore)
     except Unreadable as error:
+        if not restore:
+            await _tell_author(deps, merchant, event, str(error))
         return await mark(deps, event.id, "rejected", str(error))
     except AlreadyHandled:
         return Verdict("ignored", "already handled by another delivery")
@@ -244,10 +248,15 @@ async def _park(deps: Deps, incoming: Incoming, message: OrderMessage) -> None:
         )
 
 
-async def _refuse_envelope(deps: Deps, merchant: Merchant, event: Event, problem: str) -> Verdict:
-    """An event refused before opening; if it is readable and an order, the customer is told."""
+async def _refuse_envelope(
+    deps: Deps, merchant: Merchant, event: Event, problem: str, restore: bool = False
+) -> Verdict:
+    """An event refused before opening; if it is readable and an order, the customer is told
+    (too large to open: its author is told that)."""
     logger.warning("rejected event {}: {}", event.id, problem)
     verdict = Verdict("rejected", problem)
+    if event.kind == DM_KIND and len(event.content) > MAX_CONTENT_BYTES and not restore:
+        await _tell_author(deps, merchant, event, problem)
     if event.kind != DM_KIND or len(event.content) > MAX_CONTENT_BYTES:
         return verdict
     try:
@@ -258,6 +267,18 @@ async def _refuse_envelope(deps: Deps, merchant: Merchant, event: Event, problem
     if order_id is not None and not opened.incoming.outgoing:
         await send_refusal(deps, opened.incoming, order_id, problem)
     return verdict
+
+
+async def _tell_author(deps: Deps, merchant: Merchant, event: Event, reason: str) -> None:
+    """A customer's kind-4 message to the merchant that cannot be read: its author is told
+    why, in plain text (a gift wrap's author is unknown until it is opened)."""
+    if event.kind != DM_KIND or event.pubkey == merchant.public_key:
+        return
+    if merchant.public_key not in event.tag_values("p"):
+        return
+    text = f"Your message could not be read: {reason}."
+    async with deps.db.transaction() as conn:
+        await send_replies(conn, merchant, event.pubkey, NIP04, None, [Reply(-1, text)], deps.now())
 
 
 def _order_id(opened: Opened) -> str | None:

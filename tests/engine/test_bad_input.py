@@ -93,8 +93,8 @@ CASES: dict[str, Case] = {
                                     "not offered by this stall", "refusal"),
     "missing address for physical goods": Case(nip04(order_content("o-1", address=None)),
                                                "an address is required", "refusal"),
-    "content over 64 KiB": Case(nip04("x" * 70_000), "larger than 64 KiB", None),
-    "undecryptable content": Case(undecryptable(), "cannot decrypt", None),
+    "content over 64 KiB": Case(nip04("x" * 70_000), "larger than 64 KiB", "text"),
+    "undecryptable content": Case(undecryptable(), "cannot decrypt", "text"),
     "created_at far in the future": Case(nip04(order_content("o-1"), created_at=2 * 10**9),
                                          "in the future", "refusal"),
 }  # fmt: skip
@@ -124,6 +124,25 @@ async def test_each_bad_input_gets_a_verdict_with_its_reason_and_an_order_gets_a
     assert any(case.reason in message for message in warnings) or case.answer is not None
     follow_up = await place(shop, Customer(), "next")  # the pipeline carries on
     assert follow_up.verdict == "processed"
+
+
+@pytest.mark.parametrize("name", ["content over 64 KiB", "undecryptable content"])
+async def test_a_restore_tells_nobody_about_old_unreadable_messages(
+    shop: Shop, customer: Customer, name: str
+) -> None:
+    event = await CASES[name].build(shop, customer)
+    verdict = await ingest_event(shop.deps, shop.merchant, event, restore=True)
+    assert verdict.verdict == "rejected"
+    assert await customer.inbox(shop) == []  # they were told when it first arrived
+
+
+async def test_an_unreadable_message_to_someone_else_gets_no_answer(
+    shop: Shop, customer: Customer
+) -> None:
+    other = Customer()
+    event = customer.signed_kind4(other.pubkey, "x" * 70_000)  # not addressed to the shop
+    await ingest_event(shop.deps, shop.merchant, event)
+    assert await customer.inbox(shop) == []
 
 
 async def test_a_bad_signature_is_kept_as_rejected_and_nothing_else_happens(
