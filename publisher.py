@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from loguru import logger
 
 from .bus import Bus
-from .crud.outbox import Attempt, OutboxRow, due_events, record_attempts
+from .crud.outbox import Attempt, OutboxRow, due_events, record_attempts, retry_waiting_now
 from .db import Database
 from .nostr.event import Event
 from .nostr.relay import PublishResult
@@ -75,6 +75,14 @@ class Publisher:
     def poke(self) -> None:
         """Something was queued: look now instead of at the next poll."""
         self._wake.set()
+
+    async def relay_connected(self, url: str) -> None:
+        """A relay (re)connected: what waits out a backoff after failing goes now."""
+        async with self._db.transaction() as conn:
+            due = await retry_waiting_now(conn, int(self._clock()))
+        if due:
+            logger.info("{} connected: {} waiting messages retried now", url, due)
+            self.poke()
 
     async def run(self) -> None:
         try:

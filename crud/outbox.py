@@ -156,3 +156,12 @@ async def outbox_event_ids(conn: Connection, event_ids: Sequence[str]) -> set[st
     sql = f"SELECT event_id FROM outbox WHERE event_id IN ({marks})"  # noqa: S608 - only "?"
     rows = await fetchall(conn, sql, event_ids)
     return {row["event_id"] for row in rows}
+
+
+async def retry_waiting_now(conn: Connection, now: int) -> int:
+    """Every pending row waiting out a backoff becomes due now (a relay came back)."""
+    cursor = await conn.execute(
+        "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?",
+        (now, now),
+    )
+    return cursor.rowcount

@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 Handler = Callable[[Event, str], Awaitable[None]]
+ConnectListener = Callable[[str], Coroutine[Any, Any, None]]
 RejectCallback = Callable[[str, object, str], None]
 _YIELD_EVERY = 256
 
@@ -125,6 +126,7 @@ class RelayPool:
             closed=self._relay_closed,
             disconnected=self._relay_disconnected,
         )
+        self._connect_listeners: list[ConnectListener] = []
         self._relays: dict[str, Relay] = {}
         for url in urls:
             self._relays.setdefault(url, self._new_relay(url))
@@ -259,9 +261,15 @@ class RelayPool:
         finally:
             await relay.close_subscription(sub_id)
 
+    def add_connect_listener(self, listener: ConnectListener) -> None:
+        """Call `listener(url)` each time a relay (re)connects (after resubscribing)."""
+        self._connect_listeners.append(listener)
+
     async def _relay_connected(self, relay: Relay) -> None:
         for sub_id in list(self._subs):
             await self._request(relay, sub_id)
+        for listener in self._connect_listeners:
+            self._spawn(_told(listener, relay.url))
 
     async def _relay_event(self, relay: Relay, sub_id: str, raw: object) -> None:
         """Collect for a fetch, or queue for the dispatcher (blocking when full)."""
@@ -376,3 +384,10 @@ class RelayPool:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+async def _told(listener: ConnectListener, url: str) -> None:
+    try:
+        await listener(url)
+    except Exception as error:  # a listener's failure must not touch the pool
+        logger.opt(exception=error).warning("connect listener for {} failed", url)

@@ -40,6 +40,7 @@ class OrderEngine:
         self.deps, self.pool = deps, pool
         self.publisher = Publisher(deps.db, pool, deps.bus, deps.settings.outbox_max_attempts)
         deps.db.add_commit_listener(self.publisher.poke)  # replies leave as soon as committed
+        pool.add_connect_listener(self.publisher.relay_connected)  # no backoff once it is back
         self.sweep_every = sweep_every
         self._queue: asyncio.Queue[tuple[Merchant, Event, str]] = asyncio.Queue(QUEUE_SIZE)
         self._watched: dict[str, str] = {}

@@ -13,6 +13,7 @@ from typing import Any
 
 import nostr_sdk as sdk
 import pytest
+from nostrbazaar import publisher as publisher_module
 from nostrbazaar.embedded_relay import EmbeddedRelay
 from nostrbazaar.ingest import ingest_event
 from nostrbazaar.nostr.keys import PrivateKey
@@ -141,6 +142,31 @@ async def test_a_reply_committed_before_a_crash_is_published_after_the_restart(
     replies = await customer.wait_for(PK, has(1))
     assert len(of_type(replies, 1)) == 1
     await settle_outbox(second)
+
+
+async def test_a_reply_that_failed_while_the_relay_was_down_goes_when_it_is_back(
+    tmp_path: Path, runtime_at: RuntimeFactory, relays: list[EmbeddedRelay],
+    customer: RelayCustomer, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(publisher_module, "backoff", lambda *_: 600.0)  # only a reconnect helps
+    runtime = await runtime_at(tmp_path / "shop")
+    merchant = await runtime.deps.merchants.get("merchant-1")
+    await relays[0].stop()
+    await ingest_event(runtime.deps, merchant, customer.me.nip04(PK, order_content("o-1")))
+    for _ in range(200):  # bounded: the first attempt fails while the relay is down
+        row = await runtime.db.fetchone("SELECT attempts, status FROM outbox")
+        if row is not None and row["attempts"] >= 1:
+            break
+        await asyncio.sleep(0.02)
+    assert row is not None and tuple(row) == (1, "pending")
+    back = EmbeddedRelay(port=relays[0].port)  # back, on the same address
+    await back.start()
+    try:
+        await settle_outbox(runtime, attempts=400)  # long before the 600 s backoff
+        sent = await runtime.db.fetchone("SELECT attempts, status FROM outbox")
+        assert sent is not None and tuple(sent) == (2, "sent")
+    finally:
+        await back.stop()
 
 
 async def test_restore_from_the_relays_into_an_empty_database_equals_the_live_state(
