@@ -146,6 +146,14 @@ class GroupCommitter:
             # COMMIT writes the batch's pages to the WAL, in C with the GIL released: on a
             # worker thread, the loop goes on with other work (units wait for the lock).
             await self._writer.off_loop(self._writer.raw.commit)
+        except asyncio.CancelledError:  # the thread ran to its end all the same
+            if self._writer.raw.in_transaction:
+                self._writer.raw.rollback()
+                batch.set_exception(BatchLost("the commit was cancelled"))
+            else:
+                batch.set_result(None)
+                self._on_commit()
+            raise
         except BaseException as error:
             if self._writer.raw.in_transaction:
                 self._writer.raw.rollback()

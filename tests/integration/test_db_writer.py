@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -197,4 +198,34 @@ async def test_a_read_inside_a_unit_sees_the_writes_buffered_before_it(tmp_path:
         async with conn.execute("SELECT COUNT(*) FROM notes") as cursor:
             row = await cursor.fetchone()
         assert row is not None and row[0] == 2
+    await database.close()
+
+
+async def test_a_commit_cancelled_mid_way_still_reports_what_happened(tmp_path: Path) -> None:
+    database = await _database(tmp_path)
+    group = database._group
+    assert group is not None
+    writer = group._writer
+    real_off_loop = writer.off_loop
+
+    async def slow_off_loop(fn: object, *args: object) -> object:
+        def slowly() -> object:
+            time.sleep(0.2)  # the COMMIT is under way on the writer's thread...
+            return fn(*args)  # type: ignore[operator]
+
+        return await real_off_loop(slowly)
+
+    writer.off_loop = slow_off_loop  # type: ignore[method-assign]
+
+    async def unit() -> None:
+        async with database.transaction() as conn:
+            await conn.execute("INSERT INTO notes (body) VALUES ('kept')")
+
+    waiting = asyncio.create_task(unit())
+    await asyncio.sleep(0.05)
+    [committer] = [t for t in asyncio.all_tasks() if t.get_coro().__name__ == "_commit_soon"]
+    committer.cancel()  # ...when the loop shuts down, say
+    await waiting  # it committed: the caller is told so, not handed the cancellation
+    assert _rows_seen_by_another_connection(database.path) == ["kept"]
+    writer.off_loop = real_off_loop  # type: ignore[method-assign]
     await database.close()
