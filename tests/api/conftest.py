@@ -17,6 +17,8 @@ from nostrbazaar.app import create_app
 from nostrbazaar.config import Settings
 from nostrbazaar.nostr.event import Event, parse_event
 from nostrbazaar.runtime import Runtime
+from nostrbazaar.services.deps import Deps
+from nostrbazaar.wallets.fake import FakeWallet
 
 
 @pytest.fixture
@@ -40,6 +42,16 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 def runtime(app: FastAPI) -> Runtime:
     return app.state.runtime  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def engine(runtime: Runtime, tmp_path: Path) -> Deps:
+    """The order engine's dependencies, with the fake wallet if the runtime has none yet."""
+    if runtime.wallet is None:
+        wallet = FakeWallet(tmp_path / "wallet")
+        await wallet.start()
+        runtime.wallet = wallet
+    return runtime.deps or Deps.from_runtime(runtime)
 
 
 @pytest.fixture

@@ -11,21 +11,10 @@ from nostrbazaar.crud.order_list import OrderFilter, page_keys_query, page_param
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.order_messages import parse_message
 from nostrbazaar.services.conversation import Incoming
-from nostrbazaar.services.deps import Deps
 from nostrbazaar.services.intake import place_order
 from nostrbazaar.services.payments import receive_payment
-from nostrbazaar.wallets.fake import FakeWallet
 
 T0 = 1_760_000_000
-
-
-@pytest.fixture
-async def engine(runtime, tmp_path):
-    if runtime.wallet is None:
-        wallet = FakeWallet(tmp_path / "wallet")
-        await wallet.start()
-        runtime.wallet = wallet
-    return runtime.deps or Deps.from_runtime(runtime)
 
 
 @pytest.fixture

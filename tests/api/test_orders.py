@@ -11,20 +11,8 @@ from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.nostr.nip19 import npub_encode
 from nostrbazaar.order_messages import parse_message
 from nostrbazaar.services.conversation import Incoming
-from nostrbazaar.services.deps import Deps
 from nostrbazaar.services.intake import place_order
 from nostrbazaar.services.payments import receive_payment
-from nostrbazaar.wallets.fake import FakeWallet
-
-
-@pytest.fixture
-async def engine(runtime, tmp_path):
-    """The order engine's dependencies, with the fake wallet if the runtime has none yet."""
-    if runtime.wallet is None:
-        wallet = FakeWallet(tmp_path / "wallet")
-        await wallet.start()
-        runtime.wallet = wallet
-    return runtime.deps or Deps.from_runtime(runtime)
 
 
 @pytest.fixture
