@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from . import __version__
+from .api.fakewallet import fake_pay_router
 from .config import Settings
-from .runtime import Runtime
+from .engine.runtime import Runtime
 from .views import views_router
 from .views_api import api_router, register_api_errors
-from .wallets.fake_api import fake_pay_router
 
 nostrbazaar_ext: APIRouter = APIRouter()
 nostrbazaar_ext.include_router(api_router)

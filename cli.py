@@ -26,10 +26,10 @@ def _account_create(settings: Settings, name: str) -> int:
 
     from pydantic import ValidationError
 
-    from .db import Database
     from .migrations import run_migrations
     from .models import AccountCreate
     from .services.accounts import new_account
+    from .storage.database import Database
 
     try:
         name = AccountCreate(name=name).name
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings)
     if args.command == "pay":
-        from .wallets.fake_api import pay_command
+        from .api.fakewallet import pay_command
 
         return pay_command(args.bolt11, args.url or f"http://{settings.host}:{settings.port}")
     if args.command == "account" and args.action == "create":

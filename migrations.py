@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from loguru import logger
 
-from .db import Connection, Database, execute_script
+from .storage.database import Connection, Database, execute_script
 
 Migration = Callable[[Connection], Awaitable[None]]
 
@@ -139,7 +139,7 @@ async def write_order_transitions(conn: Connection) -> None:
 
     The runtime calls it again at start-up whenever the table and the code differ.
     """
-    from .orders import TRANSITIONS
+    from .orders.machine import TRANSITIONS
 
     await conn.execute("DELETE FROM order_transitions")
     await conn.executemany(

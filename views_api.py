@@ -13,19 +13,19 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, status
 
 from . import __version__
-from .api_catalogue import router as catalogue_router
-from .api_common import register_error_handlers
-from .api_merchant import router as merchant_router
-from .api_orders import router as orders_router
-from .api_ws import router as ws_router
-from .auth import RuntimeDep, get_runtime, runtime_of
+from .api.auth import RuntimeDep, get_runtime, runtime_of
+from .api.catalogue import router as catalogue_router
+from .api.common import register_error_handlers
+from .api.merchant import router as merchant_router
+from .api.orders import router as orders_router
+from .api.ws import router as ws_router
 from .nostr.keys import InvalidKey
-from .order_errors import OrderError, OrderNotFound
+from .orders.errors import OrderError, OrderNotFound
+from .orders.pricing import OrderInvalid
 from .services.catalogue import currencies
 from .services.chat import MessageInvalid
 from .services.deps import MerchantNotFound
 from .services.intake import WalletUnavailable
-from .services.pricing import OrderInvalid
 from .wallets.base import WalletError
 
 api_router = APIRouter(prefix="/api/v1")

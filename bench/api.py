@@ -39,7 +39,7 @@ import httpx
 from asgi_lifespan import LifespanManager  # type: ignore[import-not-found]
 from nostrbazaar.app import create_app
 from nostrbazaar.crud.order_list import OrderFilter, page_keys_query, page_parameters
-from nostrbazaar.ingest import ingest_event
+from nostrbazaar.engine.ingest import ingest_event
 from nostrbazaar.nostr.event import parse_event
 
 from .common import (

@@ -25,22 +25,22 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from nostrbazaar.bus import Bus
 from nostrbazaar.catalogue_models import ProductCreate, StallBody, ZoneCreate
 from nostrbazaar.config import Settings
-from nostrbazaar.db import Database
-from nostrbazaar.keystore import KeyStore
+from nostrbazaar.engine.runtime import Runtime
 from nostrbazaar.migrations import run_migrations
 from nostrbazaar.models import MerchantCreate
 from nostrbazaar.nostr import nip04, nip17
 from nostrbazaar.nostr.event import sign_event
 from nostrbazaar.nostr.keys import PrivateKey
-from nostrbazaar.rates import FixedRates
-from nostrbazaar.runtime import Runtime
+from nostrbazaar.orders.rates import FixedRates
 from nostrbazaar.services.accounts import create_merchant, new_account
+from nostrbazaar.services.bus import Bus
 from nostrbazaar.services.catalogue import create_stall, create_zone
 from nostrbazaar.services.catalogue_products import create_product
 from nostrbazaar.services.deps import Deps, Merchant, Merchants
+from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.keystore import KeyStore
 from nostrbazaar.wallets.fake import FakeWallet
 
 REPO = Path(__file__).resolve().parent.parent

@@ -44,7 +44,7 @@ class Tracer:
         table[key].setdefault(name, time.time())
 
     def install(self) -> None:
-        from nostrbazaar import publisher
+        from nostrbazaar.engine import publisher
         from nostrbazaar.nostr import relay, relay_pool
         from nostrbazaar.services import background
 

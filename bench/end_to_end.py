@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import nostr_sdk
-from nostrbazaar.embedded_relay import free_port
-from nostrbazaar.runtime import Runtime
+from nostrbazaar.engine.embedded_relay import free_port
+from nostrbazaar.engine.runtime import Runtime
 
 from .common import (
     OrderSpec,

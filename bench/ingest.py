@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from nostrbazaar.ingest import ingest_event
+from nostrbazaar.engine.ingest import ingest_event
 from nostrbazaar.nostr.event import parse_event
 from nostrbazaar.nostr.relay_pool import RelayPool
 from nostrbazaar.services import background

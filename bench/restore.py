@@ -42,10 +42,10 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+from nostrbazaar.engine.restore import history_filters, restore_pages
 from nostrbazaar.nostr import nip04
 from nostrbazaar.nostr.event import Event, parse_event, sign_event
 from nostrbazaar.nostr.filters import matches_any
-from nostrbazaar.restore import history_filters, restore_pages
 from nostrbazaar.services.chat import send_message
 from nostrbazaar.services.deps import Deps, Merchants
 from nostrbazaar.services.order_admin import ship_order
@@ -290,8 +290,8 @@ async def _restore_from_relay(
 ) -> dict[str, Any]:
     """Deal the history out to `RELAYS` LocalRelays, each in its own process (not timed),
     then `restore_orders` from them all."""
+    from nostrbazaar.engine.restore import restore_orders
     from nostrbazaar.nostr.relay_pool import RelayPool
-    from nostrbazaar.restore import restore_orders
 
     from .relay_process import RelayProcess
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nostrbazaar.db import Database
+from nostrbazaar.storage.database import Database
 
 ITEMS = 5  # the items column in `state`'s order rows
 

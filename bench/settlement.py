@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import nostr_sdk
+from nostrbazaar.engine.runtime import Runtime
 from nostrbazaar.nostr import nip04
 from nostrbazaar.nostr.event import sign_event
-from nostrbazaar.runtime import Runtime
 from nostrbazaar.tests.support.lnbits_server import LNbitsServer
 from nostrbazaar.tests.support.nwc_service import NWCService
 from nostrbazaar.wallets.lnbits import LNbitsWallet

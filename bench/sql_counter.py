@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from nostrbazaar.db import Database
+from nostrbazaar.storage.database import Database
 
 
 class SqlCounter:

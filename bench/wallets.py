@@ -20,7 +20,7 @@ from pathlib import Path
 
 import bolt11 as bolt11_lib
 import nostr_sdk
-from nostrbazaar.embedded_relay import EmbeddedRelay
+from nostrbazaar.engine.embedded_relay import EmbeddedRelay
 from nostrbazaar.tests.support.lnbits_server import LNbitsServer
 from nostrbazaar.tests.support.nwc_service import NWCService
 from nostrbazaar.wallets.base import Wallet

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..db import Connection
+from ..storage.database import Connection
 from .catalogue import Source, now, one
 
 

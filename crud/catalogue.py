@@ -12,8 +12,8 @@ from typing import Any
 
 import aiosqlite
 
-from ..db import Connection, Database, Params, fetchall, fetchone
 from ..models import Publication
+from ..storage.database import Connection, Database, Params, fetchall, fetchone
 
 Source = Database | Connection
 

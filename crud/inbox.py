@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import Connection, Database
+from ..storage.database import Connection, Database
 
 VERDICTS = ("received", "processed", "rejected", "ignored", "outgoing", "parked")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..db import Connection, Database
-from ..order_state import Invoice
+from ..orders.state import Invoice
+from ..storage.database import Connection, Database
 from .uow import rows
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosqlite
 
-from ..db import Connection
+from ..storage.database import Connection
 from .catalogue import Source, now, one
 
 _COLUMNS = (

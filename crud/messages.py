@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import Connection, Database
+from ..storage.database import Connection, Database
 
 
 @dataclass(frozen=True)

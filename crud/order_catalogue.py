@@ -6,9 +6,9 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..db import Database
-from ..rates import normalize_currency
-from ..services.pricing import Catalogue, CatalogueProduct, CatalogueZone
+from ..orders.pricing import Catalogue, CatalogueProduct, CatalogueZone
+from ..orders.rates import normalize_currency
+from ..storage.database import Database
 
 # One query: the zone (and the count of parked messages for the order) ride along on
 # every product row, so pricing an order costs one round trip, not three.

@@ -17,7 +17,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import Database
+from ..storage.database import Database
 from .orders import OrderRow, order_row_from
 
 # The indexes are made by migration m003_order_list_indexes.

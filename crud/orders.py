@@ -16,10 +16,10 @@ from typing import Any
 
 import orjson
 
-from ..db import Connection, Database
-from ..order_events import EVENT_TYPES, OrderEvent
-from ..order_state import Invoice, OrderDetails, OrderItem, OrderState, Quote
-from ..orders import Status, fold
+from ..orders.events import EVENT_TYPES, OrderEvent
+from ..orders.machine import fold
+from ..orders.state import Invoice, OrderDetails, OrderItem, OrderState, Quote, Status
+from ..storage.database import Connection, Database
 from .uow import rows, run
 
 # -- event codec -----------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import Connection, Database, fetchall
 from ..nostr.event import Event
+from ..storage.database import Connection, Database, fetchall
 
 _INSERT = (
     "INSERT INTO outbox (merchant_id, event_id, event, relays, purpose, order_id,"

@@ -9,7 +9,7 @@ from decimal import Decimal
 import aiosqlite
 
 from ..catalogue_models import Product, ProductConfig, ProductShipping
-from ..db import Connection
+from ..storage.database import Connection
 from .catalogue import (
     Source,
     decimal_text,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from ..catalogue_models import Stall, StallConfig, Zone
-from ..db import Connection
+from ..storage.database import Connection
 from .catalogue import (
     Source,
     get_publications,

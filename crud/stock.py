@@ -9,9 +9,9 @@ two customers racing for the last unit cannot both get it.
 
 from __future__ import annotations
 
-from ..db import Connection, Database
-from ..order_errors import StockUnavailable
-from ..order_state import OrderItem
+from ..orders.errors import StockUnavailable
+from ..orders.state import OrderItem
+from ..storage.database import Connection, Database
 
 _TAKE = (
     "UPDATE products SET quantity = quantity - ?, stock_seq = stock_seq + 1"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
-from ..db import Connection, Database
+from ..storage.database import Connection, Database
 
 T = TypeVar("T")
 

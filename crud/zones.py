@@ -8,7 +8,7 @@ from decimal import Decimal
 import aiosqlite
 
 from ..catalogue_models import Zone
-from ..db import Connection
+from ..storage.database import Connection
 from .catalogue import Source, decimal_text, many, now, one, placeholders
 
 _COLUMNS = "id, name, currency, cost, countries"

@@ -15,7 +15,6 @@ from ..crud import zones as zones_crud
 from ..crud.accounts import AccountRow, create_account
 from ..crud.catalogue import get_publications, latest_outbox_event, new_id, publication_of
 from ..crud.merchants import MerchantRow
-from ..db import Connection, Database
 from ..models import (
     Account,
     Merchant,
@@ -27,18 +26,19 @@ from ..models import (
 )
 from ..nostr.keys import PrivateKey
 from ..nostr.nip19 import npub_encode, parse_private_key
-from ..runtime import Runtime
+from ..storage.database import Connection, Database
 from . import catalogue_publish as publish
 from .catalogue_errors import Conflict, NotFound, SignupDisabled
+from .host import Host
 
 _PROFILE_FIELDS = tuple(MerchantProfile.model_fields)
 
 
-async def sign_up(runtime: Runtime, name: str) -> Account:
+async def sign_up(host: Host, name: str) -> Account:
     """`POST /account`: a new account, unless sign-up is turned off."""
-    if not runtime.settings.allow_signup:
+    if not host.settings.allow_signup:
         raise SignupDisabled("sign-up is disabled here; ask the operator for an account")
-    return await new_account(runtime.db, name)
+    return await new_account(host.db, name)
 
 
 async def new_account(db: Database, name: str) -> Account:
@@ -50,26 +50,17 @@ async def new_account(db: Database, name: str) -> Account:
     return Account(id=row.id, name=row.name, adminkey=row.admin_key, inkey=row.invoice_key)
 
 
-async def merchants_changed(runtime: Runtime, merchant_id: str) -> None:
-    """Tell the order engine at once: drop its cached merchant and resubscribe.
-
-    The engine refreshes every 30 s anyway, so a failure here is only logged.
-    """
-    if runtime.deps is not None:
-        runtime.deps.merchants.forget(merchant_id)
-    if runtime.engine is not None:
-        try:
-            await runtime.engine.refresh()
-        except Exception as error:  # the periodic refresh will catch up
-            logger.warning("order engine refresh after merchant change failed: {}", error)
+async def merchants_changed(host: Host, merchant_id: str) -> None:
+    """Tell the order engine at once: drop its cached merchant and resubscribe."""
+    await host.merchant_changed(merchant_id)
 
 
-def dm_relays(runtime: Runtime, merchant: MerchantRow) -> list[str]:
+def dm_relays(host: Host, merchant: MerchantRow) -> list[str]:
     """Where the merchant receives direct messages: its own relays, else the defaults."""
-    return list(merchant.relays or runtime.relays)
+    return list(merchant.relays or host.relays)
 
 
-async def create_merchant(runtime: Runtime, account_id: str, body: MerchantCreate) -> Merchant:
+async def create_merchant(host: Host, account_id: str, body: MerchantCreate) -> Merchant:
     """Generate or import the key, seal it, and create the merchant with an Online zone.
 
     An imported key may already have a profile and DM relay list on Nostr, so
@@ -82,12 +73,12 @@ async def create_merchant(runtime: Runtime, account_id: str, body: MerchantCreat
         id=new_id(),
         account_id=account_id,
         public_key=key.public_key,
-        private_key_sealed=runtime.keystore.seal(key.hex),
+        private_key_sealed=host.keystore.seal(key.hex),
         profile=profile.model_dump(exclude_none=True),
         relays=list(body.relays),
         active=True if body.config.active is None else body.config.active,
     )
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         await _check_new_merchant(conn, row)
         await merchants_crud.create_merchant(conn, row)
         await zones_crud.create_zone(conn, row.id, _online_zone())
@@ -95,10 +86,10 @@ async def create_merchant(runtime: Runtime, account_id: str, body: MerchantCreat
         if row.profile:
             await publish.publish_profile(conn, signer, profile)
         if not imported or row.relays:
-            await publish.publish_dm_relays(conn, signer, dm_relays(runtime, row))
+            await publish.publish_dm_relays(conn, signer, dm_relays(host, row))
     logger.info("created merchant {} ({})", row.id, "imported key" if imported else "new key")
-    await merchants_changed(runtime, row.id)
-    return await merchant_view(runtime.db, await merchants_crud.get_merchant(runtime.db, row.id))
+    await merchants_changed(host, row.id)
+    return await merchant_view(host.db, await merchants_crud.get_merchant(host.db, row.id))
 
 
 async def _check_new_merchant(conn: Connection, row: MerchantRow) -> None:
@@ -119,9 +110,7 @@ def _profile(values: dict[str, object]) -> MerchantProfile:
     return MerchantProfile.model_validate({k: v for k, v in values.items() if v is not None})
 
 
-async def update_merchant(
-    runtime: Runtime, merchant: MerchantRow, body: MerchantUpdate
-) -> Merchant:
+async def update_merchant(host: Host, merchant: MerchantRow, body: MerchantUpdate) -> Merchant:
     """`PATCH /merchant/{id}`: merge the profile fields given, set relays and active.
 
     A changed profile is republished as kind 0, changed relays as kind 10050.
@@ -134,46 +123,42 @@ async def update_merchant(
     updated = replace(
         merchant, profile=profile.model_dump(exclude_none=True), relays=relays, active=active
     )
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         await merchants_crud.update_merchant(conn, merchant.id, updated.profile, relays, active)
-        signer = publish.signer_for(runtime.keystore, updated)
+        signer = publish.signer_for(host.keystore, updated)
         if changes:
             await publish.publish_profile(conn, signer, profile)
         if body.relays is not None and relays != merchant.relays:
-            await publish.publish_dm_relays(conn, signer, dm_relays(runtime, updated))
-    await merchants_changed(runtime, merchant.id)
-    return await merchant_view(
-        runtime.db, await merchants_crud.get_merchant(runtime.db, merchant.id)
-    )
+            await publish.publish_dm_relays(conn, signer, dm_relays(host, updated))
+    await merchants_changed(host, merchant.id)
+    return await merchant_view(host.db, await merchants_crud.get_merchant(host.db, merchant.id))
 
 
-async def toggle_merchant(runtime: Runtime, merchant: MerchantRow) -> Merchant:
+async def toggle_merchant(host: Host, merchant: MerchantRow) -> Merchant:
     """`PUT /merchant/{id}/toggle`: flip whether the merchant takes orders."""
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         current = await merchants_crud.get_merchant(conn, merchant.id) or merchant
         active = not current.active
         await merchants_crud.update_merchant(
             conn, merchant.id, current.profile, current.relays, active
         )
-    await merchants_changed(runtime, merchant.id)
-    return await merchant_view(
-        runtime.db, await merchants_crud.get_merchant(runtime.db, merchant.id)
-    )
+    await merchants_changed(host, merchant.id)
+    return await merchant_view(host.db, await merchants_crud.get_merchant(host.db, merchant.id))
 
 
-async def delete_merchant(runtime: Runtime, merchant: MerchantRow) -> None:
+async def delete_merchant(host: Host, merchant: MerchantRow) -> None:
     """`DELETE /merchant/{id}`: remove the merchant and its catalogue from this server.
 
     Nothing is deleted on relays; `DELETE /merchant/{id}/nostr` does that.
     """
     try:
-        async with runtime.db.transaction() as conn:
+        async with host.db.transaction() as conn:
             await merchants_crud.delete_merchant(conn, merchant.id)
     except sqlite3.IntegrityError as error:
         logger.warning("cannot delete merchant {}: {}", merchant.id, error)
         raise Conflict("the merchant still has records that must be kept") from None
     logger.info("deleted merchant {}", merchant.id)
-    await merchants_changed(runtime, merchant.id)
+    await merchants_changed(host, merchant.id)
 
 
 async def merchant_view(db: Database, merchant: MerchantRow | None) -> Merchant:

@@ -16,30 +16,28 @@ from ..crud import zones as zones_crud
 from ..crud.catalogue import Source, new_id
 from ..crud.merchants import MerchantRow
 from ..crud.stalls import StallFields
-from ..db import Connection
-from ..runtime import Runtime
+from ..storage.database import Connection
 from . import catalogue_events as events
 from . import catalogue_publish as publish
 from .catalogue_errors import Conflict, InvalidRequest, NotFound
+from .host import Host
 
 
-def currencies(runtime: Runtime) -> list[str]:
+def currencies(host: Host) -> list[str]:
     """`sat` and every fiat currency with a configured rate."""
-    return ["sat", *sorted(runtime.settings.fiat_rates)]
+    return ["sat", *sorted(host.settings.fiat_rates)]
 
 
-def check_currency(runtime: Runtime, currency: str) -> None:
+def check_currency(host: Host, currency: str) -> None:
     """Refuse a currency the order engine could not convert to sats."""
-    if currency not in currencies(runtime):
-        known = ", ".join(currencies(runtime))
+    if currency not in currencies(host):
+        known = ", ".join(currencies(host))
         raise InvalidRequest(f"currency {currency!r} has no configured rate; use one of: {known}")
 
 
-def announce(runtime: Runtime, merchant_id: str, what: str, object_id: str, action: str) -> None:
+def announce(host: Host, merchant_id: str, what: str, object_id: str, action: str) -> None:
     """Tell the merchant's dashboard about a committed catalogue change."""
-    runtime.bus.publish(
-        merchant_id, "catalogue", {"object": what, "id": object_id, "action": action}
-    )
+    host.bus.publish(merchant_id, "catalogue", {"object": what, "id": object_id, "action": action})
 
 
 def check_path_id(body_id: str | None, path_id: str) -> None:
@@ -50,8 +48,8 @@ def check_path_id(body_id: str | None, path_id: str) -> None:
 # ---------------------------------------------------------------- zones
 
 
-async def list_zones(runtime: Runtime, merchant: MerchantRow) -> list[Zone]:
-    return await zones_crud.list_zones(runtime.db, merchant.id)
+async def list_zones(host: Host, merchant: MerchantRow) -> list[Zone]:
+    return await zones_crud.list_zones(host.db, merchant.id)
 
 
 async def get_zone(src: Source, merchant: MerchantRow, zone_id: str) -> Zone:
@@ -62,9 +60,9 @@ async def get_zone(src: Source, merchant: MerchantRow, zone_id: str) -> Zone:
     return zone
 
 
-async def create_zone(runtime: Runtime, merchant: MerchantRow, body: ZoneCreate) -> Zone:
+async def create_zone(host: Host, merchant: MerchantRow, body: ZoneCreate) -> Zone:
     """`POST /zone`: the server chooses the id (a client id could collide with others')."""
-    check_currency(runtime, body.currency)
+    check_currency(host, body.currency)
     zone = Zone(
         id=new_id(),
         name=body.name,
@@ -72,20 +70,18 @@ async def create_zone(runtime: Runtime, merchant: MerchantRow, body: ZoneCreate)
         cost=body.cost,
         countries=body.countries,
     )
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         await zones_crud.create_zone(conn, merchant.id, zone)
-    announce(runtime, merchant.id, "zone", zone.id, "created")
+    announce(host, merchant.id, "zone", zone.id, "created")
     return zone
 
 
-async def update_zone(
-    runtime: Runtime, merchant: MerchantRow, zone_id: str, body: ZoneUpdate
-) -> Zone:
+async def update_zone(host: Host, merchant: MerchantRow, zone_id: str, body: ZoneUpdate) -> Zone:
     """`PATCH /zone/{id}`: change what is given; the stalls using it are republished."""
     check_path_id(body.id, zone_id)
     if body.currency is not None:
-        check_currency(runtime, body.currency)
-    async with runtime.db.transaction() as conn:
+        check_currency(host, body.currency)
+    async with host.db.transaction() as conn:
         zone = await get_zone(conn, merchant, zone_id)
         changes = body.model_dump(exclude_unset=True, exclude={"id"})
         # Only the name may be cleared with null; other nulls mean "leave as is".
@@ -94,9 +90,9 @@ async def update_zone(
         stall_ids = await zones_crud.get_stall_ids_using_zone(conn, zone_id)
         await _check_zone_currency(conn, merchant, stall_ids, updated.currency)
         await zones_crud.update_zone(conn, merchant.id, updated)
-        signer = publish.signer_for(runtime.keystore, merchant)
+        signer = publish.signer_for(host.keystore, merchant)
         await publish.publish_stalls(conn, signer, stall_ids)
-    announce(runtime, merchant.id, "zone", zone_id, "updated")
+    announce(host, merchant.id, "zone", zone_id, "updated")
     return updated
 
 
@@ -109,9 +105,9 @@ async def _check_zone_currency(
             raise Conflict(f"zone is used by stall {stall.name!r} priced in {stall.currency}")
 
 
-async def delete_zone(runtime: Runtime, merchant: MerchantRow, zone_id: str) -> None:
+async def delete_zone(host: Host, merchant: MerchantRow, zone_id: str) -> None:
     """`DELETE /zone/{id}`: refused while it is some stall's only zone."""
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         await get_zone(conn, merchant, zone_id)
         stall_ids = await zones_crud.get_stall_ids_using_zone(conn, zone_id)
         for stall_id in stall_ids:
@@ -120,10 +116,10 @@ async def delete_zone(runtime: Runtime, merchant: MerchantRow, zone_id: str) -> 
                 raise Conflict(f"zone is the only shipping zone of stall {stall.name!r}")
         product_ids = await zones_crud.get_product_ids_shipping_to_zone(conn, zone_id)
         await zones_crud.delete_zone(conn, merchant.id, zone_id)
-        signer = publish.signer_for(runtime.keystore, merchant)
+        signer = publish.signer_for(host.keystore, merchant)
         await publish.publish_stalls(conn, signer, stall_ids)
         await publish.publish_products(conn, signer, product_ids)
-    announce(runtime, merchant.id, "zone", zone_id, "deleted")
+    announce(host, merchant.id, "zone", zone_id, "deleted")
 
 
 # ---------------------------------------------------------------- stalls
@@ -137,16 +133,16 @@ async def get_stall(src: Source, merchant: MerchantRow, stall_id: str) -> Stall:
     return stall
 
 
-async def list_stalls(runtime: Runtime, merchant: MerchantRow, pending: bool) -> list[Stall]:
-    return await stalls_crud.list_stalls(runtime.db, merchant.id, pending)
+async def list_stalls(host: Host, merchant: MerchantRow, pending: bool) -> list[Stall]:
+    return await stalls_crud.list_stalls(host.db, merchant.id, pending)
 
 
 async def list_stall_products(
-    runtime: Runtime, merchant: MerchantRow, stall_id: str, pending: bool | None
+    host: Host, merchant: MerchantRow, stall_id: str, pending: bool | None
 ) -> list[Product]:
-    await get_stall(runtime.db, merchant, stall_id)
+    await get_stall(host.db, merchant, stall_id)
     return await products_crud.list_products(
-        runtime.db, merchant.id, stall_id=stall_id, pending=pending
+        host.db, merchant.id, stall_id=stall_id, pending=pending
     )
 
 
@@ -175,62 +171,60 @@ def _fields(body: StallBody) -> StallFields:
     )
 
 
-async def create_stall(runtime: Runtime, merchant: MerchantRow, body: StallBody) -> Stall:
+async def create_stall(host: Host, merchant: MerchantRow, body: StallBody) -> Stall:
     """`POST /stall`: store it and publish its 30017."""
-    check_currency(runtime, body.currency)
+    check_currency(host, body.currency)
     stall_id = new_id()
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         zone_ids = await _checked_zone_ids(conn, merchant, body)
         await stalls_crud.insert_stall(conn, merchant.id, stall_id, _fields(body))
         await stalls_crud.set_stall_zones(conn, stall_id, zone_ids)
-        await publish.publish_stall(conn, publish.signer_for(runtime.keystore, merchant), stall_id)
-    announce(runtime, merchant.id, "stall", stall_id, "created")
-    return await get_stall(runtime.db, merchant, stall_id)
+        await publish.publish_stall(conn, publish.signer_for(host.keystore, merchant), stall_id)
+    announce(host, merchant.id, "stall", stall_id, "created")
+    return await get_stall(host.db, merchant, stall_id)
 
 
-async def update_stall(
-    runtime: Runtime, merchant: MerchantRow, stall_id: str, body: StallBody
-) -> Stall:
+async def update_stall(host: Host, merchant: MerchantRow, stall_id: str, body: StallBody) -> Stall:
     """`PUT /stall/{id}`: replace it and republish; `pending: false` accepts an imported one.
 
     A stall is never made pending again. When its currency changes, its products
     (priced in the stall's currency) are republished too.
     """
     check_path_id(body.id, stall_id)
-    check_currency(runtime, body.currency)
-    async with runtime.db.transaction() as conn:
+    check_currency(host, body.currency)
+    async with host.db.transaction() as conn:
         stall = await get_stall(conn, merchant, stall_id)
         zone_ids = await _checked_zone_ids(conn, merchant, body)
         pending = stall.pending and body.pending
         await stalls_crud.update_stall(conn, merchant.id, stall_id, _fields(body), pending)
         await stalls_crud.set_stall_zones(conn, stall_id, zone_ids)
-        signer = publish.signer_for(runtime.keystore, merchant)
+        signer = publish.signer_for(host.keystore, merchant)
         await publish.publish_stall(conn, signer, stall_id)
         if stall.currency != body.currency:
             products = await products_crud.list_products(conn, merchant.id, stall_id=stall_id)
             await publish.publish_products(conn, signer, [p.id for p in products])
-    announce(runtime, merchant.id, "stall", stall_id, "updated")
-    return await get_stall(runtime.db, merchant, stall_id)
+    announce(host, merchant.id, "stall", stall_id, "updated")
+    return await get_stall(host.db, merchant, stall_id)
 
 
-async def delete_stall(runtime: Runtime, merchant: MerchantRow, stall_id: str) -> None:
+async def delete_stall(host: Host, merchant: MerchantRow, stall_id: str) -> None:
     """`DELETE /stall/{id}`: delete it and its products, with a NIP-09 deletion for both.
 
     A pending (imported, never accepted) stall is only discarded here: we did
     not publish it, so we do not ask relays to delete it.
     """
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         stall = await get_stall(conn, merchant, stall_id)
         products = await products_crud.list_products(conn, merchant.id, stall_id=stall_id)
         await stalls_crud.delete_stall(conn, merchant.id, stall_id)
         targets = [] if stall.pending else deletion_targets([stall], products)
         newest = max([stall.event_created_at or 0, *(p.event_created_at or 0 for p in products)])
-        signer = publish.signer_for(runtime.keystore, merchant)
+        signer = publish.signer_for(host.keystore, merchant)
         await publish.publish_deletion(
             conn, signer, targets, f"stall {stall.name!r} deleted", newest
         )
     logger.info("merchant {} deleted stall {}", merchant.id, stall_id)
-    announce(runtime, merchant.id, "stall", stall_id, "deleted")
+    announce(host, merchant.id, "stall", stall_id, "deleted")
 
 
 def deletion_targets(

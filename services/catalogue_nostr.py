@@ -20,44 +20,44 @@ from ..crud import stalls as stalls_crud
 from ..crud import zones as zones_crud
 from ..crud.catalogue import many
 from ..crud.merchants import MerchantRow
-from ..db import Connection
 from ..models import MerchantProfile, NostrDeletion, NostrSync
 from ..nostr.event import Event
-from ..runtime import Runtime
+from ..storage.database import Connection
 from . import catalogue_events as events
 from . import catalogue_import as reading
 from . import catalogue_publish as publish
 from .accounts import dm_relays
 from .catalogue import announce, deletion_targets
+from .host import Host
 
 FETCH_TIMEOUT_SECONDS = 8.0
 
 
-async def republish(runtime: Runtime, merchant: MerchantRow) -> NostrSync:
+async def republish(host: Host, merchant: MerchantRow) -> NostrSync:
     """Republish everything, then import what the relays have and we do not."""
-    async with runtime.db.transaction() as conn:
-        published = await _publish_everything(runtime, conn, merchant)
-    found, skipped = await _fetch_catalogue(runtime, merchant)
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
+        published = await _publish_everything(host, conn, merchant)
+    found, skipped = await _fetch_catalogue(host, merchant)
+    async with host.db.transaction() as conn:
         deleted = reading.deleted_addresses(await _our_deletions(conn, merchant.id))
         deleted.update(reading.deleted_addresses(found))
         wanted = reading.newest_by_address(found, deleted)
         stalls = await _import_stalls(conn, merchant, wanted, skipped)
         products = await _import_products(conn, merchant, wanted, skipped)
     if stalls or products:
-        announce(runtime, merchant.id, "catalogue", merchant.id, "imported")
+        announce(host, merchant.id, "catalogue", merchant.id, "imported")
     return NostrSync(
         published=published, pending_stalls=stalls, pending_products=products, skipped=skipped
     )
 
 
-async def _publish_everything(runtime: Runtime, conn: Connection, merchant: MerchantRow) -> int:
-    signer = publish.signer_for(runtime.keystore, merchant)
+async def _publish_everything(host: Host, conn: Connection, merchant: MerchantRow) -> int:
+    signer = publish.signer_for(host.keystore, merchant)
     count = 1
     if merchant.profile:
         await publish.publish_profile(conn, signer, MerchantProfile(**merchant.profile))
         count += 1
-    await publish.publish_dm_relays(conn, signer, dm_relays(runtime, merchant))
+    await publish.publish_dm_relays(conn, signer, dm_relays(host, merchant))
     stalls = await stalls_crud.list_stalls(conn, merchant.id, pending=False)
     count += await publish.publish_stalls(conn, signer, [s.id for s in stalls])
     products = await products_crud.list_products(conn, merchant.id, pending=False)
@@ -65,16 +65,14 @@ async def _publish_everything(runtime: Runtime, conn: Connection, merchant: Merc
     return count
 
 
-async def _fetch_catalogue(
-    runtime: Runtime, merchant: MerchantRow
-) -> tuple[list[Event], list[str]]:
+async def _fetch_catalogue(host: Host, merchant: MerchantRow) -> tuple[list[Event], list[str]]:
     """Every stall, product and deletion the merchant signed, as the relays have them."""
-    if runtime.pool is None:
+    if host.pool is None:
         return [], ["relays not searched: the relay pool is not running"]
     kinds = [events.KIND_DELETION, events.KIND_STALL, events.KIND_PRODUCT]
     query = [{"kinds": kinds, "authors": [merchant.public_key]}]
     try:
-        found: list[Event] = await runtime.pool.fetch(query, timeout=FETCH_TIMEOUT_SECONDS)
+        found: list[Event] = await host.pool.fetch(query, timeout=FETCH_TIMEOUT_SECONDS)
     except Exception as error:  # a relay failure must not undo the republish
         logger.warning("fetching the catalogue of merchant {} failed: {}", merchant.id, error)
         return [], [f"relays not searched: {error}"]
@@ -165,13 +163,13 @@ async def _import_products(
     return count
 
 
-async def delete_from_nostr(runtime: Runtime, merchant: MerchantRow) -> NostrDeletion:
+async def delete_from_nostr(host: Host, merchant: MerchantRow) -> NostrDeletion:
     """Ask relays to delete every accepted stall and product; keep them here.
 
     Each object then records the deletion as its latest event, so a later
     republish is dated after it and is not swept away by it.
     """
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         stalls = await stalls_crud.list_stalls(conn, merchant.id, pending=False)
         products = await products_crud.list_products(conn, merchant.id, pending=False)
         targets = deletion_targets(stalls, products)
@@ -179,7 +177,7 @@ async def delete_from_nostr(runtime: Runtime, merchant: MerchantRow) -> NostrDel
             p.event_created_at or 0 for p in products
         ]
         newest = max(times, default=0)
-        signer = publish.signer_for(runtime.keystore, merchant)
+        signer = publish.signer_for(host.keystore, merchant)
         event = await publish.publish_deletion(conn, signer, targets, "catalogue withdrawn", newest)
         if event is not None:
             for stall in stalls:

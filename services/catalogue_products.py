@@ -7,11 +7,11 @@ from ..crud import products as products_crud
 from ..crud.catalogue import Source, new_id
 from ..crud.merchants import MerchantRow
 from ..crud.products import ProductFields
-from ..db import Connection
-from ..runtime import Runtime
+from ..storage.database import Connection
 from . import catalogue_publish as publish
 from .catalogue import announce, check_path_id, deletion_targets, get_stall
 from .catalogue_errors import InvalidRequest, NotFound
+from .host import Host
 
 
 async def get_product(src: Source, merchant: MerchantRow, product_id: str) -> Product:
@@ -63,19 +63,19 @@ def _fields(body: ProductCreate) -> ProductFields:
     )
 
 
-async def create_product(runtime: Runtime, merchant: MerchantRow, body: ProductCreate) -> Product:
+async def create_product(host: Host, merchant: MerchantRow, body: ProductCreate) -> Product:
     """`POST /product`: store it in an accepted stall and publish its 30018."""
     product_id = new_id()
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         stall = await _stall_for(conn, merchant, body.stall_id)
         if stall.pending:
             raise InvalidRequest("accept the stall (PUT /stall/{id} with pending false) first")
         _check_against_stall(stall, body.config)
         await products_crud.insert_product(conn, merchant.id, product_id, _fields(body))
-        signer = publish.signer_for(runtime.keystore, merchant)
+        signer = publish.signer_for(host.keystore, merchant)
         await publish.publish_product(conn, signer, product_id)
-    announce(runtime, merchant.id, "product", product_id, "created")
-    return await get_product(runtime.db, merchant, product_id)
+    announce(host, merchant.id, "product", product_id, "created")
+    return await get_product(host.db, merchant, product_id)
 
 
 def _merged(product: Product, body: ProductUpdate) -> ProductCreate:
@@ -102,7 +102,7 @@ def _merged(product: Product, body: ProductUpdate) -> ProductCreate:
 
 
 async def update_product(
-    runtime: Runtime, merchant: MerchantRow, product_id: str, body: ProductUpdate
+    host: Host, merchant: MerchantRow, product_id: str, body: ProductUpdate
 ) -> Product:
     """`PATCH /product/{id}`: change what is given and republish.
 
@@ -110,7 +110,7 @@ async def update_product(
     a product is never made pending again.
     """
     check_path_id(body.id, product_id)
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         product = await get_product(conn, merchant, product_id)
         merged = _merged(product, body)
         stall = await _stall_for(conn, merchant, merged.stall_id)
@@ -119,18 +119,18 @@ async def update_product(
             raise InvalidRequest("accept the product's stall (pending false) first")
         _check_against_stall(stall, merged.config)
         await products_crud.update_product(conn, merchant.id, product_id, _fields(merged), pending)
-        signer = publish.signer_for(runtime.keystore, merchant)
+        signer = publish.signer_for(host.keystore, merchant)
         await publish.publish_product(conn, signer, product_id)
-    announce(runtime, merchant.id, "product", product_id, "updated")
-    return await get_product(runtime.db, merchant, product_id)
+    announce(host, merchant.id, "product", product_id, "updated")
+    return await get_product(host.db, merchant, product_id)
 
 
-async def delete_product(runtime: Runtime, merchant: MerchantRow, product_id: str) -> None:
+async def delete_product(host: Host, merchant: MerchantRow, product_id: str) -> None:
     """`DELETE /product/{id}`: delete it with a NIP-09 deletion (pending: only discard)."""
-    async with runtime.db.transaction() as conn:
+    async with host.db.transaction() as conn:
         product = await get_product(conn, merchant, product_id)
         await products_crud.delete_product(conn, merchant.id, product_id)
-        signer = publish.signer_for(runtime.keystore, merchant)
+        signer = publish.signer_for(host.keystore, merchant)
         await publish.publish_deletion(
             conn,
             signer,
@@ -138,4 +138,4 @@ async def delete_product(runtime: Runtime, merchant: MerchantRow, product_id: st
             f"product {product.name!r} deleted",
             product.event_created_at,
         )
-    announce(runtime, merchant.id, "product", product_id, "deleted")
+    announce(host, merchant.id, "product", product_id, "deleted")

@@ -15,11 +15,11 @@ from ..crud import products as products_crud
 from ..crud import stalls as stalls_crud
 from ..crud.catalogue import latest_outbox_event
 from ..crud.outbox import enqueue_event
-from ..db import Connection
-from ..keystore import KeyStore
 from ..models import MerchantProfile
 from ..nostr.event import Event
 from ..nostr.keys import PrivateKey
+from ..storage.database import Connection
+from ..storage.keystore import KeyStore
 from . import catalogue_events as events
 
 PURPOSE_STALL = "stall"

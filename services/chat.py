@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from ..crud.messages import MessageRow, list_messages, mark_read, touch_customers
 from ..crud.uow import unit_of_work
-from ..db import Connection
+from ..market.nip15 import MAX_CONTENT_BYTES, Reply
 from ..nostr.nip19 import normalize_public_key
-from ..order_messages import MAX_CONTENT_BYTES, Reply
+from ..storage.database import Connection
 from .conversation import Incoming, Verdict, claim, record_message
 from .deps import Deps
 from .outgoing import NIP04, send_replies

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from ..crud import inbox as inbox_crud
 from ..crud.messages import DirectMessage, insert_messages, touch_customers
-from ..db import Connection
-from ..order_events import OrderPaid, PaymentReceived, RefundNeeded
+from ..orders.events import OrderPaid, PaymentReceived, RefundNeeded
+from ..storage.database import Connection
 from .deps import Deps, Merchant
 from .order_store import Applied
 

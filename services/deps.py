@@ -1,6 +1,6 @@
 """What the order services need, passed in explicitly (no module-level singletons).
 
-`Deps` is built once per process from the Runtime (`Deps.from_runtime`) or by a
+`Deps` is built once per process from its host (`Deps.from_runtime`) or by a
 test from its own parts. `Merchants` caches each merchant's opened private key,
 so the key store is not asked again for every message.
 """
@@ -13,16 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..bus import Bus
 from ..config import Settings
-from ..db import Database
-from ..keystore import KeyStore
 from ..nostr.keys import PrivateKey
-from ..rates import FixedRates, RateProvider
+from ..orders.rates import FixedRates, RateProvider
+from ..storage.database import Database
+from ..storage.keystore import KeyStore
 from ..wallets.base import Wallet
+from .bus import Bus
 
 if TYPE_CHECKING:
-    from ..runtime import Runtime
+    from .host import Host
 
 
 class MerchantNotFound(LookupError):
@@ -106,7 +106,8 @@ class Deps:
         return int(self.clock())
 
     @classmethod
-    def from_runtime(cls, runtime: Runtime) -> Deps:
+    def from_runtime(cls, runtime: Host) -> Deps:
+        """The dependencies of a running host (the standalone `Runtime`, or LNbits)."""
         return cls(
             db=runtime.db,
             settings=runtime.settings,

@@ -17,10 +17,7 @@ from loguru import logger
 from ..crud.order_catalogue import load_catalogue
 from ..crud.orders import placement
 from ..crud.uow import unit_of_work
-from ..db import Connection
-from ..order_commands import OrderCommand, PlaceOrder, RejectOrder
-from ..order_errors import DuplicateOrder, OrderError, OrderIdTaken
-from ..order_messages import (
+from ..market.nip15 import (
     ORDER,
     MessageError,
     OrderMessage,
@@ -30,10 +27,13 @@ from ..order_messages import (
     refusal,
     replies,
 )
-from ..order_state import Invoice, OrderDetails, OrderItem, OrderState, Quote
-from ..orders import decide
+from ..orders.commands import OrderCommand, PlaceOrder, RejectOrder
+from ..orders.errors import DuplicateOrder, OrderError, OrderIdTaken
+from ..orders.machine import decide
+from ..orders.pricing import Catalogue, OrderInvalid, check_order, price_order
+from ..orders.state import Invoice, OrderDetails, OrderItem, OrderState, Quote
+from ..storage.database import Connection
 from ..wallets.base import WalletError
-from ..wallets.invoice_codec import InvoiceDecodeError, decode_invoice
 from .conversation import (
     AlreadyHandled,
     Incoming,
@@ -44,9 +44,9 @@ from .conversation import (
     settle_verdict,
 )
 from .deps import Deps
+from .merchant_messages import apply_merchant_message, invoice_from_bolt11
 from .order_store import Applied, apply_command
 from .outgoing import NIP17, Presealed, preseal, send_replies
-from .pricing import Catalogue, OrderInvalid, check_order, price_order
 
 
 class WalletUnavailable(RuntimeError):
@@ -60,20 +60,6 @@ class ParkedReply:
     inbox_id: str
     incoming: Incoming
     message: PaymentRequest | StatusUpdate
-
-
-def invoice_from_bolt11(bolt11: str) -> Invoice:
-    """Rebuild an invoice from the merchant's own earlier payment request."""
-    try:
-        # Only ever read from a message the merchant's key signed (checked on ingest),
-        # so the invoice's own signature need not be recovered; the checksum is checked.
-        decoded = decode_invoice(bolt11, recover_payee=False)
-    except InvoiceDecodeError as error:
-        raise ValueError(f"not a BOLT11 invoice: {error}") from None
-    amount = decoded.amount_msat or 0
-    if amount <= 0:
-        raise ValueError("the invoice names no amount")
-    return Invoice(decoded.payment_hash, bolt11, amount, decoded.timestamp + decoded.expiry)
 
 
 def order_details(incoming: Incoming, msg: OrderMessage) -> OrderDetails:
@@ -293,8 +279,6 @@ async def _apply_parked(
     conn: Connection, deps: Deps, applied: Applied, parked: Sequence[ParkedReply]
 ) -> None:
     """Apply the merchant's own later messages about this order, which were waiting for it."""
-    from .merchant_messages import apply_merchant_message  # it builds on this module
-
     state = applied.after  # as folding the log inside this transaction would give it
     for reply in parked:
         done, verdict = await apply_merchant_message(

@@ -14,17 +14,31 @@ from __future__ import annotations
 from ..crud.orders import load_state
 from ..crud.outbox import outbox_event_ids
 from ..crud.uow import unit_of_work
-from ..db import Connection
-from ..order_commands import AdoptInvoice, OrderCommand, RecordMerchantStatus
-from ..order_errors import OrderError
-from ..order_messages import PAYMENT_REQUEST, STATUS_UPDATE, PaymentRequest, StatusUpdate
-from ..order_state import OrderState, Quote
+from ..market.nip15 import PAYMENT_REQUEST, STATUS_UPDATE, PaymentRequest, StatusUpdate
+from ..orders.commands import AdoptInvoice, OrderCommand, RecordMerchantStatus
+from ..orders.errors import OrderError
+from ..orders.state import Invoice, OrderState, Quote
+from ..storage.database import Connection
+from ..wallets.invoice_codec import InvoiceDecodeError, decode_invoice
 from .conversation import Incoming, Verdict, announce, claim, record_message, settle_verdict
 from .deps import Deps
-from .intake import invoice_from_bolt11
 from .order_store import Applied, apply_command
 
 ONLY_MERCHANT = "only the merchant can send payment requests and status updates"
+
+
+def invoice_from_bolt11(bolt11: str) -> Invoice:
+    """Rebuild an invoice from the merchant's own earlier payment request."""
+    try:
+        # Only ever read from a message the merchant's key signed (checked on ingest),
+        # so the invoice's own signature need not be recovered; the checksum is checked.
+        decoded = decode_invoice(bolt11, recover_payee=False)
+    except InvoiceDecodeError as error:
+        raise ValueError(f"not a BOLT11 invoice: {error}") from None
+    amount = decoded.amount_msat or 0
+    if amount <= 0:
+        raise ValueError("the invoice names no amount")
+    return Invoice(decoded.payment_hash, bolt11, amount, decoded.timestamp + decoded.expiry)
 
 
 async def refuse_customer_status(

@@ -11,10 +11,10 @@ from loguru import logger
 
 from ..crud.orders import OrderRow, get_order, load_state
 from ..crud.uow import unit_of_work
-from ..order_commands import CancelOrder, CompleteOrder, OrderCommand, ReissueInvoice, ShipOrder
-from ..order_errors import OrderError, OrderNotFound
-from ..order_messages import replies
-from ..order_state import OrderItem
+from ..market.nip15 import replies
+from ..orders.commands import CancelOrder, CompleteOrder, OrderCommand, ReissueInvoice, ShipOrder
+from ..orders.errors import OrderError, OrderNotFound
+from ..orders.state import OrderItem
 from .conversation import announce
 from .deps import Deps
 from .intake import new_invoice, quote_for

@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 from ..crud import invoices as invoices_crud
 from ..crud import orders as orders_crud
 from ..crud import stock as stock_crud
-from ..db import Connection
-from ..order_commands import OrderCommand
-from ..order_errors import StockUnavailable
-from ..order_events import (
+from ..orders.commands import OrderCommand
+from ..orders.errors import StockUnavailable
+from ..orders.events import (
     InvoiceExpired,
     InvoiceIssued,
     InvoiceSuperseded,
@@ -30,9 +29,10 @@ from ..order_events import (
     StockReserved,
     StockSold,
 )
-from ..order_state import OrderState
-from ..order_trace import path_of, trace
-from ..orders import decide
+from ..orders.machine import decide
+from ..orders.state import OrderState
+from ..orders.trace import path_of, trace
+from ..storage.database import Connection
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from ..crud.messages import DirectMessage, insert_messages
 from ..crud.outbox import Outgoing, enqueue_events
 from ..crud.uow import rows
-from ..db import Connection, Database
+from ..market.nip15 import Reply
 from ..nostr import nip04, nip17
 from ..nostr.event import Event, sign_event
-from ..order_messages import Reply
+from ..storage.database import Connection, Database
 from .deps import Merchant
 
 NIP04, NIP17 = "nip04", "nip17"

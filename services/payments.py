@@ -17,13 +17,13 @@ from ..crud import invoices as invoices_crud
 from ..crud.order_catalogue import autoreplies
 from ..crud.orders import load_state, order_product_ids
 from ..crud.uow import unit_of_work
-from ..db import Connection
-from ..order_commands import ExpireInvoice, ReceivePayment
-from ..order_errors import OrderError, PaymentAlreadyRecorded
-from ..order_events import OrderPaid, StockReleased, StockSold
-from ..order_messages import Reply, replies
-from ..services.catalogue_publish import enqueue_product_update
+from ..market.nip15 import Reply, replies
+from ..orders.commands import ExpireInvoice, ReceivePayment
+from ..orders.errors import OrderError, PaymentAlreadyRecorded
+from ..orders.events import OrderPaid, StockReleased, StockSold
+from ..storage.database import Connection
 from ..wallets.base import InvoiceState, Settlement, WalletError
+from .catalogue_publish import enqueue_product_update
 from .conversation import announce
 from .deps import Deps, Merchant
 from .order_store import Applied, apply_command

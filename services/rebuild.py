@@ -14,8 +14,7 @@ from typing import Any
 from ..crud import invoices as invoices_crud
 from ..crud import orders as orders_crud
 from ..crud import stock as stock_crud
-from ..db import Connection, Database, fetchall
-from ..order_events import (
+from ..orders.events import (
     InvoiceIssued,
     OrderEvent,
     PaymentReceived,
@@ -24,9 +23,10 @@ from ..order_events import (
     StockReserved,
     StockSold,
 )
-from ..order_state import OrderState
-from ..order_trace import status_path
-from ..orders import fold_onto
+from ..orders.machine import fold_onto
+from ..orders.state import OrderState
+from ..orders.trace import status_path
+from ..storage.database import Connection, Database, fetchall
 from .order_store import invoice_changes
 
 _WIPE = (

@@ -15,8 +15,8 @@ from asgi_lifespan import LifespanManager  # type: ignore[import-not-found]
 from fastapi import FastAPI
 from nostrbazaar.app import create_app
 from nostrbazaar.config import Settings
+from nostrbazaar.engine.runtime import Runtime
 from nostrbazaar.nostr.event import Event, parse_event
-from nostrbazaar.runtime import Runtime
 from nostrbazaar.services.deps import Deps
 from nostrbazaar.wallets.fake import FakeWallet
 

@@ -8,8 +8,8 @@ import secrets
 
 import pytest
 from nostrbazaar.crud.order_list import OrderFilter, page_keys_query, page_parameters
+from nostrbazaar.market.nip15 import parse_message
 from nostrbazaar.nostr.keys import PrivateKey
-from nostrbazaar.order_messages import parse_message
 from nostrbazaar.services.conversation import Incoming
 from nostrbazaar.services.intake import place_order
 from nostrbazaar.services.payments import receive_payment

@@ -7,9 +7,9 @@ import secrets
 import time
 
 import pytest
+from nostrbazaar.market.nip15 import parse_message
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.nostr.nip19 import npub_encode
-from nostrbazaar.order_messages import parse_message
 from nostrbazaar.services.conversation import Incoming
 from nostrbazaar.services.intake import place_order
 from nostrbazaar.services.payments import receive_payment

@@ -7,7 +7,7 @@ import asyncio
 import sqlite3
 
 import pytest
-from nostrbazaar.ingest import ingest_event, process
+from nostrbazaar.engine.ingest import ingest_event, process
 from nostrbazaar.nostr.event import parse_event
 from nostrbazaar.services.payments import receive_payment, recheck_unsettled
 from support.orders_fixtures import Customer, Shop, current_bolt11, order_content

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from nostrbazaar.ingest import event_id_for_invalid, ingest_event
+from nostrbazaar.engine.ingest import event_id_for_invalid, ingest_event
 from support.orders_fixtures import Customer, Shop, order_content, place
 
 Builder = Callable[[Shop, Customer], Awaitable[dict[str, Any]]]

@@ -4,7 +4,7 @@ the customer's transport; the expiry sweeper driven by the clock."""
 from __future__ import annotations
 
 from nostrbazaar.crud.messages import list_customers, list_messages
-from nostrbazaar.ingest import ingest_event
+from nostrbazaar.engine.ingest import ingest_event
 from nostrbazaar.services.chat import read_conversation, send_message
 from nostrbazaar.services.payments import expire_due
 from support.orders_fixtures import Customer, Shop, place

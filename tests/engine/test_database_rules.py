@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from nostrbazaar.orders import NEW, TRANSITIONS
+from nostrbazaar.orders.machine import NEW, TRANSITIONS
 from nostrbazaar.services.rebuild import rebuild_projections
 from support.orders_fixtures import Customer, Shop, busy_shop, place, snapshot
 

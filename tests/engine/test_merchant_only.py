@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import nostr_sdk as sdk
-from nostrbazaar.ingest import ingest_event
+from nostrbazaar.engine.ingest import ingest_event
 from nostrbazaar.nostr import nip44, nip59
 from nostrbazaar.nostr.event import sign_event
 from nostrbazaar.nostr.keys import PrivateKey

@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from nostrbazaar.bus import Notification
-from nostrbazaar.order_errors import StockUnavailable
+from nostrbazaar.orders.errors import StockUnavailable
+from nostrbazaar.services.bus import Notification
 from nostrbazaar.services.order_admin import cancel_order, reissue_invoice
 from nostrbazaar.services.payments import receive_payment, recheck_unsettled
 from nostrbazaar.wallets.base import Settlement

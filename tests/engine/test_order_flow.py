@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from nostrbazaar.ingest import ingest_event
+from nostrbazaar.engine.ingest import ingest_event
 from nostrbazaar.services.order_admin import ship_order
 from nostrbazaar.services.payments import receive_payment
 from support.orders_fixtures import Customer, Shop, order_content

@@ -13,12 +13,12 @@ from typing import Any
 
 import nostr_sdk as sdk
 import pytest
-from nostrbazaar import publisher as publisher_module
-from nostrbazaar.embedded_relay import EmbeddedRelay
-from nostrbazaar.ingest import ingest_event
+from nostrbazaar.engine import publisher as publisher_module
+from nostrbazaar.engine.embedded_relay import EmbeddedRelay
+from nostrbazaar.engine.ingest import ingest_event
+from nostrbazaar.engine.restore import restore_order, restore_orders
+from nostrbazaar.engine.runtime import Runtime
 from nostrbazaar.nostr.keys import PrivateKey
-from nostrbazaar.restore import restore_order, restore_orders
-from nostrbazaar.runtime import Runtime
 from nostrbazaar.services.order_admin import ship_order
 from support.orders_fixtures import create_catalogue, order_content, order_state, settings_for
 from support.relay_customer import RelayCustomer, of_type

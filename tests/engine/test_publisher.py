@@ -9,13 +9,13 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import pytest
-from nostrbazaar import publisher as publisher_module
-from nostrbazaar.bus import Bus
 from nostrbazaar.crud.outbox import OutboxRow, due_events
-from nostrbazaar.db import Database
+from nostrbazaar.engine import publisher as publisher_module
+from nostrbazaar.engine.publisher import Publisher
 from nostrbazaar.nostr.event import Event
 from nostrbazaar.nostr.relay import PublishResult
-from nostrbazaar.publisher import Publisher
+from nostrbazaar.services.bus import Bus
+from nostrbazaar.storage.database import Database
 from support.orders_fixtures import Customer, Shop, place
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nostrbazaar.engine.restore import restore_events
 from nostrbazaar.nostr import nip04
 from nostrbazaar.nostr.event import sign_event
 from nostrbazaar.nostr.keys import PrivateKey
-from nostrbazaar.restore import restore_events
 from support.orders_fixtures import (
     Customer,
     Shop,

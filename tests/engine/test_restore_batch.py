@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nostrbazaar.engine.restore import restore_events
 from nostrbazaar.nostr.keys import PrivateKey
-from nostrbazaar.restore import restore_events
 from support.orders_fixtures import Customer, make_shop, order_content
 
 MERCHANT = PrivateKey.generate().hex

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from nostrbazaar.config import Settings
-from nostrbazaar.orders import TRANSITIONS
-from nostrbazaar.runtime import Runtime
+from nostrbazaar.engine.runtime import Runtime
+from nostrbazaar.orders.machine import TRANSITIONS
 
 
 async def _stored_transitions(runtime: Runtime) -> set[tuple[str, str]]:

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from nostrbazaar import db as db_module
-from nostrbazaar.db import Database
+from nostrbazaar.storage import database as db_module
+from nostrbazaar.storage.database import Database
 
 
 async def _database(tmp_path: Path) -> Database:

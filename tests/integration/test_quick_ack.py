@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from nostrbazaar.embedded_relay import EmbeddedRelay
+from nostrbazaar.engine.embedded_relay import EmbeddedRelay
 from nostrbazaar.nostr.event import sign_event
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.nostr.quick_ack import QuickAckConnection, ack_now

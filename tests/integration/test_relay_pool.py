@@ -12,7 +12,7 @@ from contextlib import suppress
 from typing import Any
 
 import pytest
-from nostrbazaar.embedded_relay import EmbeddedRelay, free_port
+from nostrbazaar.engine.embedded_relay import EmbeddedRelay, free_port
 from nostrbazaar.nostr.event import Event, sign_event
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.nostr.relay_pool import PublishResult, RelayPool, key_authenticator

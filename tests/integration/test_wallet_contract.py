@@ -15,7 +15,7 @@ from pathlib import Path
 
 import bolt11
 import pytest
-from nostrbazaar.embedded_relay import EmbeddedRelay
+from nostrbazaar.engine.embedded_relay import EmbeddedRelay
 from nostrbazaar.tests.support.lnbits_server import LNbitsServer, acquire_shared, release_shared
 from nostrbazaar.tests.support.nwc_service import NWCService
 from nostrbazaar.wallets.base import InvoiceState, Settlement, Wallet

@@ -14,7 +14,8 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from nostrbazaar.embedded_relay import free_port
+from nostrbazaar.api.fakewallet import fake_pay_router, pay_command
+from nostrbazaar.engine.embedded_relay import free_port
 from nostrbazaar.wallets.base import InvoiceState, WalletError
 from nostrbazaar.wallets.fake import (
     KEY_FILE,
@@ -25,7 +26,6 @@ from nostrbazaar.wallets.fake import (
     MalformedInvoice,
     UnknownInvoice,
 )
-from nostrbazaar.wallets.fake_api import fake_pay_router, pay_command
 
 
 class Clock:

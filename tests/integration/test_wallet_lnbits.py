@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from nostrbazaar.embedded_relay import free_port
+from nostrbazaar.engine.embedded_relay import free_port
 from nostrbazaar.tests.support.lnbits_server import LNbitsServer, acquire_shared, release_shared
 from nostrbazaar.wallets.base import WalletError
 from nostrbazaar.wallets.lnbits import LNbitsWallet

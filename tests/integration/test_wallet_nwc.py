@@ -11,7 +11,7 @@ from pathlib import Path
 import bolt11
 import nostr_sdk
 import pytest
-from nostrbazaar.embedded_relay import EmbeddedRelay, free_port
+from nostrbazaar.engine.embedded_relay import EmbeddedRelay, free_port
 from nostrbazaar.tests.support.nwc_service import NOTE_NIP04, NOTE_NIP44, NWCService
 from nostrbazaar.wallets.base import InvoiceState, WalletError
 from nostrbazaar.wallets.nwc import NWCWallet

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from nostrbazaar.embedded_relay import free_port
+from nostrbazaar.engine.embedded_relay import free_port
 
 VERSION = "1.6.2"
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -11,16 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import nostr_sdk as sdk
-from nostrbazaar.bus import Bus
 from nostrbazaar.config import Settings
 from nostrbazaar.crud.invoices import find_invoice
 from nostrbazaar.crud.orders import OrderRow, get_order
-from nostrbazaar.db import Database
-from nostrbazaar.ingest import ingest_event
-from nostrbazaar.keystore import KeyStore
+from nostrbazaar.engine.ingest import ingest_event
 from nostrbazaar.migrations import run_migrations
 from nostrbazaar.nostr.keys import PrivateKey
-from nostrbazaar.rates import FixedRates
+from nostrbazaar.orders.rates import FixedRates
+from nostrbazaar.services.bus import Bus
 from nostrbazaar.services.deps import Deps, Merchant, Merchants
 from nostrbazaar.services.order_admin import (
     cancel_order,
@@ -29,6 +27,8 @@ from nostrbazaar.services.order_admin import (
     ship_order,
 )
 from nostrbazaar.services.payments import expire_invoice, receive_payment
+from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.keystore import KeyStore
 from nostrbazaar.wallets.fake import FakeWallet
 
 SECRET = "engine-test-secret"

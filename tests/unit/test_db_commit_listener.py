@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nostrbazaar.db import Database
+from nostrbazaar.storage.database import Database
 
 
 async def test_listeners_run_after_a_commit_and_not_after_a_rollback(tmp_path: Path) -> None:

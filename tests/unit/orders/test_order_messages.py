@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from nostrbazaar import order_messages as m
-from nostrbazaar.order_state import OrderItem
+from nostrbazaar.market import nip15 as m
+from nostrbazaar.orders.state import OrderItem
 
 GOOD = {
     "id": "order-1",

@@ -5,9 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from nostrbazaar.order_state import OrderItem
-from nostrbazaar.rates import FixedRates, RateUnavailable, to_msat
-from nostrbazaar.services.pricing import (
+from nostrbazaar.orders.pricing import (
     Catalogue,
     CatalogueProduct,
     CatalogueZone,
@@ -15,6 +13,8 @@ from nostrbazaar.services.pricing import (
     check_order,
     price_order,
 )
+from nostrbazaar.orders.rates import FixedRates, RateUnavailable, to_msat
+from nostrbazaar.orders.state import OrderItem
 
 RATES = FixedRates({"USD": Decimal("1600.5"), "EUR": Decimal("1700")})
 ZONE = CatalogueZone("z1", Decimal("2.10"), "USD", ("Portugal",), frozenset({"s1"}))

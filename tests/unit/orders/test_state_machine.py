@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable
 
 import pytest
-from nostrbazaar.order_commands import (
+from nostrbazaar.orders.commands import (
     AdoptInvoice,
     CancelOrder,
     CompleteOrder,
@@ -24,7 +24,7 @@ from nostrbazaar.order_commands import (
     RejectOrder,
     ShipOrder,
 )
-from nostrbazaar.order_errors import (
+from nostrbazaar.orders.errors import (
     DuplicateOrder,
     IllegalTransition,
     OrderAlreadyPaid,
@@ -37,9 +37,9 @@ from nostrbazaar.order_errors import (
     StockUnavailable,
     UnknownInvoice,
 )
-from nostrbazaar.order_state import Invoice, OrderDetails, OrderItem, OrderState, Quote
-from nostrbazaar.order_trace import status_path
-from nostrbazaar.orders import NEW, TRANSITIONS, Status, decide, fold_onto
+from nostrbazaar.orders.machine import NEW, TRANSITIONS, Status, decide, fold_onto
+from nostrbazaar.orders.state import Invoice, OrderDetails, OrderItem, OrderState, Quote
+from nostrbazaar.orders.trace import status_path
 
 ITEMS = (OrderItem("p1", 2),)
 DETAILS = OrderDetails(customer="c" * 64, items=ITEMS, zone_id="z1", address="1 Road")

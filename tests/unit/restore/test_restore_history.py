@@ -9,9 +9,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from nostrbazaar.engine.restore.history import PAGE, history_pages
 from nostrbazaar.nostr.event import Event
 from nostrbazaar.nostr.filters import matches
-from nostrbazaar.restore_history import PAGE, history_pages
 
 MERCHANT = "a" * 64
 NOW = 1_700_000_000

@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from .bus import Bus
-from .crud.outbox import Attempt, OutboxRow, due_events, record_attempts, retry_waiting_now
-from .db import Database
-from .nostr.event import Event
-from .nostr.relay import PublishResult
+from ..crud.outbox import Attempt, OutboxRow, due_events, record_attempts, retry_waiting_now
+from ..nostr.event import Event
+from ..nostr.relay import PublishResult
+from ..services.bus import Bus
+from ..storage.database import Database
 
 
 class Pool(Protocol):

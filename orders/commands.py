@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .order_state import Invoice, OrderDetails, Quote
+from .state import Invoice, OrderDetails, Quote
 
 
 @dataclass(frozen=True)

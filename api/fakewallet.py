@@ -20,8 +20,8 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from ..models import ErrorResponse
-from .base import WalletError
-from .fake import (
+from ..wallets.base import WalletError
+from ..wallets.fake import (
     FakeWallet,
     InvoiceAlreadyPaid,
     InvoiceNotPayable,

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from enum import StrEnum
 from typing import Any
 
-from .order_commands import (
+from .commands import (
     AdoptInvoice,
     CancelOrder,
     CompleteOrder,
@@ -31,7 +30,7 @@ from .order_commands import (
     RejectOrder,
     ShipOrder,
 )
-from .order_errors import (
+from .errors import (
     DuplicateOrder,
     IllegalTransition,
     OrderAlreadyPaid,
@@ -43,7 +42,7 @@ from .order_errors import (
     StockUnavailable,
     UnknownInvoice,
 )
-from .order_events import (
+from .events import (
     InvoiceExpired,
     InvoiceIssued,
     InvoiceSuperseded,
@@ -60,19 +59,7 @@ from .order_events import (
     StockReserved,
     StockSold,
 )
-from .order_state import Invoice, OrderDetails, OrderState, Quote
-
-
-class Status(StrEnum):
-    AWAITING_PAYMENT = "awaiting_payment"
-    PAID = "paid"
-    SHIPPED = "shipped"
-    COMPLETED = "completed"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-    REFUND_NEEDED = "refund_needed"
-
+from .state import Invoice, OrderDetails, OrderState, Quote, Status
 
 NEW = ""  # the "status" of an order that does not exist yet (initial transitions)
 S = Status

@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse, Response
 from loguru import logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .models import ErrorResponse
-from .services.catalogue_errors import (
+from ..models import ErrorResponse
+from ..services.catalogue_errors import (
     CatalogueError,
     Conflict,
     InvalidRequest,

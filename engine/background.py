@@ -21,13 +21,13 @@ from loguru import logger
 
 from ..crud.inbox import newest_received
 from ..crud.messages import customers_without_profile, set_profile
-from ..ingest import DM_KIND, WRAP_KIND, ingest_event, record_invalid, retry_waiting
 from ..nostr.event import Event
 from ..nostr.nip59 import TWO_DAYS
 from ..nostr.relay_pool import RelayPool
-from ..publisher import Publisher
-from .deps import Deps, Merchant
-from .payments import expire_due, receive_payment, recheck_unsettled
+from ..services.deps import Deps, Merchant
+from ..services.payments import expire_due, receive_payment, recheck_unsettled
+from .ingest import DM_KIND, WRAP_KIND, ingest_event, record_invalid, retry_waiting
+from .publisher import Publisher
 
 WORKERS = 16  # events in flight at once; their commits are grouped (db_commit)
 QUEUE_SIZE = 1000

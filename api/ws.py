@@ -17,10 +17,10 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from loguru import logger
 
+from ..crud.merchants import MerchantRow, get_merchant_for_account
+from ..engine.runtime import Runtime
+from ..services.bus import Notification
 from .auth import caller_from_key
-from .bus import Notification
-from .crud.merchants import MerchantRow, get_merchant_for_account
-from .runtime import Runtime
 
 router = APIRouter()
 

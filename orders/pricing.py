@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..order_state import OrderItem, Quote
-from ..rates import RateProvider, RateUnavailable, is_sats, rate_for, to_msat
+from .rates import RateProvider, RateUnavailable, is_sats, rate_for, to_msat
+from .state import OrderItem, Quote
 
 _DIGITAL_WORDS = ("digital", "online", "email", "download")
 

@@ -18,13 +18,8 @@ from dataclasses import dataclass
 
 from loguru import logger
 
-from .crud import inbox as inbox_crud
-from .nostr.event import Event, InvalidEvent, parse_event
-from .nostr.nip04 import Nip04Error
-from .nostr.nip04 import decrypt as nip04_decrypt
-from .nostr.nip17 import receive as nip17_receive
-from .nostr.nip59 import Nip59Error
-from .order_messages import (
+from ..crud import inbox as inbox_crud
+from ..market.nip15 import (
     MAX_CONTENT_BYTES,
     MessageError,
     OrderMessage,
@@ -34,10 +29,15 @@ from .order_messages import (
     StatusUpdate,
     parse_message,
 )
-from .services.chat import receive_chat
-from .services.conversation import AlreadyHandled, Incoming, Verdict
-from .services.deps import Deps, Merchant
-from .services.intake import (
+from ..nostr.event import Event, InvalidEvent, parse_event
+from ..nostr.nip04 import Nip04Error
+from ..nostr.nip04 import decrypt as nip04_decrypt
+from ..nostr.nip17 import receive as nip17_receive
+from ..nostr.nip59 import Nip59Error
+from ..services.chat import receive_chat
+from ..services.conversation import AlreadyHandled, Incoming, Verdict
+from ..services.deps import Deps, Merchant
+from ..services.intake import (
     ParkedReply,
     WalletUnavailable,
     is_order_error,
@@ -46,8 +46,8 @@ from .services.intake import (
     reject_order,
     send_refusal,
 )
-from .services.merchant_messages import record_outgoing, refuse_customer_status
-from .services.outgoing import NIP04, send_replies
+from ..services.merchant_messages import record_outgoing, refuse_customer_status
+from ..services.outgoing import NIP04, send_replies
 
 DM_KIND, WRAP_KIND = 4, 1059
 FUTURE_TOLERANCE = 15 * 60

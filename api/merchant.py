@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from .api_common import BAD_REQUEST, CONFLICT, READ, UNAUTHORIZED, WRITE, error_doc
-from .auth import AdminCaller, ReadCaller, RuntimeDep, WriteMerchant, check_merchant_id
-from .crud.merchants import get_merchant_for_account
-from .models import (
+from ..crud.merchants import get_merchant_for_account
+from ..models import (
     Account,
     AccountCreate,
     Merchant,
@@ -16,7 +14,9 @@ from .models import (
     NostrDeletion,
     NostrSync,
 )
-from .services import accounts, catalogue_nostr
+from ..services import accounts, catalogue_nostr
+from .auth import AdminCaller, ReadCaller, RuntimeDep, WriteMerchant, check_merchant_id
+from .common import BAD_REQUEST, CONFLICT, READ, UNAUTHORIZED, WRITE, error_doc
 
 router = APIRouter(tags=["merchant"])
 

@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 
-from .crud.accounts import AccountRow, get_account_by_key
-from .crud.merchants import MerchantRow, get_merchant_for_account
-from .runtime import Runtime
+from ..crud.accounts import AccountRow, get_account_by_key
+from ..crud.merchants import MerchantRow, get_merchant_for_account
+from ..engine.runtime import Runtime
 
 MAX_KEY_LENGTH = 128
 

@@ -8,10 +8,20 @@ state machine in `orders.py` builds it with `apply` and reads it in `decide`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from enum import StrEnum
 
-if TYPE_CHECKING:  # `Status` lives with `TRANSITIONS` in orders.py, which imports this module
-    from .orders import Status
+
+class Status(StrEnum):
+    """Where an order stands; the allowed moves between them are `machine.TRANSITIONS`."""
+
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    REFUND_NEEDED = "refund_needed"
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,15 @@ from typing import Any, TypeVar
 
 from loguru import logger
 
-from .crud import inbox as inbox_crud
-from .ingest import DM_KIND, WRAP_KIND, process, read
-from .nostr.event import Event, InvalidEvent, parse_event
-from .order_messages import OrderMessage, PaymentRequest, StatusUpdate
-from .restore_batch import ingest_page
-from .restore_history import Fetcher, history_pages
-from .restore_place import place_parked
-from .services.deps import Deps, Merchant
-from .services.payments import recheck_unsettled
+from ...crud import inbox as inbox_crud
+from ...market.nip15 import OrderMessage, PaymentRequest, StatusUpdate
+from ...nostr.event import Event, InvalidEvent, parse_event
+from ...services.deps import Deps, Merchant
+from ...services.payments import recheck_unsettled
+from ..ingest import DM_KIND, WRAP_KIND, process, read
+from .batch import ingest_page
+from .history import Fetcher, history_pages
+from .place import place_parked
 
 T = TypeVar("T")
 

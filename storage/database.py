@@ -20,8 +20,8 @@ from typing import Any
 import aiosqlite
 from loguru import logger
 
-from .db_commit import GroupCommitter
-from .db_sync import SyncConnection, open_sync
+from .group_commit import GroupCommitter
+from .writer import SyncConnection, open_sync
 
 Params = Sequence[Any] | dict[str, Any]
 Connection = SyncConnection

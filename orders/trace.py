@@ -6,9 +6,9 @@ so that the transition trigger sees every step; these folds give that path.
 
 from __future__ import annotations
 
-from .order_events import OrderEvent
-from .order_state import OrderState
-from .orders import Status, apply
+from .events import OrderEvent
+from .machine import apply
+from .state import OrderState, Status
 
 
 def trace(before: OrderState, events: list[OrderEvent]) -> list[OrderState]:

@@ -15,11 +15,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from .crud import inbox as inbox_crud
-from .ingest import envelope_problem, ingest_event, process
-from .nostr.event import Event, InvalidEvent, parse_event
-from .services.conversation import Verdict
-from .services.deps import Deps, Merchant
+from ...crud import inbox as inbox_crud
+from ...nostr.event import Event, InvalidEvent, parse_event
+from ...services.conversation import Verdict
+from ...services.deps import Deps, Merchant
+from ..ingest import envelope_problem, ingest_event, process
 
 IN_FLIGHT = 32  # events of a page processed at once
 DUPLICATE = Verdict("ignored", "duplicate")

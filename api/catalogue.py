@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from .api_common import READ, WRITE
-from .auth import ReadMerchant, RuntimeDep, WriteMerchant
-from .catalogue_models import (
+from ..catalogue_models import (
     Product,
     ProductCreate,
     ProductUpdate,
@@ -16,7 +14,9 @@ from .catalogue_models import (
     ZoneCreate,
     ZoneUpdate,
 )
-from .services import catalogue, catalogue_products
+from ..services import catalogue, catalogue_products
+from .auth import ReadMerchant, RuntimeDep, WriteMerchant
+from .common import READ, WRITE
 
 router = APIRouter()
 NO_CONTENT = status.HTTP_204_NO_CONTENT

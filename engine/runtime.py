@@ -13,12 +13,12 @@ from typing import Any
 
 from loguru import logger
 
-from .bus import Bus
-from .config import Settings
-from .db import Database
+from ..config import Settings
+from ..migrations import run_migrations
+from ..services.bus import Bus
+from ..storage.database import Database
+from ..storage.keystore import KeyStore, load_secret
 from .embedded_relay import EmbeddedRelay
-from .keystore import KeyStore, load_secret
-from .migrations import run_migrations
 
 
 @dataclass
@@ -59,8 +59,8 @@ class Runtime:
         The rules are defined once, in code; should a release change them, the
         table the trigger consults is rewritten here, in one transaction.
         """
-        from .migrations import write_order_transitions
-        from .orders import TRANSITIONS
+        from ..migrations import write_order_transitions
+        from ..orders.machine import TRANSITIONS
 
         rows = await self.db.fetchall("SELECT from_status, to_status FROM order_transitions")
         if {(row[0], row[1]) for row in rows} == {(str(a), str(b)) for a, b in TRANSITIONS}:
@@ -81,16 +81,16 @@ class Runtime:
 
     async def _start_wallet(self) -> None:
         """The configured backend; a wrong or unreachable one stops start-up, named."""
-        from .wallets import make_wallet
+        from ..wallets import make_wallet
 
         if self.wallet is None:
             self.wallet = make_wallet(self.settings, self.settings.data_dir)
         await self.wallet.start()
 
     async def _start_engine(self) -> None:
-        from .nostr.relay_pool import RelayPool
-        from .services.background import OrderEngine
-        from .services.deps import Deps
+        from ..nostr.relay_pool import RelayPool
+        from ..services.deps import Deps
+        from .background import OrderEngine
 
         self.deps = Deps.from_runtime(self)
         self.pool = RelayPool(self.relays, on_reject=self._on_reject)
@@ -98,6 +98,19 @@ class Runtime:
         await self.pool.start()
         if self.background:
             await self.engine.start()
+
+    async def merchant_changed(self, merchant_id: str) -> None:
+        """Drop the cached merchant and resubscribe at once.
+
+        The engine refreshes every 30 s anyway, so a failure here is only logged.
+        """
+        if self.deps is not None:
+            self.deps.merchants.forget(merchant_id)
+        if self.engine is not None:
+            try:
+                await self.engine.refresh()
+            except Exception as error:  # the periodic refresh will catch up
+                logger.warning("order engine refresh after merchant change failed: {}", error)
 
     def _on_reject(self, relay: str, raw: object, reason: str) -> None:
         if self.engine is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from .order_state import Invoice, OrderDetails, OrderItem, Quote
+from .state import Invoice, OrderDetails, OrderItem, Quote
 
 
 @dataclass(frozen=True)

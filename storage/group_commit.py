@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from .db_sync import SyncConnection
+from .writer import SyncConnection
 
 
 class BatchLost(sqlite3.OperationalError):

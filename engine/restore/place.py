@@ -15,12 +15,12 @@ from typing import Any
 
 from loguru import logger
 
-from .crud.inbox import InboxEntry
-from .ingest import WRAP_KIND, Opened, _reopen, parked_replies
-from .order_messages import OrderMessage, PaymentRequest, StatusUpdate
-from .services.conversation import AlreadyHandled, Verdict
-from .services.deps import Deps, Merchant
-from .services.intake import ParkedReply, WalletUnavailable, place_order
+from ...crud.inbox import InboxEntry
+from ...market.nip15 import OrderMessage, PaymentRequest, StatusUpdate
+from ...services.conversation import AlreadyHandled, Verdict
+from ...services.deps import Deps, Merchant
+from ...services.intake import ParkedReply, WalletUnavailable, place_order
+from ..ingest import WRAP_KIND, Opened, _reopen, parked_replies
 
 CHUNK = 256  # orders opened and placed together
 SCAN = 2000  # parked rows read at a time when listing the orders

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from .nostr.event import Event
-from .nostr.filters import matches
+from ...nostr.event import Event
+from ...nostr.filters import matches
 
 PAGE = 500
 MAX_PAGES = 10_000

@@ -13,23 +13,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
 
-from . import restore
-from .api_common import READ, WRITE, error_doc
+from ..crud import messages as messages_crud
+from ..crud import orders as orders_crud
+from ..crud.order_list import OrderFilter, list_orders
+from ..crud.orders import OrderRow
+from ..engine import restore
+from ..engine.restore import Fetcher
+from ..engine.runtime import Runtime
+from ..models import Body
+from ..nostr.nip19 import normalize_public_key
+from ..orders.errors import OrderNotFound
+from ..orders.state import Status
+from ..services import chat, order_admin
+from ..services.catalogue import get_stall
+from ..services.catalogue_errors import Conflict, InvalidRequest, NotFound, Unavailable
+from ..services.deps import Deps
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
-from .crud import messages as messages_crud
-from .crud import orders as orders_crud
-from .crud.order_list import OrderFilter, list_orders
-from .crud.orders import OrderRow
-from .models import Body
-from .nostr.nip19 import normalize_public_key
-from .order_errors import OrderNotFound
-from .orders import Status
-from .restore import Fetcher
-from .runtime import Runtime
-from .services import chat, order_admin
-from .services.catalogue import get_stall
-from .services.catalogue_errors import Conflict, InvalidRequest, NotFound, Unavailable
-from .services.deps import Deps
+from .common import READ, WRITE, error_doc
 
 router = APIRouter()
 ENGINE = {**WRITE, 422: error_doc("Invalid for this order"), 503: error_doc("Wallet down")}

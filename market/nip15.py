@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .order_state import OrderItem
+from ..orders.state import OrderItem
 
 MAX_CONTENT_BYTES = 64 * 1024
 MAX_ID_LENGTH = 128
