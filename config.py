@@ -6,6 +6,7 @@ Every value is parsed and checked once at start-up; a bad one raises
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,7 +42,10 @@ class Settings:
     lnbits_invoice_key: str | None = None
     nwc_uri: str | None = None
     invoice_expiry_seconds: int = 3600
-    allow_signup: bool = True
+    # None: true only when `host` is a loopback address (see `signup_open`).
+    allow_signup: bool | None = None
+    # None: true only when `host` is a loopback address (see `private_relays_allowed`).
+    allow_private_relays: bool | None = None
     fiat_rates: Mapping[str, Decimal] = field(default_factory=dict)
     max_open_orders_per_customer: int = 5
     outbox_max_attempts: int = 20
@@ -50,6 +54,25 @@ class Settings:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "nostrbazaar.sqlite3"
+
+    @property
+    def serves_loopback(self) -> bool:
+        """True when the server binds a loopback address: only this machine can reach it."""
+        return is_loopback_host(self.host)
+
+    @property
+    def signup_open(self) -> bool:
+        """Whether `POST /account` creates accounts: by default only on a loopback bind,
+        so a server put on a public address is not open to anyone who finds it."""
+        return self.serves_loopback if self.allow_signup is None else self.allow_signup
+
+    @property
+    def private_relays_allowed(self) -> bool:
+        """Whether merchants may name relays that are not `wss://` to a public host: by
+        default only on a loopback bind (a development setup)."""
+        if self.allow_private_relays is None:
+            return self.serves_loopback
+        return self.allow_private_relays
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,12 +94,23 @@ class Settings:
             lnbits_invoice_key=get("LNBITS_INVOICE_KEY", _optional_text, None),
             nwc_uri=get("NWC_URI", _nwc_uri, None),
             invoice_expiry_seconds=get("INVOICE_EXPIRY", _positive_int, 3600),
-            allow_signup=get("ALLOW_SIGNUP", _boolean, True),
+            allow_signup=get("ALLOW_SIGNUP", _boolean, None),
+            allow_private_relays=get("ALLOW_PRIVATE_RELAYS", _boolean, None),
             fiat_rates=get("FIAT_RATES", _fiat_rates, {}),
             max_open_orders_per_customer=get("MAX_OPEN_ORDERS", _positive_int, 5),
             outbox_max_attempts=get("OUTBOX_MAX_ATTEMPTS", _positive_int, 20),
             log_level=get("LOG_LEVEL", _log_level, "INFO"),
         )
+
+
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback IP address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _text(_name: str, raw: str) -> str:

@@ -12,6 +12,7 @@ Read-only fields that LNbits clients send back (`event_id`, `event_created_at`,
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from decimal import Decimal
 from typing import Annotated, Any
@@ -56,6 +57,45 @@ def _http_url(value: str) -> str:
 
 def _relay_url(value: str) -> str:
     return _check_url(value, ("ws", "wss"))
+
+
+# Names that only resolve inside a network (RFC 6761, RFC 6762, RFC 8375, common practice).
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".localdomain")
+# A last label a browser reads as a number makes the host an IPv4 address (WHATWG URL):
+# `wss://2130706433/` and `wss://127.1/` are 127.0.0.1.
+_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
+
+
+def public_relay_problem(url: str) -> str | None:
+    """Why `url` is not a relay on the public internet (`wss://` to a public host), or None.
+
+    Every visitor of `/market` connects to the merchants' relays with their public key
+    in the requests, and the server subscribes to them: a relay on a private address
+    would make them reach into networks the merchant has no business in. Names are
+    checked as written; what a public name resolves to is not (DNS can change anyway).
+    """
+    parsed = urlparse(url)
+    if parsed.scheme != "wss":
+        return "a relay must use wss://"
+    host = (parsed.hostname or "").rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return _host_name_problem(host)
+    mapped = getattr(address, "ipv4_mapped", None)
+    address = mapped or address
+    if not address.is_global or address.is_multicast:
+        return "a relay must be on a public address, not a private, loopback or link-local one"
+    return None
+
+
+def _host_name_problem(host: str) -> str | None:
+    if host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
+        return "a relay must have a public host name, not a local one"
+    labels = host.split(".")
+    if len(labels) < 2 or _NUMERIC_LABEL.match(labels[-1]):
+        return "a relay must have a public host name (with a domain) or a public IP address"
+    return None
 
 
 def _currency(value: str) -> str:

@@ -21,12 +21,15 @@ from fastapi.staticfiles import StaticFiles
 
 from . import __version__
 from .engine.runtime import Runtime
+from .nostr.nip19 import normalize_public_key
+from .services.accounts import allowed_relays
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE_DIR / "templates" / "nostrbazaar"
 STATIC = PACKAGE_DIR / "static"
 _INCLUDE = re.compile(r"^[ \t]*<!-- include: ([a-z0-9-]+) -->[ \t]*$", re.MULTILINE)
 _CONFIG = "<!-- config -->"
+_MAX_NAMED = 50  # merchants one market URL may name
 # Scripts only from this server; 'unsafe-eval' because Vue compiles the in-page
 # templates at run time (no build step). The market talks to any relay (ws/wss)
 # and shows product images from anywhere.
@@ -78,22 +81,49 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def market_config(runtime: Runtime) -> dict[str, Any]:
-    """Relays and active merchants' public keys this server offers to the market page.
+async def market_config(runtime: Runtime, named: list[str] | None = None) -> dict[str, Any]:
+    """The relays and merchants the market page starts with.
 
-    Only public columns are read (never the sealed keys). The query lives here
-    because no crud function lists active merchants without opening their keys.
+    The merchants shown are those named (`?merchant=`, npub or hex) that are active
+    here, or every active merchant when none is named. The relays are the operator's
+    plus the relays of the merchants shown, and only those a merchant may use here
+    (`services.accounts.relay_problem`): every visitor connects to them. Only public
+    columns are read (never the sealed keys); the query lives here because no crud
+    function lists active merchants without opening their keys.
     """
     rows = await runtime.db.fetchall(
         "SELECT public_key, relays FROM merchants WHERE active = 1 ORDER BY created_at"
     )
+    if named is not None:
+        rows = [row for row in rows if row["public_key"] in named]
     relays = list(runtime.relays)
     for row in rows:
-        relays += [url for url in json.loads(row["relays"] or "[]") if isinstance(url, str)]
+        urls = [url for url in json.loads(row["relays"] or "[]") if isinstance(url, str)]
+        relays += allowed_relays(runtime, urls)
     return {
         "relays": list(dict.fromkeys(relays)),
         "merchants": [row["public_key"] for row in rows],
     }
+
+
+def named_merchants(request: Request) -> list[str] | None:
+    """The merchants the URL names (`?merchant=npub1...`, repeated or comma-separated),
+    as hex public keys; None when it names none. A value that is not a key names nobody."""
+    values = [
+        part.strip()
+        for value in request.query_params.getlist("merchant")
+        for part in value.split(",")
+        if part.strip()
+    ]
+    if not values:
+        return None
+    keys = []
+    for value in values[:_MAX_NAMED]:
+        try:
+            keys.append(normalize_public_key(value))
+        except ValueError:
+            continue
+    return keys
 
 
 @views_router.get("/", response_class=HTMLResponse)
@@ -105,11 +135,11 @@ async def index(request: Request) -> HTMLResponse:
 @views_router.get("/market", response_class=HTMLResponse)
 async def market(request: Request) -> HTMLResponse:
     """The customer market, pre-configured with this server's relays and merchants."""
-    config = await market_config(_runtime(request))
+    config = await market_config(_runtime(request), named_merchants(request))
     return render_page("market", {"version": __version__, **config})
 
 
 @views_router.get("/market/config.json")
 async def market_config_json(request: Request) -> dict[str, Any]:
     """The same configuration as JSON, for scripts and other market front-ends."""
-    return await market_config(_runtime(request))
+    return await market_config(_runtime(request), named_merchants(request))

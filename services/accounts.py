@@ -23,12 +23,13 @@ from ..models import (
     MerchantProfile,
     MerchantPublication,
     MerchantUpdate,
+    public_relay_problem,
 )
 from ..nostr.keys import PrivateKey
 from ..nostr.nip19 import npub_encode, parse_private_key
 from ..storage.database import Connection, Database
 from . import catalogue_publish as publish
-from .catalogue_errors import Conflict, NotFound, SignupDisabled
+from .catalogue_errors import Conflict, InvalidRequest, NotFound, SignupDisabled
 from .host import Host
 
 _PROFILE_FIELDS = tuple(MerchantProfile.model_fields)
@@ -36,7 +37,7 @@ _PROFILE_FIELDS = tuple(MerchantProfile.model_fields)
 
 async def sign_up(host: Host, name: str) -> Account:
     """`POST /account`: a new account, unless sign-up is turned off."""
-    if not host.settings.allow_signup:
+    if not host.settings.signup_open:
         raise SignupDisabled("sign-up is disabled here; ask the operator for an account")
     return await new_account(host.db, name)
 
@@ -55,6 +56,30 @@ async def merchants_changed(host: Host, merchant_id: str) -> None:
     await host.merchant_changed(merchant_id)
 
 
+def relay_problem(host: Host, url: str) -> str | None:
+    """Why a merchant may not use `url` here, or None: the operator's own relays are always
+    allowed, others must be public `wss://` ones unless the operator allows private relays."""
+    if url in host.relays or url in host.settings.relays or host.settings.private_relays_allowed:
+        return None
+    return public_relay_problem(url)
+
+
+def allowed_relays(host: Host, urls: list[str]) -> list[str]:
+    """The URLs of `urls` a merchant may use here (older records may hold others)."""
+    return [url for url in urls if relay_problem(host, url) is None]
+
+
+def check_relays(host: Host, urls: list[str]) -> None:
+    """Refuse a merchant's relay list naming a relay it may not use, and say which."""
+    for url in urls:
+        problem = relay_problem(host, url)
+        if problem is not None:
+            raise InvalidRequest(
+                f"relay {url} refused: {problem} (the operator can allow such relays "
+                "with NOSTRBAZAAR_ALLOW_PRIVATE_RELAYS=true)"
+            )
+
+
 def dm_relays(host: Host, merchant: MerchantRow) -> list[str]:
     """Where the merchant receives direct messages: its own relays, else the defaults."""
     return list(merchant.relays or host.relays)
@@ -66,6 +91,7 @@ async def create_merchant(host: Host, account_id: str, body: MerchantCreate) -> 
     An imported key may already have a profile and DM relay list on Nostr, so
     they are only overwritten when this request sets them.
     """
+    check_relays(host, body.relays)
     imported = body.private_key is not None
     key = parse_private_key(body.private_key) if body.private_key else PrivateKey.generate()
     profile = _profile(body.config.model_dump(include=set(_PROFILE_FIELDS)))
@@ -115,6 +141,8 @@ async def update_merchant(host: Host, merchant: MerchantRow, body: MerchantUpdat
 
     A changed profile is republished as kind 0, changed relays as kind 10050.
     """
+    if body.relays is not None:
+        check_relays(host, body.relays)
     config = body.config.model_dump(exclude_unset=True) if body.config else {}
     changes = {k: v for k, v in config.items() if k in _PROFILE_FIELDS}
     profile = _profile({**merchant.profile, **changes})
