@@ -9,6 +9,7 @@ Plain text (anything that does not look like a JSON object) is a chat message.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,10 @@ from ..orders.state import OrderItem
 
 MAX_CONTENT_BYTES = 64 * 1024
 MAX_ID_LENGTH = 128
+# An order id becomes a path segment (`/api/v1/order/{id}`) and a file-name-like key: letters,
+# digits and `. _ : -` only, so `/`, `..`, `?`, `%` or spaces never make an order unreachable.
+# UUIDs, hex digests and the ids of known clients fit.
+ORDER_ID = re.compile(r"[A-Za-z0-9._:-]+")
 MAX_ITEMS = 100
 MAX_QUANTITY = 1_000_000
 MAX_TEXT = 4096
@@ -126,6 +131,13 @@ def _order_id(data: dict[str, Any], type_: object) -> str:
         raise MessageError("'id' must be a non-empty string", None, kind)
     if len(value) > MAX_ID_LENGTH:
         raise MessageError(f"'id' is longer than {MAX_ID_LENGTH} characters", None, kind)
+    if not ORDER_ID.fullmatch(value) or value in (".", ".."):
+        raise MessageError(
+            f"'id' {value[:40]!r} may only hold letters, digits and . _ : - "
+            "(and not be . or .. alone)",
+            None,
+            kind,
+        )
     return value
 
 

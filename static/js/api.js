@@ -96,11 +96,29 @@
     return text ? `?${text}` : "";
   }
 
+  /**
+   * A tagged template for API paths: each interpolated value is encoded as one path
+   * segment, so an id holding `/`, `?`, `#` or `%` can never name another route.
+   * path`/order/${id}/cancel` -> "/order/a%2Fb/cancel".
+   */
+  function path(strings, ...values) {
+    return strings.reduce(
+      (out, text, index) =>
+        out +
+        text +
+        (index < values.length
+          ? encodeURIComponent(String(values[index]))
+          : ""),
+      "",
+    );
+  }
+
   window.NB = Object.assign(window.NB || {}, {
     ApiError,
     api: {
       request,
       query,
+      path,
       getKey,
       setKey,
       clearKey,

@@ -91,7 +91,8 @@
         this.selected = publicKey;
         this.sendError = "";
         try {
-          this.messages = (await NB.api.get(`/message/${publicKey}`)) || [];
+          this.messages =
+            (await NB.api.get(NB.api.path`/message/${publicKey}`)) || [];
           this.loadCustomers();
           this.$nextTick(() => {
             const log = this.$refs.log;

@@ -66,7 +66,9 @@
         try {
           this.$emit(
             "changed",
-            await NB.api.patch(`/merchant/${this.merchant.id}`, { config }),
+            await NB.api.patch(NB.api.path`/merchant/${this.merchant.id}`, {
+              config,
+            }),
           );
           this.$q.notify({
             message: "Profile saved and queued for publishing",
@@ -82,7 +84,7 @@
         this.toggleError = "";
         this.toggling = true;
         try {
-          await NB.api.put(`/merchant/${this.merchant.id}/toggle`);
+          await NB.api.put(NB.api.path`/merchant/${this.merchant.id}/toggle`);
           this.$emit("changed", await NB.api.get("/merchant"));
         } catch (err) {
           this.toggleError = err.message;
@@ -96,7 +98,7 @@
         this.publishing = true;
         try {
           this.publishResult = await NB.api.put(
-            `/merchant/${this.merchant.id}/nostr`,
+            NB.api.path`/merchant/${this.merchant.id}/nostr`,
           );
           // Stalls and products it found wait in the catalogue tab: tell it to look.
           const detail = { kind: "catalogue", data: { source: "republish" } };

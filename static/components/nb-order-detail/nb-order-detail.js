@@ -53,8 +53,8 @@ NB.components["nb-order-detail"] = {
       this.error = "";
       try {
         const [order, events] = await Promise.all([
-          NB.api.get(`/order/${this.orderId}`),
-          NB.api.get(`/order/${this.orderId}/events`),
+          NB.api.get(NB.api.path`/order/${this.orderId}`),
+          NB.api.get(NB.api.path`/order/${this.orderId}/events`),
         ]);
         this.order = order;
         this.events = Array.isArray(events)
@@ -70,7 +70,7 @@ NB.components["nb-order-detail"] = {
       const ids = (this.order.items || []).map((item) => item.product_id);
       const missing = ids.filter((id) => !this.productNames[id]);
       const found = await Promise.allSettled(
-        missing.map((id) => NB.api.get(`/product/${id}`)),
+        missing.map((id) => NB.api.get(NB.api.path`/product/${id}`)),
       );
       const names = { ...this.productNames };
       found.forEach((result, index) => {
@@ -105,12 +105,15 @@ NB.components["nb-order-detail"] = {
     ship() {
       const message = this.shipMessage.trim();
       return this.act("ship", () =>
-        NB.api.patch(`/order/${this.orderId}`, { shipped: true, message }),
+        NB.api.patch(NB.api.path`/order/${this.orderId}`, {
+          shipped: true,
+          message,
+        }),
       );
     },
     cancel() {
       return this.act("cancel", () =>
-        NB.api.put(`/order/${this.orderId}/cancel`),
+        NB.api.put(NB.api.path`/order/${this.orderId}/cancel`),
       );
     },
     reissue() {
@@ -123,7 +126,7 @@ NB.components["nb-order-detail"] = {
     restore() {
       return this.act("restore", async () => {
         this.restored = await NB.api.put(
-          `/order/restore/${this.order.event_id}`,
+          NB.api.path`/order/restore/${this.order.event_id}`,
         );
       });
     },

@@ -20,7 +20,7 @@ NB.components["nb-pending"] = {
         this.stalls = pending || [];
         const lists = await Promise.all(
           [...(accepted || []), ...this.stalls].map((stall) =>
-            NB.api.get(`/stall/product/${stall.id}?pending=true`),
+            NB.api.get(NB.api.path`/stall/product/${stall.id}?pending=true`),
           ),
         );
         this.products = lists.flat().filter(Boolean);
@@ -47,11 +47,11 @@ NB.components["nb-pending"] = {
         config: stall.config,
         pending: false,
       };
-      return this.run(() => NB.api.put(`/stall/${stall.id}`, body));
+      return this.run(() => NB.api.put(NB.api.path`/stall/${stall.id}`, body));
     },
     acceptProduct(product) {
       return this.run(() =>
-        NB.api.patch(`/product/${product.id}`, { pending: false }),
+        NB.api.patch(NB.api.path`/product/${product.id}`, { pending: false }),
       );
     },
     discard(path) {

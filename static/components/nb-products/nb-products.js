@@ -59,7 +59,9 @@
       async load() {
         this.listError = "";
         try {
-          const products = await NB.api.get(`/stall/product/${this.stall.id}`);
+          const products = await NB.api.get(
+            NB.api.path`/stall/product/${this.stall.id}`,
+          );
           this.products = (products || []).filter(
             (product) => !product.pending,
           );
@@ -103,7 +105,10 @@
         this.busy = true;
         try {
           if (this.form.id)
-            await NB.api.patch(`/product/${this.form.id}`, this.body());
+            await NB.api.patch(
+              NB.api.path`/product/${this.form.id}`,
+              this.body(),
+            );
           else await NB.api.post("/product", this.body());
           this.open = false;
           this.load();
@@ -116,7 +121,7 @@
       async remove(product) {
         this.listError = "";
         try {
-          await NB.api.del(`/product/${product.id}`);
+          await NB.api.del(NB.api.path`/product/${product.id}`);
           this.load();
         } catch (err) {
           this.listError = `Could not delete ${product.name}: ${err.message}`;

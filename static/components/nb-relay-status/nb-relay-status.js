@@ -67,7 +67,9 @@
         try {
           this.$emit(
             "changed",
-            await NB.api.patch(`/merchant/${this.merchant.id}`, { relays }),
+            await NB.api.patch(NB.api.path`/merchant/${this.merchant.id}`, {
+              relays,
+            }),
           );
           this.newRelay = "";
           this.poll();

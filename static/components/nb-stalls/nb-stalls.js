@@ -75,7 +75,7 @@
         this.busy = true;
         try {
           const stall = this.form.id
-            ? await NB.api.put(`/stall/${this.form.id}`, this.body())
+            ? await NB.api.put(NB.api.path`/stall/${this.form.id}`, this.body())
             : await NB.api.post("/stall", this.body());
           this.open = false;
           this.$emit("changed");
@@ -89,7 +89,7 @@
       async remove(stall) {
         this.listError = "";
         try {
-          await NB.api.del(`/stall/${stall.id}`);
+          await NB.api.del(NB.api.path`/stall/${stall.id}`);
           this.$emit("changed");
         } catch (err) {
           this.listError = `Could not delete ${stall.name}: ${err.message}`;

@@ -38,7 +38,8 @@
           countries: this.form.countries,
         };
         try {
-          if (this.form.id) await NB.api.patch(`/zone/${this.form.id}`, body);
+          if (this.form.id)
+            await NB.api.patch(NB.api.path`/zone/${this.form.id}`, body);
           else await NB.api.post("/zone", body);
           this.open = false;
           this.$emit("changed");
@@ -51,7 +52,7 @@
       async remove(zone) {
         this.listError = "";
         try {
-          await NB.api.del(`/zone/${zone.id}`);
+          await NB.api.del(NB.api.path`/zone/${zone.id}`);
           this.$emit("changed");
         } catch (err) {
           this.listError = `Could not delete ${zone.name || "the zone"}: ${err.message}`;
