@@ -7,11 +7,12 @@ and running it again is harmless. New steps are appended as `m00N_<what>`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 
 from loguru import logger
 
-from .storage.database import Connection, Database, execute_script
+from .storage.database import Connection, Database, execute_script, fetchall
 
 Migration = Callable[[Connection], Awaitable[None]]
 
@@ -354,7 +355,28 @@ DROP INDEX orders_by_status;
 """
 
 
-MIGRATIONS: list[Migration] = [m001_catalogue, m002_orders, m003_order_list_indexes]
+async def m005_hashed_api_keys(conn: Connection) -> None:
+    """API keys are kept as their SHA-256 digests only: each clear key written before is
+    replaced by its digest (as `crud.accounts.key_digest` computes it, spelled out here so
+    this step never changes); the keys themselves keep working."""
+
+    def digest(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    rows = await fetchall(conn, "SELECT id, admin_key, invoice_key FROM accounts")
+    for row in rows:
+        await conn.execute(
+            "UPDATE accounts SET admin_key = ?, invoice_key = ? WHERE id = ?",
+            (digest(row["admin_key"]), digest(row["invoice_key"]), row["id"]),
+        )
+
+
+MIGRATIONS: list[Migration] = [
+    m001_catalogue,
+    m002_orders,
+    m003_order_list_indexes,
+    m005_hashed_api_keys,
+]
 
 
 async def run_migrations(db: Database, migrations: list[Migration] | None = None) -> int:

@@ -12,7 +12,7 @@ from loguru import logger
 from ..catalogue_models import Zone
 from ..crud import merchants as merchants_crud
 from ..crud import zones as zones_crud
-from ..crud.accounts import AccountRow, create_account
+from ..crud.accounts import AccountRow, create_account, key_digest
 from ..crud.catalogue import get_publications, latest_outbox_event, new_id, publication_of
 from ..crud.merchants import MerchantRow
 from ..models import (
@@ -43,12 +43,16 @@ async def sign_up(host: Host, name: str) -> Account:
 
 
 async def new_account(db: Database, name: str) -> Account:
-    """A new account with two long random keys (also used by `nostrbazaar account create`)."""
-    row = AccountRow(new_id(), name, secrets.token_hex(16), secrets.token_hex(16))
+    """A new account with two long random keys (also used by `nostrbazaar account create`).
+
+    The keys are returned here once: only their digests are stored.
+    """
+    admin_key, invoice_key = secrets.token_hex(16), secrets.token_hex(16)
+    row = AccountRow(new_id(), name, key_digest(admin_key), key_digest(invoice_key))
     async with db.transaction() as conn:
         await create_account(conn, row)
     logger.info("created account {}", row.id)
-    return Account(id=row.id, name=row.name, adminkey=row.admin_key, inkey=row.invoice_key)
+    return Account(id=row.id, name=row.name, adminkey=admin_key, inkey=invoice_key)
 
 
 async def merchants_changed(host: Host, merchant_id: str) -> None:

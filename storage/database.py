@@ -11,6 +11,7 @@ own thread, so a long query never stalls the loop) and never wait for writers.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -53,13 +54,32 @@ class Database:
         self._commit_listeners.append(listener)
 
     async def connect(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._private_files()
         # The writer never checkpoints: copying the WAL back (and its fsync) would stall
         # the loop; the checkpointer does it on its own thread every CHECKPOINT_EVERY commits.
         self._writer = open_sync(str(self.path), (*_PRAGMAS, "PRAGMA wal_autocheckpoint=0"))
         self._group = GroupCommitter(self._writer, self._after_commit)
         self._reader = await self._open_reader()
         self._checkpointer = await self._open_reader()
+        self._private_files()  # the -wal and -shm files exist now
+
+    def _private_files(self) -> None:
+        """The data directory 0700 when created here; the database and its -wal and -shm files
+        0600, also when they exist already: they hold orders, customers' messages and keys.
+
+        The file is created before SQLite opens it, so SQLite gives the -wal and -shm files
+        the same mode (it copies the database file's).
+        """
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True)
+        except FileExistsError:
+            pass
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        for suffix in ("", "-wal", "-shm"):
+            file = Path(f"{self.path}{suffix}")
+            if file.exists() and file.stat().st_mode & 0o777 != 0o600:
+                file.chmod(0o600)
 
     async def _open_reader(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
