@@ -319,10 +319,20 @@ async def api_messages(
     merchant: ReadMerchant,
     runtime: RuntimeDep,
 ) -> list[Message]:
-    """The conversation with a customer (npub or hex), oldest first; marks it read."""
-    await chat.read_conversation(deps_of(runtime), merchant.id, public_key)
+    """The conversation with a customer (npub or hex), oldest first. Reading changes nothing:
+    `PUT /message/{public_key}/read` (admin key) marks it read."""
     rows = await messages_crud.list_messages(runtime.db, merchant.id, public_key)
     return [_message(row) for row in rows]
+
+
+@router.put("/message/{public_key}/read", tags=["messages"], responses=WRITE, status_code=204)
+async def api_messages_read(
+    public_key: Annotated[PublicKey, Path(description="npub or hex")],
+    merchant: WriteMerchant,
+    runtime: RuntimeDep,
+) -> None:
+    """The merchant has read the conversation with this customer: its unread count drops to 0."""
+    await chat.read_conversation(deps_of(runtime), merchant.id, public_key)
 
 
 @router.post("/message", tags=["messages"], responses=ENGINE)

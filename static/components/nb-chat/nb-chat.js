@@ -93,6 +93,8 @@
         try {
           this.messages =
             (await NB.api.get(NB.api.path`/message/${publicKey}`)) || [];
+          // Reading changes nothing on the server; opening the conversation marks it read.
+          await NB.api.put(NB.api.path`/message/${publicKey}/read`);
           this.loadCustomers();
           this.$nextTick(() => {
             const log = this.$refs.log;
