@@ -26,6 +26,7 @@ from .services.catalogue import currencies
 from .services.chat import MessageInvalid
 from .services.deps import MerchantNotFound
 from .services.intake import WalletUnavailable
+from .storage.errors import StorageUnavailable
 from .wallets.base import WalletError
 
 api_router = APIRouter(prefix="/api/v1")
@@ -60,6 +61,7 @@ ENGINE_ERRORS: dict[type[Exception], int] = {
     InvalidKey: status.HTTP_422_UNPROCESSABLE_CONTENT,
     WalletUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
     WalletError: status.HTTP_503_SERVICE_UNAVAILABLE,
+    StorageUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,  # disk full, locked: try again
 }
 
 

@@ -6,13 +6,16 @@
 - the outbox publisher; the expiry sweeper; the settlement consumer;
 - at start-up, every unsettled invoice is looked up again (payments made while
   we were down are applied, exactly once);
-- events left waiting for the wallet are retried; customers' kind 0 fetched.
+- events left waiting for the wallet are retried; customers' kind 0 fetched;
+- an event the database cannot take (disk full, locked by another process) waits
+  in its worker and is tried again, with a growing pause.
 Every loop logs a failure at warning and carries on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -26,11 +29,13 @@ from ..nostr.nip59 import TWO_DAYS
 from ..nostr.relay_pool import RelayPool
 from ..services.deps import Deps, Merchant
 from ..services.payments import expire_due, receive_payment, recheck_unsettled
+from ..storage.errors import StorageUnavailable
 from .ingest import DM_KIND, WRAP_KIND, ingest_event, record_invalid, retry_waiting
 from .publisher import Publisher
 
 WORKERS = 16  # events in flight at once; their commits are grouped (db_commit)
 QUEUE_SIZE = 1000
+STORAGE_RETRY = (1.0, 30.0)  # seconds: first and longest wait before retrying a storage failure
 
 
 class OrderEngine:
@@ -42,6 +47,7 @@ class OrderEngine:
         deps.db.add_commit_listener(self.publisher.poke)  # replies leave as soon as committed
         pool.add_connect_listener(self.publisher.relay_connected)  # no backoff once it is back
         self.sweep_every = sweep_every
+        self.storage_retry = STORAGE_RETRY
         self._queue: asyncio.Queue[tuple[Merchant, Event, str]] = asyncio.Queue(QUEUE_SIZE)
         self._watched: dict[str, str] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -117,11 +123,28 @@ class OrderEngine:
         while True:
             merchant, event, relay = await self._queue.get()
             try:
-                await ingest_event(self.deps, merchant, event, relay)
+                await self._ingest(merchant, event, relay)
             except Exception as error:  # keep ingesting; the event stays in the inbox
                 logger.opt(exception=error).warning("ingest of {} failed", event.id)
             finally:
                 self._queue.task_done()
+
+    async def _ingest(self, merchant: Merchant, event: Event, relay: str) -> None:
+        """Ingest one event; while the database cannot take it (full, locked), wait and try
+        again. The worker holds the event meanwhile: the queue fills and the pool stops
+        reading the relays (backpressure), so nothing is dropped."""
+        delay, longest = self.storage_retry
+        for attempt in itertools.count():
+            try:
+                await ingest_event(self.deps, merchant, event, relay)
+                break
+            except StorageUnavailable as error:
+                level = "WARNING" if attempt == 0 else "DEBUG"  # once per event, not per try
+                logger.log(level, "event {} waits for the database: {}", event.id, error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
+        if attempt:
+            logger.info("event {} ingested after {} storage retries", event.id, attempt)
 
     async def drain(self) -> None:
         """Wait until every queued event was ingested (for tests and shutdown)."""

@@ -228,7 +228,7 @@ async def route(deps: Deps, opened: Opened, *, restore: bool = False) -> Verdict
             )
         return await record_outgoing(deps, incoming, message)
     if isinstance(message, PaymentRequest | StatusUpdate):
-        return await refuse_customer_status(deps, incoming, message)
+        return await refuse_customer_status(deps, incoming, message, quiet=restore)
     assert isinstance(message, OrderMessage)
     if restore:
         await _park(deps, incoming, message)

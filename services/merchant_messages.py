@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..crud.orders import load_state
 from ..crud.outbox import outbox_event_ids
 from ..crud.uow import unit_of_work
-from ..market.nip15 import PAYMENT_REQUEST, STATUS_UPDATE, PaymentRequest, StatusUpdate
+from ..market.nip15 import PAYMENT_REQUEST, STATUS_UPDATE, PaymentRequest, Reply, StatusUpdate
 from ..orders.commands import AdoptInvoice, OrderCommand, RecordMerchantStatus
 from ..orders.errors import OrderError
 from ..orders.state import Invoice, OrderState, Quote
@@ -23,6 +23,7 @@ from ..wallets.invoice_codec import InvoiceDecodeError, decode_invoice
 from .conversation import Incoming, Verdict, announce, claim, record_message, settle_verdict
 from .deps import Deps
 from .order_store import Applied, apply_command
+from .outgoing import send_replies
 
 ONLY_MERCHANT = "only the merchant can send payment requests and status updates"
 
@@ -42,16 +43,33 @@ def invoice_from_bolt11(bolt11: str) -> Invoice:
 
 
 async def refuse_customer_status(
-    deps: Deps, incoming: Incoming, message: PaymentRequest | StatusUpdate
+    deps: Deps, incoming: Incoming, message: PaymentRequest | StatusUpdate, quiet: bool = False
 ) -> Verdict:
-    """A customer sent a type 1 or type 2: keep it, change nothing, say why."""
+    """A customer sent a type 1 or type 2: keep it, change nothing, and tell them why
+    (invariant 10), on the transport they used, in the same transaction (invariant 9).
+
+    `quiet` (a restore) sends nothing: they were told when it first arrived. The reply
+    names no order: the order may be someone else's, and its thread is not theirs.
+    """
     type_ = PAYMENT_REQUEST if isinstance(message, PaymentRequest) else STATUS_UPDATE
     verdict = Verdict("rejected", f"type {type_} from a customer: {ONLY_MERCHANT}", message.id)
     async with unit_of_work(deps.db) as conn:
         await claim(conn, incoming)
         await record_message(conn, incoming, type_, message.id)
+        if not quiet:
+            await send_replies(conn, incoming.merchant, incoming.customer, incoming.transport,
+                               None, [_not_applied(message.id, type_)], deps.now())  # fmt: skip
         await settle_verdict(conn, incoming, verdict)
     return verdict
+
+
+def _not_applied(order_id: str, type_: int) -> Reply:
+    kind = "payment request" if type_ == PAYMENT_REQUEST else "status update"
+    text = (
+        f"Your {kind} (NIP-15 type {type_}) about order {order_id} was not applied: "
+        f"{ONLY_MERCHANT}. To order, send a type 0 order; to ask something, send plain text."
+    )
+    return Reply(-1, text)
 
 
 async def record_outgoing(

@@ -15,14 +15,14 @@ write the pages they share once, and pay the commit's fixed cost once.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from .errors import StorageUnavailable, storage_error
 from .writer import SyncConnection
 
 
-class BatchLost(sqlite3.OperationalError):
+class BatchLost(StorageUnavailable):
     """SQLite rolled back the whole open transaction (e.g. disk full, I/O error)."""
 
 
@@ -50,16 +50,18 @@ class Unit:
             raise
         return writer
 
-    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, *_: object
+    ) -> None:
         group = self._group
         try:
-            if kind is not None:
-                group._undo_unit()
+            if error is not None:
+                group._fail_unit(error)
                 return
             try:
                 await group._writer.flush_off_loop()
-            except BaseException:
-                group._undo_unit()
+            except BaseException as failed:
+                group._fail_unit(failed)
                 raise
             group._writer.raw.execute("RELEASE unit")
             batch = group._join_batch()
@@ -112,7 +114,14 @@ class GroupCommitter:
         async with self._lock:
             await self._commit_open_batch()
 
-    def _undo_unit(self) -> None:
+    def _fail_unit(self, error: BaseException) -> None:
+        """Undo the unit; a storage failure (full, locked, I/O) is raised under its name."""
+        self._undo_unit(error)
+        named = storage_error(error)
+        if named is not None and named is not error:
+            raise named from error
+
+    def _undo_unit(self, error: BaseException) -> None:
         self._writer.discard_pending()
         raw = self._writer.raw
         if raw.in_transaction:
@@ -121,10 +130,16 @@ class GroupCommitter:
             if self._batch is None:
                 raw.rollback()  # nothing else is waiting to commit: release the write lock
             return
-        # SQLite dropped the whole transaction: the units that joined before are lost too.
+        # SQLite dropped the whole transaction (as it does for most SQLITE_FULL and I/O
+        # errors): the units that joined this batch before are lost too, and told so.
         batch, self._batch = self._batch, None
         if batch is not None and not batch.done():
-            batch.set_exception(BatchLost("the shared transaction was rolled back by SQLite"))
+            batch.set_exception(
+                BatchLost(
+                    f"SQLite rolled back the shared transaction after another unit failed"
+                    f" ({error}): nothing of this unit was written; try again later"
+                )
+            )
 
     def _join_batch(self) -> asyncio.Future[None]:
         if self._batch is None:
@@ -157,7 +172,7 @@ class GroupCommitter:
         except BaseException as error:
             if self._writer.raw.in_transaction:
                 self._writer.raw.rollback()
-            batch.set_exception(error)
+            batch.set_exception(storage_error(error) or error)
             return
         batch.set_result(None)
         self._on_commit()

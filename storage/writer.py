@@ -29,6 +29,8 @@ from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from .errors import StorageBusy
+
 T = TypeVar("T")
 
 BUSY_RETRY_FIRST = 0.001
@@ -158,8 +160,14 @@ class SyncConnection:
                 self.raw.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if not _is_busy(error) or time.monotonic() >= deadline:
+                if not _is_busy(error):
                     raise
+                if time.monotonic() >= deadline:
+                    raise StorageBusy(
+                        f"storage is busy: another process has held the database's write lock"
+                        f" ({error}) for more than {self.lock_timeout:g} s; nothing was written;"
+                        " try again later"
+                    ) from error
             await asyncio.sleep(delay)
             delay = min(delay * 2, BUSY_RETRY_MAX)
 

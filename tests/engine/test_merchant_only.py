@@ -111,3 +111,56 @@ async def test_the_merchants_own_message_echoed_back_by_a_relay_changes_nothing(
     assert versions is not None and versions[0] == 3
     messages = await shop.db.fetchall("SELECT direction FROM direct_messages ORDER BY id")
     assert [row[0] for row in messages] == ["out", "in"]
+
+
+def texts(messages: list[Any]) -> list[str]:
+    return [message for message in messages if isinstance(message, str)]
+
+
+async def test_a_customer_whose_status_update_is_refused_is_told_why_over_nip04(
+    shop: Shop, customer: Customer
+) -> None:
+    await place(shop, customer, "o-1")
+    forged = customer.nip04(shop.merchant.public_key, status("o-1", True, True))
+    await ingest_event(shop.deps, shop.merchant, forged)
+    [answer] = texts(await customer.inbox(shop))
+    assert "type 2" in answer and "only the merchant" in answer and "o-1" in answer
+    [row] = [r for r in await shop.outbox() if r["order_id"] is None]
+    assert row["event"]["kind"] == 4  # the transport the customer used
+    assert (await shop.order("o-1")).status == "awaiting_payment"
+
+
+async def test_a_customer_whose_payment_request_is_refused_is_told_why_over_nip17(
+    shop: Shop, customer: Customer
+) -> None:
+    await place(shop, customer, "o-1")
+    fake = json.dumps({"id": "o-1", "type": 1,
+                       "payment_options": [{"type": "ln", "link": "lnbc1fake"}]})  # fmt: skip
+    await ingest_event(shop.deps, shop.merchant, customer.nip17(shop.merchant.public_key, fake))
+    [answer] = texts(await customer.inbox(shop))
+    assert "type 1" in answer and "only the merchant" in answer
+    kinds = {r["event"]["kind"] for r in await shop.outbox() if r["order_id"] is None}
+    assert kinds == {1059}
+
+
+async def test_an_intruder_is_told_why_without_being_shown_the_order(
+    shop: Shop, customer: Customer
+) -> None:
+    await place(shop, customer, "o-1")
+    intruder = Customer()
+    await ingest_event(shop.deps, shop.merchant,
+                       intruder.nip04(shop.merchant.public_key, status("o-1")))  # fmt: skip
+    [answer] = await intruder.inbox(shop)
+    assert isinstance(answer, str) and "only the merchant" in answer
+    assert "awaiting" not in answer and "sat" not in answer
+    assert [m["type"] for m in await customer.inbox(shop, "o-1")] == [1]  # nothing new for them
+
+
+async def test_a_restore_does_not_answer_an_old_refused_status_update_again(
+    shop: Shop, customer: Customer
+) -> None:
+    await place(shop, customer, "o-1")
+    forged = customer.nip04(shop.merchant.public_key, status("o-1", True, True))
+    verdict = await ingest_event(shop.deps, shop.merchant, forged, restore=True)
+    assert verdict.verdict == "rejected"
+    assert texts(await customer.inbox(shop)) == []
