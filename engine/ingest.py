@@ -48,6 +48,7 @@ from ..services.intake import (
 )
 from ..services.merchant_messages import record_outgoing, refuse_customer_status
 from ..services.outgoing import NIP04, send_replies
+from ..storage.errors import StorageUnavailable
 
 DM_KIND, WRAP_KIND = 4, 1059
 FUTURE_TOLERANCE = 15 * 60
@@ -198,6 +199,8 @@ async def process(
     except WalletUnavailable as error:
         logger.warning("order in {} waits for the wallet: {}", event.id, error)
         return await mark(deps, event.id, "received", str(error), expected=("received",))
+    except StorageUnavailable:
+        raise  # nothing was written (the claim may be lost too): the caller tries again later
     except Exception as error:  # a bug must not stop ingest; keep the input and the reason
         logger.opt(exception=error).warning("ingest of {} failed", event.id)
         return await mark(deps, event.id, "rejected", f"internal error: {error!r}")
@@ -290,16 +293,18 @@ def _order_id(opened: Opened) -> str | None:
 
 
 async def retry_waiting(deps: Deps, merchant: Merchant, older_than: int = 30) -> int:
-    """Process again the events left `received` (the wallet was away); how many were tried."""
+    """Process again the events left `received` (the wallet or the storage was away);
+    how many were tried. A pass stops at the first storage failure: the rest wait too."""
     entries = await inbox_crud.entries_with_verdict(deps.db, merchant.id, "received", limit=200)
     due = [e for e in entries if e.received_at <= deps.now() - older_than]
-    for entry in due:
+    for tried, entry in enumerate(due):
         try:
-            event = parse_event(entry.raw)
+            await process(deps, merchant, parse_event(entry.raw))
         except InvalidEvent as invalid:
             await mark(deps, entry.id, "rejected", invalid.reason)
-            continue
-        await process(deps, merchant, event)
+        except StorageUnavailable as error:
+            logger.warning("events waiting in the inbox wait on: {}", error)
+            return tried + 1
     return len(due)
 
 
