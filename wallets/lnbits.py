@@ -30,6 +30,7 @@ from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletErr
 from .stream import SettlementHub
 
 MAX_MEMO = 640
+TIMEOUT = 10.0  # seconds for a whole request and its answer (an ingest worker waits that long)
 
 
 class LNbitsWallet:
@@ -43,7 +44,7 @@ class LNbitsWallet:
         invoice_key: str,
         *,
         poll_interval: float = 5.0,
-        timeout: float = 10.0,
+        timeout: float = TIMEOUT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.url = url.rstrip("/")
@@ -222,7 +223,14 @@ class LNbitsWallet:
         if self._http is None:
             raise WalletError("lnbits wallet is not started")
         try:
-            response = await self._http.request(method, path, **kwargs)
+            # httpx's timeout is per read: an answer trickling in byte by byte never ends.
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.request(method, path, **kwargs)
+        except (TimeoutError, httpx.TimeoutException) as error:
+            self._last_error = (
+                f"LNbits at {self.url} did not answer {method} {path} within {self._timeout:g} s"
+            )
+            raise WalletError(self._last_error) from error
         except httpx.HTTPError as error:
             self._last_error = f"cannot reach LNbits at {self.url}: {error!r}"
             raise WalletError(self._last_error) from error
