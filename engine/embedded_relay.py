@@ -10,6 +10,11 @@ import socket
 
 import nostr_sdk
 
+# nostr-sdk's default (60 notes a minute per connection, 500 open subscriptions) is for a
+# public relay; this one serves this machine only, and the shop's own burst of replies
+# (an order rush, a restore) must never be refused by it.
+RATE_LIMIT = nostr_sdk.RateLimit(max_reqs=10_000, notes_per_minute=1_000_000)
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -31,7 +36,7 @@ class EmbeddedRelay:
 
     async def start(self) -> str:
         builder = nostr_sdk.LocalRelayBuilder().addr("127.0.0.1").port(self.port)
-        self._relay = builder.build()
+        self._relay = builder.rate_limit(RATE_LIMIT).build()
         await self._relay.run()
         return self.url
 
