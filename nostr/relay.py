@@ -43,6 +43,10 @@ _ARITY = {"EVENT": 2, "OK": 2, "EOSE": 1, "CLOSED": 1, "AUTH": 1, "NOTICE": 1}
 
 Authenticator = Callable[[str, str], Awaitable[Event | None]]
 Filters = list[dict[str, Any]]
+Sleep = Callable[[float], Awaitable[None]]
+# The longest wait between two connection attempts: however long a relay was away, we
+# are back on it within this many seconds of its return.
+BACKOFF_MAX = 30.0
 
 
 class WebSocket(Protocol):
@@ -105,7 +109,8 @@ class Relay:
         connect: SocketFactory,
         authenticator: Authenticator | None = None,
         backoff_base: float = 0.5,
-        backoff_max: float = 60.0,
+        backoff_max: float = BACKOFF_MAX,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.url = url
         self.status = "disconnected"
@@ -113,6 +118,8 @@ class Relay:
         self._connect = connect
         self._authenticator = authenticator
         self._backoff = (backoff_base, backoff_max)
+        self._sleep = sleep  # the wait between attempts (a test's clock may stand in)
+        self._down: tuple[float, int] | None = None  # since when, and attempts, while down
         self._ws: WebSocket | None = None
         self._attempt: asyncio.Future[bool] | None = None  # resolves when a connect ends
         self._pending: dict[str, list[asyncio.Future[tuple[bool, str]]]] = {}
@@ -191,8 +198,9 @@ class Relay:
                 ok, reason = await self._send_and_wait(message, event.id, deadline - loop.time())
             else:
                 self._mark_auth_required()
-        if not ok:
-            logger.warning("relay {} did not accept event {}: {}", self.url, event.id, reason)
+        if not ok:  # not connected: said once, when the relay went down
+            level = "DEBUG" if reason.startswith("not connected") else "WARNING"
+            logger.log(level, "relay {} did not accept event {}: {}", self.url, event.id, reason)
         return PublishResult(self.url, ok, reason)
 
     async def authenticate(self, timeout: float = AUTH_TIMEOUT) -> bool:
@@ -240,7 +248,7 @@ class Relay:
     async def _run(self) -> None:
         """Connect, read until the socket ends, wait a jittered backoff, repeat."""
         loop = asyncio.get_running_loop()
-        attempt, last = 0, ""
+        attempt = 0
         while True:
             self._new_attempt()
             started = loop.time()
@@ -250,11 +258,29 @@ class Relay:
             delay = backoff_delay(attempt, *self._backoff)
             attempt += 1
             self.status = f"error: {reason}" if reason else "disconnected"
-            # Warn when something changes; the same failure again and again is debug.
-            level = "WARNING" if self.status != last or attempt == 1 else "DEBUG"
-            last = self.status
-            logger.log(level, "relay {} {}; retry in {:.2f}s", self.url, self.status, delay)
-            await asyncio.sleep(delay)
+            self._log_down(delay)
+            await self._sleep(delay)
+
+    def _log_down(self, delay: float) -> None:
+        """Going down is said once, at warning, with the reason; each later failed attempt
+        at debug. With `_log_up`, an outage of any length is two lines: down, back."""
+        if self._down is None:
+            self._down = (asyncio.get_running_loop().time(), 1)
+            logger.warning("relay {} down ({}); next try in {:.1f} s", self.url, self.status, delay)
+            return
+        since, attempts = self._down
+        self._down = (since, attempts + 1)
+        logger.debug("relay {} still down ({}); next try in {:.1f} s", self.url, self.status, delay)
+
+    def _log_up(self) -> None:
+        """Connected: the first time, or back after an outage (how long, how many tries)."""
+        if self._down is None:
+            logger.info("relay {} connected", self.url)
+            return
+        since, attempts = self._down
+        self._down = None
+        down_for = asyncio.get_running_loop().time() - since
+        logger.info("relay {} back after {:.0f} s down ({} attempts)", self.url, down_for, attempts)
 
     def _new_attempt(self) -> None:
         self.status = "connecting"
@@ -275,6 +301,7 @@ class Relay:
         self._ws = ws
         try:
             self.status = "connected"
+            self._log_up()
             self._resolve_attempt(True)
             await self._callbacks.connected(self)
             async for frame in ws:

@@ -31,11 +31,13 @@ from websockets.asyncio.client import connect as websockets_connect
 from .event import Event, InvalidEvent, parse_event
 from .filters import matches_any
 from .relay import (
+    BACKOFF_MAX,
     Authenticator,
     Filters,
     PublishResult,
     Relay,
     RelayCallbacks,
+    Sleep,
     SocketFactory,
     auth_event,
     key_authenticator,
@@ -98,12 +100,14 @@ class RelayPool:
         authenticator: Authenticator | None = None,
         queue_size: int = 10_000,
         backoff_base: float = 0.5,
-        backoff_max: float = 60.0,
+        backoff_max: float = BACKOFF_MAX,
         dedupe_size: int = 100_000,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         """`connect` opens a websocket (swap it in tests); `authenticator(url, challenge)`
         signs NIP-42 answers; `queue_size` bounds events waiting for handlers and
-        `dedupe_size` the ids remembered; backoff is in seconds.
+        `dedupe_size` the ids remembered; backoff is in seconds, and `sleep` waits it out
+        between connection attempts (swap it in tests to live through a long outage fast).
         """
         if queue_size < 1:  # asyncio.Queue(maxsize=0) would be unbounded
             raise ValueError("queue_size must be at least 1")
@@ -111,6 +115,7 @@ class RelayPool:
         self._connect = connect
         self._authenticator = authenticator
         self._backoff = (backoff_base, backoff_max)
+        self._sleep = sleep
         self._queue_size = queue_size
         self._queue: asyncio.Queue[_Incoming] = asyncio.Queue(maxsize=queue_size)
         self._seen = SeenIds(dedupe_size)
@@ -221,6 +226,7 @@ class RelayPool:
             authenticator=self._authenticator,
             backoff_base=self._backoff[0],
             backoff_max=self._backoff[1],
+            sleep=self._sleep,
         )
 
     async def _publish_one(self, url: str, event: Event, timeout: float) -> PublishResult:
