@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from . import __version__
 from .api.fakewallet import fake_pay_router
+from .api.lnurl import lnurl_router
 from .config import Settings
 from .engine.runtime import Runtime
 from .views import views_router
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="nostrbazaar", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     app.include_router(nostrbazaar_ext)
+    app.include_router(lnurl_router)  # lightning addresses live at the root of a host
     if runtime.settings.wallet == "fake":
         app.include_router(fake_pay_router)
     register_api_errors(app)

@@ -50,6 +50,9 @@ class Settings:
     max_open_orders_per_customer: int = 5
     outbox_max_attempts: int = 20
     log_level: str = "INFO"
+    # Where buyers reach this server (`https://shop.example`): names the merchants'
+    # lightning addresses (`<npub>@shop.example`) and the LNURL-pay callback.
+    public_url: str | None = None
 
     @property
     def database_path(self) -> Path:
@@ -100,6 +103,7 @@ class Settings:
             max_open_orders_per_customer=get("MAX_OPEN_ORDERS", _positive_int, 5),
             outbox_max_attempts=get("OUTBOX_MAX_ATTEMPTS", _positive_int, 20),
             log_level=get("LOG_LEVEL", _log_level, "INFO"),
+            public_url=get("PUBLIC_URL", _public_url, None),
         )
 
 
@@ -181,6 +185,15 @@ def _wallet(name: str, raw: str) -> str:
     if raw not in WALLETS:
         raise ConfigError(name, f"must be one of {', '.join(WALLETS)}, got {raw!r}")
     return raw
+
+
+def _public_url(name: str, raw: str) -> str:
+    """An http(s) origin, optionally with a path prefix; no query, fragment or credentials."""
+    url = _http_url(name, raw)
+    parsed = urlparse(url)
+    if parsed.query or parsed.fragment or parsed.username or parsed.password:
+        raise ConfigError(name, f"must be a plain http(s) address, got {raw!r}")
+    return url
 
 
 def _log_level(name: str, raw: str) -> str:

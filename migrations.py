@@ -371,11 +371,36 @@ async def m005_hashed_api_keys(conn: Connection) -> None:
         )
 
 
+async def m006_gamma_orders(conn: Connection) -> None:
+    """Each order's dialect (the message format it came in, its replies go in), and the
+    invoices minted for the merchants' lightning addresses: a receipt claims one for one
+    order, once (`used_by_order` is set once, and unique per merchant)."""
+    await execute_script(conn, _M006_GAMMA_ORDERS)
+
+
+_M006_GAMMA_ORDERS = """
+ALTER TABLE orders ADD COLUMN dialect TEXT NOT NULL DEFAULT 'nip15'
+    CHECK (dialect IN ('nip15', 'gamma'));
+CREATE TABLE lnurl_invoices (
+    payment_hash TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL REFERENCES merchants(id) ON DELETE CASCADE,
+    amount_msat INTEGER NOT NULL CHECK (amount_msat > 0),
+    bolt11 TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_by_order TEXT,
+    created_at INTEGER NOT NULL,
+    UNIQUE (merchant_id, used_by_order)
+);
+CREATE INDEX lnurl_invoices_by_merchant ON lnurl_invoices(merchant_id, created_at);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     m001_catalogue,
     m002_orders,
     m003_order_list_indexes,
     m005_hashed_api_keys,
+    m006_gamma_orders,
 ]
 
 

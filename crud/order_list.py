@@ -32,7 +32,8 @@ _ORDER_COLUMNS = (
     "id", "merchant_id", "status", "public_key", "stall_id", "zone_id", "address", "name",
     "contact", "items", "message", "subtotal_msat", "shipping_msat", "total_msat", "currency",
     "fiat_amount", "fiat_rate", "payment_hash", "paid", "shipped", "transport", "reason",
-    "merchant_message", "refund_msat", "event_id", "created_at", "updated_at", "version",
+    "merchant_message", "refund_msat", "event_id", "dialect", "created_at", "updated_at",
+    "version",
 )  # fmt: skip
 _ROW_FIELDS = (*_ORDER_COLUMNS, "bolt11")
 

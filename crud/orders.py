@@ -161,7 +161,7 @@ _COLUMNS = (
     "status", "public_key", "stall_id", "zone_id", "address", "name", "contact", "items",
     "message", "subtotal_msat", "shipping_msat", "total_msat", "currency", "fiat_amount",
     "fiat_rate", "payment_hash", "paid", "shipped", "transport", "reason", "merchant_message",
-    "refund_msat", "event_id", "version",
+    "refund_msat", "event_id", "dialect", "version",
 )  # fmt: skip
 
 
@@ -178,7 +178,7 @@ def projection_values(state: OrderState) -> tuple[Any, ...]:
         quote.currency, quote.fiat_amount, quote.fiat_rate,
         state.invoice.payment_hash if state.invoice else None, int(state.paid),
         int(state.shipped), details.transport, state.reason, state.message, state.refund_msat,
-        details.event_id, state.version,
+        details.event_id, details.dialect, state.version,
     )  # fmt: skip
 
 
@@ -265,6 +265,7 @@ class OrderRow:
     merchant_message: str | None
     refund_msat: int
     event_id: str | None
+    dialect: str
     created_at: int
     updated_at: int
     version: int

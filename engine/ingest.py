@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from loguru import logger
 
 from ..crud import inbox as inbox_crud
+from ..market import gamma
+from ..market.dialect import GAMMA
 from ..market.nip15 import (
     MAX_CONTENT_BYTES,
     MessageError,
@@ -32,11 +34,13 @@ from ..market.nip15 import (
 from ..nostr.event import Event, InvalidEvent, parse_event
 from ..nostr.nip04 import Nip04Error
 from ..nostr.nip04 import decrypt as nip04_decrypt
+from ..nostr.nip17 import MESSAGE_KINDS
 from ..nostr.nip17 import receive as nip17_receive
-from ..nostr.nip59 import Nip59Error
+from ..nostr.nip59 import Nip59Error, Rumor
 from ..services.chat import receive_chat
 from ..services.conversation import AlreadyHandled, Incoming, Verdict
 from ..services.deps import Deps, Merchant
+from ..services.gamma_orders import note_marker, receive_gamma
 from ..services.intake import (
     ParkedReply,
     WalletUnavailable,
@@ -52,6 +56,7 @@ from ..storage.errors import StorageUnavailable
 
 DM_KIND, WRAP_KIND = 4, 1059
 FUTURE_TOLERANCE = 15 * 60
+WRAPPED_KINDS = MESSAGE_KINDS | gamma.KINDS  # NIP-17 chat, and the market spec's 16 and 17
 
 
 class Unreadable(ValueError):
@@ -61,7 +66,7 @@ class Unreadable(ValueError):
 @dataclass(frozen=True)
 class Opened:
     incoming: Incoming
-    message: OrderMessage | PaymentRequest | StatusUpdate | PlainText | None
+    message: OrderMessage | PaymentRequest | StatusUpdate | PlainText | gamma.Extra | None
     error: MessageError | None = None
 
 
@@ -123,7 +128,7 @@ def _entry(
 
 def envelope_problem(event: Event, merchant: Merchant, now: int) -> str | None:
     """Why the event cannot be a direct message for this merchant, or None."""
-    if event.kind not in (DM_KIND, WRAP_KIND):
+    if event.kind not in (DM_KIND, WRAP_KIND) and not _public_gamma(event, merchant):
         return f"kind {event.kind} is not a direct message"
     if len(event.content) > _content_limit(event.kind):
         return f"content is larger than {MAX_CONTENT_BYTES // 1024} KiB"
@@ -135,6 +140,16 @@ def envelope_problem(event: Event, merchant: Merchant, now: int) -> str | None:
     return None
 
 
+def _public_gamma(event: Event, merchant: Merchant) -> bool:
+    """A buyer's signed, public kind 16 or 17 to the merchant (Plebeian Market publishes its
+    order marker, status updates and receipts so); the merchant's own are never read so."""
+    return (
+        event.kind in gamma.KINDS
+        and event.pubkey != merchant.public_key
+        and merchant.public_key in event.tag_values("p")
+    )
+
+
 def _content_limit(kind: int) -> int:
     """64 KiB of content; a gift wrap holds it encrypted twice, so it may be twice as big."""
     return MAX_CONTENT_BYTES * (2 if kind == WRAP_KIND else 1)
@@ -143,7 +158,10 @@ def _content_limit(kind: int) -> int:
 def open_event(merchant: Merchant, event: Event, now: int) -> Incoming:
     """Decrypt or unwrap; the message's author decides the direction."""
     if event.kind == WRAP_KIND:
-        return _open_wrap(merchant, event, now)
+        return _open_wrap(merchant, event, now)[0]
+    if event.kind in gamma.KINDS:  # public and signed: nothing to open
+        return Incoming(merchant, event.id, event.id, event.pubkey, False, "nip17",
+                        event.created_at, event.content, GAMMA)  # fmt: skip
     outgoing = event.pubkey == merchant.public_key
     customer = event.first_tag("p") if outgoing else event.pubkey
     if not customer:
@@ -157,9 +175,9 @@ def open_event(merchant: Merchant, event: Event, now: int) -> Incoming:
     )
 
 
-def _open_wrap(merchant: Merchant, event: Event, now: int) -> Incoming:
+def _open_wrap(merchant: Merchant, event: Event, now: int) -> tuple[Incoming, Rumor]:
     try:
-        opened = nip17_receive(merchant.key, event)
+        opened = nip17_receive(merchant.key, event, WRAPPED_KINDS)
     except (Nip59Error, Nip04Error, ValueError) as error:
         raise Unreadable(f"cannot unwrap: {error}") from None
     rumor = opened.rumor
@@ -170,15 +188,26 @@ def _open_wrap(merchant: Merchant, event: Event, now: int) -> Incoming:
     customer = (recipients[0] if recipients else "") if outgoing else opened.sender_pubkey
     if not customer:
         raise Unreadable("the merchant's message names no recipient")
-    return Incoming(merchant, event.id, rumor.id, customer, outgoing, "nip17", rumor.created_at,
-                    rumor.content)  # fmt: skip
+    dialect = GAMMA if rumor.kind in gamma.KINDS else "nip15"
+    incoming = Incoming(merchant, event.id, rumor.id, customer, outgoing, "nip17",
+                        rumor.created_at, rumor.content, dialect)  # fmt: skip
+    return incoming, rumor
 
 
 def read(merchant: Merchant, event: Event, now: int) -> Opened:
-    """Open and parse; `Unreadable` when it cannot be opened at all."""
-    incoming = open_event(merchant, event, now)
+    """Open and parse (a kind 16 or 17, wrapped or public, by its tags); `Unreadable` when
+    it cannot be opened at all."""
+    if event.kind == WRAP_KIND:
+        incoming, rumor = _open_wrap(merchant, event, now)
+        kind, tags = rumor.kind, rumor.tags
+    else:
+        incoming, kind, tags = open_event(merchant, event, now), event.kind, event.tags
     try:
-        return Opened(incoming, parse_message(incoming.content))
+        if kind not in gamma.KINDS:
+            return Opened(incoming, parse_message(incoming.content))
+        message = gamma.parse_rumor(kind, tags, incoming.content, merchant.public_key,
+                                    incoming.outgoing, public=event.kind != WRAP_KIND)  # fmt: skip
+        return Opened(incoming, message)
     except MessageError as error:
         return Opened(incoming, None, error)
 
@@ -225,11 +254,15 @@ async def route(deps: Deps, opened: Opened, *, restore: bool = False) -> Verdict
     if isinstance(message, PlainText):
         return await receive_chat(deps, incoming)
     if incoming.outgoing:
-        if isinstance(message, OrderMessage):
+        if not isinstance(message, PaymentRequest | StatusUpdate):
             return await mark(
                 deps, incoming.inbox_id or "", "ignored", "an order from the merchant"
             )
         return await record_outgoing(deps, incoming, message)
+    if isinstance(message, gamma.OrderMarker):
+        return await note_marker(deps, incoming, message)
+    if isinstance(message, gamma.Receipt | gamma.BuyerCancel):
+        return await receive_gamma(deps, incoming, message, restore=restore)
     if isinstance(message, PaymentRequest | StatusUpdate):
         return await refuse_customer_status(deps, incoming, message, quiet=restore)
     assert isinstance(message, OrderMessage)

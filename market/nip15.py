@@ -56,6 +56,7 @@ class OrderMessage:
     name: str | None = None
     message: str | None = None
     contact: dict[str, str] = field(default_factory=dict)
+    amount_msat: int | None = None  # the total the customer expects (Gamma's `amount`)
 
 
 @dataclass(frozen=True)
@@ -287,10 +288,13 @@ def status_update(
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to the customer: its NIP-15 type (-1 for plain text) and content."""
+    """One message to the customer: its NIP-15 type (-1 for plain text) and content; a
+    Gamma reply is a kind 16 rumor whose tags say what the content says for people."""
 
     type: int
     content: str
+    kind: int = 14
+    tags: tuple[tuple[str, ...], ...] = ()
 
 
 def format_sats(msat: int) -> str:

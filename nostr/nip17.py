@@ -6,7 +6,7 @@ so the sender's own history can be restored from relays like anyone else's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from .event import Event, sign_event
 from .keys import PrivateKey
@@ -25,19 +25,26 @@ def chat_message(
     content: str,
     tags: Sequence[Sequence[str]] = (),
     created_at: int | None = None,
+    kind: int = CHAT_MESSAGE_KIND,
 ) -> tuple[Rumor, list[Event]]:
-    """A kind-14 rumor `p`-tagging the recipient, and its wraps: [for recipient, for sender]."""
+    """A kind-14 rumor `p`-tagging the recipient, and its wraps: [for recipient, for sender].
+
+    Another `kind` carries a message of a protocol built on NIP-17 the same way (the
+    market spec's kind 16 order messages, for one)."""
     recipient = public_key_hex(recipient_pubkey)
     all_tags = [["p", recipient], *(list(tag) for tag in tags)]
-    rumor = make_rumor(sender.public_key, CHAT_MESSAGE_KIND, content, all_tags, created_at)
+    rumor = make_rumor(sender.public_key, kind, content, all_tags, created_at)
     wraps = [wrap(sender, recipient, rumor), wrap(sender, sender.public_key, rumor)]
     return rumor, wraps
 
 
-def receive(recipient: PrivateKey, wrap_event: Event) -> Unwrapped:
-    """Unwrap a gift wrap and require a chat (14) or file (15) message inside."""
+def receive(
+    recipient: PrivateKey, wrap_event: Event, kinds: Collection[int] = MESSAGE_KINDS
+) -> Unwrapped:
+    """Unwrap a gift wrap and require a chat (14) or file (15) message inside (or one of
+    `kinds`, for a protocol that carries other kinds in NIP-17 gift wraps)."""
     opened = unwrap(recipient, wrap_event)
-    if opened.rumor.kind not in MESSAGE_KINDS:
+    if opened.rumor.kind not in kinds:
         raise Nip59Error(f"gift wrap holds kind {opened.rumor.kind}, not a NIP-17 message")
     return opened
 

@@ -49,6 +49,18 @@ class CancelOrder:
 class ShipOrder:
     message: str = ""
     by: str = "api"
+    tracking: str | None = None
+    carrier: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiveAddressPayment:
+    """Money paid to the merchant's lightning address, which the customer's receipt claims
+    for this order and the wallet says arrived; the invoice is not one of the order's."""
+
+    payment_hash: str
+    amount_msat: int
+    out_of_stock: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,7 @@ OrderCommand = (
     PlaceOrder
     | RejectOrder
     | ReceivePayment
+    | ReceiveAddressPayment
     | ExpireInvoice
     | CancelOrder
     | ShipOrder

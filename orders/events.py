@@ -60,7 +60,7 @@ class StockSold:
 class PaymentReceived:
     payment_hash: str
     amount_msat: int
-    source: str = "wallet"  # or "merchant": the merchant's own signed status message
+    source: str = "wallet"  # or "merchant" (its own signed status), "lightning_address"
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ class OrderPaid:
 class OrderShipped:
     message: str = ""
     by: str = "api"
+    tracking: str | None = None
+    carrier: str | None = None
 
 
 @dataclass(frozen=True)

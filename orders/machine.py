@@ -24,6 +24,7 @@ from .commands import (
     ExpireInvoice,
     OrderCommand,
     PlaceOrder,
+    ReceiveAddressPayment,
     ReceivePayment,
     RecordMerchantStatus,
     ReissueInvoice,
@@ -234,6 +235,17 @@ def _receive_payment(state: OrderState, cmd: ReceivePayment) -> list[OrderEvent]
     ]
 
 
+def _receive_address_payment(state: OrderState, cmd: ReceiveAddressPayment) -> list[OrderEvent]:
+    """Like a payment of the order's invoice, but through the merchant's lightning address:
+    the order keeps its invoice (now superseded by this payment), the money is counted once."""
+    check_exists(state)
+    if cmd.payment_hash in state.payments:
+        raise PaymentAlreadyRecorded(f"payment {cmd.payment_hash} was already counted")
+    received = PaymentReceived(cmd.payment_hash, cmd.amount_msat, "lightning_address")
+    money = _accept_money(state, cmd.payment_hash, cmd.amount_msat, cmd.out_of_stock, "wallet")
+    return [received, *money]
+
+
 def _expire(state: OrderState, cmd: ExpireInvoice) -> list[OrderEvent]:
     check_unpaid(state, "expire")
     if state.status is not S.AWAITING_PAYMENT:
@@ -253,7 +265,7 @@ def _cancel(state: OrderState, cmd: CancelOrder) -> list[OrderEvent]:
 
 def _ship(state: OrderState, cmd: ShipOrder) -> list[OrderEvent]:
     check_shippable(state)
-    return [OrderShipped(cmd.message, cmd.by)]
+    return [OrderShipped(cmd.message, cmd.by, cmd.tracking, cmd.carrier)]
 
 
 def _complete(state: OrderState, cmd: CompleteOrder) -> list[OrderEvent]:
@@ -340,6 +352,7 @@ _DECIDERS: dict[type[Any], Callable[[OrderState, Any], list[OrderEvent]]] = {
     PlaceOrder: _place,
     RejectOrder: _reject,
     ReceivePayment: _receive_payment,
+    ReceiveAddressPayment: _receive_address_payment,
     ExpireInvoice: _expire,
     CancelOrder: _cancel,
     ShipOrder: _ship,

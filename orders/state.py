@@ -32,7 +32,7 @@ class OrderItem:
 
 @dataclass(frozen=True)
 class OrderDetails:
-    """What the customer asked for (NIP-15 type 0), as received."""
+    """What the customer asked for (a NIP-15 type 0 or a Gamma type 1), as received."""
 
     customer: str
     items: tuple[OrderItem, ...]
@@ -45,6 +45,7 @@ class OrderDetails:
     contact: dict[str, str] = field(default_factory=dict)
     event_id: str | None = None
     created_at: int = 0
+    dialect: str = "nip15"  # the message format it came in: "nip15" or "gamma"
 
     def same_order(self, other: OrderDetails) -> bool:
         """True when `other` is this order sent again (same customer, items, zone, address)."""

@@ -29,6 +29,7 @@ class Incoming:
     transport: str
     created_at: int
     content: str
+    dialect: str = "nip15"  # "gamma" for the market spec's kind 16/17 messages
 
     @property
     def cause(self) -> str:

@@ -1,4 +1,5 @@
-"""A customer's order (NIP-15 type 0) becomes an order with an invoice, or a refusal.
+"""A customer's order (NIP-15 type 0, Gamma type 1) becomes an order with an invoice, or a
+refusal, answered in the dialect it came in (`market.dialect`).
 
 Everything slow or fallible happens before the transaction: reading the
 catalogue, pricing, and asking the wallet for an invoice (an unused invoice is
@@ -17,19 +18,12 @@ from loguru import logger
 from ..crud.order_catalogue import load_catalogue
 from ..crud.orders import placement
 from ..crud.uow import unit_of_work
-from ..market.nip15 import (
-    ORDER,
-    MessageError,
-    OrderMessage,
-    PaymentRequest,
-    Reply,
-    StatusUpdate,
-    refusal,
-    replies,
-)
+from ..market import dialect
+from ..market.gamma import check_amount
+from ..market.nip15 import ORDER, MessageError, OrderMessage, PaymentRequest, StatusUpdate
 from ..orders.commands import OrderCommand, PlaceOrder, RejectOrder
 from ..orders.errors import DuplicateOrder, OrderError, OrderIdTaken
-from ..orders.machine import decide
+from ..orders.machine import decide, fold
 from ..orders.pricing import Catalogue, OrderInvalid, check_order, price_order
 from ..orders.state import Invoice, OrderDetails, OrderItem, OrderState, Quote
 from ..storage.database import Connection
@@ -74,6 +68,7 @@ def order_details(incoming: Incoming, msg: OrderMessage) -> OrderDetails:
         contact=msg.contact,
         event_id=incoming.message_id,
         created_at=incoming.created_at,
+        dialect=incoming.dialect,
     )
 
 
@@ -157,11 +152,11 @@ async def _preseal(
     if incoming.transport != NIP17:
         return None
     try:
-        expected = replies(order_id, decide(OrderState(order_id), command), paid=False)
+        events = decide(OrderState(order_id), command)
     except OrderError:
         return None  # not a new order: whatever it gets is decided in the transaction
-    contents = [reply.content for reply in expected]
-    return await preseal(deps.db, incoming.merchant, incoming.customer, NIP17, contents,
+    expected = dialect.replies(fold(order_id, events), events)
+    return await preseal(deps.db, incoming.merchant, incoming.customer, NIP17, expected,
                          deps.now())  # fmt: skip
 
 
@@ -191,7 +186,9 @@ def _refusal_reason(order_id: str, message: str | None) -> str:
 
 def _price(deps: Deps, msg: OrderMessage, catalogue: Catalogue) -> tuple[str, Quote]:
     stall_id = check_order(msg.items, msg.shipping_id, msg.address, catalogue)
-    return stall_id, price_order(msg.items, stall_id, catalogue, deps.rates)
+    quote = price_order(msg.items, stall_id, catalogue, deps.rates)
+    check_amount(msg, quote)
+    return stall_id, quote
 
 
 async def quote_for(
@@ -247,12 +244,12 @@ async def _place(
     except DuplicateOrder as duplicate:
         return None, Verdict("ignored", str(duplicate), order_id)
     except OrderIdTaken as taken:
-        reply = Reply(1, refusal(order_id, str(taken)))
+        reply = dialect.refusal(incoming.dialect, order_id, str(taken))
         await send_replies(conn, merchant, customer, incoming.transport, order_id, [reply],
                            deps.now(), ctx.last_stamp)  # fmt: skip
         return None, Verdict("rejected", str(taken), order_id)
     if not quiet:
-        answers = replies(order_id, applied.events, applied.after.paid)
+        answers = dialect.replies(applied.after, applied.events)
         await send_replies(conn, merchant, customer, incoming.transport, order_id, answers,
                            deps.now(), ctx.last_stamp, presealed)  # fmt: skip
     reason = applied.after.reason if applied.after.status == "rejected" else None
@@ -298,6 +295,7 @@ async def reject_order(
         transport=incoming.transport,
         event_id=incoming.message_id,
         created_at=incoming.created_at,
+        dialect=incoming.dialect,
     )
     async with unit_of_work(deps.db) as conn:
         command = RejectOrder(details, reason)
@@ -318,7 +316,7 @@ def is_order_error(error: MessageError) -> bool:
 
 async def send_refusal(deps: Deps, incoming: Incoming, order_id: str, reason: str) -> None:
     """Tell the customer why an order was refused when no order could be recorded."""
-    reply = Reply(1, refusal(order_id, f"Order {order_id} refused: {reason}"))
+    reply = dialect.refusal(incoming.dialect, order_id, f"Order {order_id} refused: {reason}")
     async with unit_of_work(deps.db) as conn:
         await send_replies(conn, incoming.merchant, incoming.customer, incoming.transport,
                            order_id, [reply], deps.now())  # fmt: skip
@@ -328,11 +326,12 @@ async def send_refusal(deps: Deps, incoming: Incoming, order_id: str, reason: st
 async def refuse_unreadable(deps: Deps, incoming: Incoming, reason: str) -> Verdict:
     """A structured message we cannot read at all: keep it, and say why in plain text."""
     verdict = Verdict("rejected", reason)
-    text = f"Your message could not be read as a NIP-15 message: {reason}."
+    label = dialect.LABELS.get(incoming.dialect, incoming.dialect)
+    text = f"Your message could not be read as a {label} message: {reason}."
     async with unit_of_work(deps.db) as conn:
         await claim(conn, incoming)
         await record_message(conn, incoming)
         await send_replies(conn, incoming.merchant, incoming.customer, incoming.transport,
-                           None, [Reply(-1, text)], deps.now())  # fmt: skip
+                           None, [dialect.note(incoming.dialect, text)], deps.now())  # fmt: skip
         await settle_verdict(conn, incoming, verdict)
     return verdict

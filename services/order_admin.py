@@ -11,7 +11,7 @@ from loguru import logger
 
 from ..crud.orders import OrderRow, get_order, load_state
 from ..crud.uow import unit_of_work
-from ..market.nip15 import replies
+from ..market.dialect import replies
 from ..orders.commands import CancelOrder, CompleteOrder, OrderCommand, ReissueInvoice, ShipOrder
 from ..orders.errors import OrderError, OrderNotFound
 from ..orders.state import OrderItem
@@ -23,9 +23,14 @@ from .outgoing import send_replies
 from .payments import republish_stock
 
 
-async def ship_order(deps: Deps, merchant_id: str, order_id: str, message: str = "") -> OrderRow:
-    """Mark a paid order shipped and send the customer the merchant's message."""
-    await _run(deps, merchant_id, order_id, ShipOrder(message), "api:ship")
+async def ship_order(
+    deps: Deps, merchant_id: str, order_id: str, message: str = "",
+    tracking: str | None = None, carrier: str | None = None,
+) -> OrderRow:  # fmt: skip
+    """Mark a paid order shipped and send the customer the merchant's message (and the
+    tracking number and carrier, which a Gamma client shows in their own fields)."""
+    command = ShipOrder(message, tracking=tracking or None, carrier=carrier or None)
+    await _run(deps, merchant_id, order_id, command, "api:ship")
     return await _row(deps, merchant_id, order_id)
 
 
@@ -70,7 +75,7 @@ async def _run(
         applied = await apply_command(conn, merchant_id, state, command, cause, deps.now())
         details = applied.after.details
         if details is not None:
-            answers = replies(order_id, applied.events, applied.after.paid)
+            answers = replies(applied.after, applied.events)
             await send_replies(
                 conn, merchant, details.customer, details.transport, order_id, answers, deps.now()
             )

@@ -2,8 +2,9 @@
 
 Replies go out on the transport the customer used: NIP-04 in, NIP-04 out
 (kind 4); NIP-17 in, NIP-17 out (two gift wraps: one for the customer, one for
-the merchant's own copy, both in the outbox). The conversation keeps one row
-per message: the kind-4 id, or the rumor id for NIP-17.
+the merchant's own copy, both in the outbox). A Gamma reply is a kind 16 rumor
+with its tags, wrapped the same way. The conversation keeps one row per
+message: the kind-4 id, or the rumor id for NIP-17.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ class Envelope:
 
 
 def seal_message(
-    key_owner: Merchant, recipient: str, content: str, transport: str, created_at: int
+    key_owner: Merchant, recipient: str, message: Reply | str, transport: str, created_at: int
 ) -> Envelope:
-    """Encrypt and sign `content` for `recipient` on `transport`."""
-    key = key_owner.key
+    """Encrypt and sign `message` (a reply, or plain text) for `recipient` on `transport`:
+    a rumor of the reply's kind and tags on NIP-17, its content alone on NIP-04."""
+    reply = message if isinstance(message, Reply) else Reply(-1, message)
+    key, content = key_owner.key, reply.content
     if transport == NIP17:
-        rumor, wraps = nip17.chat_message(key, recipient, content, created_at=created_at)
+        rumor, wraps = nip17.chat_message(
+            key, recipient, content, reply.tags, created_at=created_at, kind=reply.kind
+        )
         return Envelope(rumor.id, wraps)
     encrypted = nip04.encrypt(key, recipient, content)
     event = sign_event(key, 4, encrypted, [["p", recipient]], created_at)
@@ -54,10 +59,10 @@ class Presealed:
     very content with that very timestamp (otherwise it is sealed there).
     """
 
-    envelopes: dict[tuple[str, int], Envelope] = field(default_factory=dict)
+    envelopes: dict[tuple[Reply, int], Envelope] = field(default_factory=dict)
 
-    def take(self, content: str, stamp: int) -> Envelope | None:
-        return self.envelopes.pop((content, stamp), None)
+    def take(self, reply: Reply, stamp: int) -> Envelope | None:
+        return self.envelopes.pop((reply, stamp), None)
 
 
 _LAST_STAMP = (
@@ -84,15 +89,15 @@ def reply_stamps(now: int, last_stamp: int, count: int) -> list[int]:
 
 
 async def preseal(
-    db: Database, merchant: Merchant, customer: str, transport: str, contents: Sequence[str],
+    db: Database, merchant: Merchant, customer: str, transport: str, replies: Sequence[Reply],
     now: int,
 ) -> Presealed:  # fmt: skip
-    """Seal `contents` with the timestamps they will get if sent at `now`."""
+    """Seal `replies` with the timestamps they will get if sent at `now`."""
     last = _stamp_of(await db.fetchone_inline(_LAST_STAMP, (merchant.id, customer)))
-    stamps = reply_stamps(now, last, len(contents))
+    stamps = reply_stamps(now, last, len(replies))
     return Presealed({
-        (content, stamp): seal_message(merchant, customer, content, transport, stamp)
-        for content, stamp in zip(contents, stamps, strict=True)
+        (reply, stamp): seal_message(merchant, customer, reply, transport, stamp)
+        for reply, stamp in zip(replies, stamps, strict=True)
     })  # fmt: skip
 
 
@@ -119,8 +124,8 @@ async def send_replies(
         last_stamp = await _last_stamp(conn, merchant.id, customer)
     stamps = reply_stamps(now, last_stamp, len(replies))
     for reply, stamp in zip(replies, stamps, strict=True):
-        envelope = (presealed and presealed.take(reply.content, stamp)) or seal_message(
-            merchant, customer, reply.content, transport, stamp
+        envelope = (presealed and presealed.take(reply, stamp)) or seal_message(
+            merchant, customer, reply, transport, stamp
         )
         purpose = "dm" if reply.type < 0 else f"order:type{reply.type}"
         queued += [

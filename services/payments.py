@@ -14,10 +14,11 @@ import time
 from loguru import logger
 
 from ..crud import invoices as invoices_crud
+from ..crud.lnurl import find_address_invoice
 from ..crud.order_catalogue import autoreplies
 from ..crud.orders import load_state, order_product_ids
 from ..crud.uow import unit_of_work
-from ..market.nip15 import Reply, replies
+from ..market import dialect
 from ..orders.commands import ExpireInvoice, ReceivePayment
 from ..orders.errors import OrderError, PaymentAlreadyRecorded
 from ..orders.events import OrderPaid, StockReleased, StockSold
@@ -70,10 +71,10 @@ async def _tell_customer(
     after = applied.after
     if after.details is None:
         return
-    answers = replies(after.order_id, applied.events, after.paid)
-    if any(isinstance(e, OrderPaid) for e in applied.events):
-        answers += [Reply(-1, text) for text in extra]
     details = after.details
+    answers = dialect.replies(after, applied.events)
+    if any(isinstance(e, OrderPaid) for e in applied.events):
+        answers += [dialect.note(details.dialect, text, after.order_id) for text in extra]
     await send_replies(
         conn, merchant, details.customer, details.transport, after.order_id, answers, deps.now()
     )
@@ -88,7 +89,11 @@ async def republish_stock(conn: Connection, merchant: Merchant, applied: Applied
 
 
 async def _unmatched(deps: Deps, settlement: Settlement) -> None:
-    """Money for an invoice we do not know: keep a record and say so loudly."""
+    """Money for an invoice we do not know: keep a record and say so loudly. Money paid to
+    a lightning address waits for the buyer's receipt to name its order (`gamma_orders`)."""
+    if await find_address_invoice(deps.db, settlement.payment_hash) is not None:
+        logger.info("payment {} to a lightning address awaits a receipt", settlement.payment_hash)
+        return
     logger.warning(
         "payment {} of {} msat matches no invoice; recorded as unmatched",
         settlement.payment_hash,

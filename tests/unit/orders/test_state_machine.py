@@ -18,6 +18,7 @@ from nostrbazaar.orders.commands import (
     ExpireInvoice,
     OrderCommand,
     PlaceOrder,
+    ReceiveAddressPayment,
     ReceivePayment,
     RecordMerchantStatus,
     ReissueInvoice,
@@ -107,6 +108,7 @@ COMMANDS: dict[str, Callable[[OrderState], OrderCommand]] = {
     "merchant_cancelled": lambda s: RecordMerchantStatus(False, False, status="cancelled"),
     "merchant_expired": lambda s: RecordMerchantStatus(False, False, status="expired"),
     "merchant_completed": lambda s: RecordMerchantStatus(True, True, status="completed"),
+    "pay_address": lambda s: ReceiveAddressPayment("paid-to-the-lightning-address", 2500),
 }
 
 A, P, SH, C = "awaiting_payment", "paid", "shipped", "completed"
@@ -123,19 +125,19 @@ TWICE, UNK, SHIPPED_, STOCK = (
 # Columns, in this order:
 # place_same place_other place_no_stock reject pay pay_no_stock pay_unknown expire cancel ship
 # complete reissue reissue_no_stock merchant_paid merchant_shipped merchant_note adopt
-# pay_first_invoice merchant_cancelled merchant_expired merchant_completed
+# pay_first_invoice merchant_cancelled merchant_expired merchant_completed pay_address
 EXPECTED: dict[str, list[object]] = {
-    "new": [A, A, R, R, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF],
-    "awaiting_payment": [DUP, TAKEN, DUP, DUP, P, P, UNK, E, X, NOTPAID, ILL, A, A, P, SH, A, A, P, X, E, C],
-    "paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, TWICE, P, P, C],
-    "shipped": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, C, PAID_, PAID_, SH, SH, SH, SH, TWICE, SH, SH, C],
-    "completed": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, ILL, PAID_, PAID_, C, C, C, C, TWICE, C, C, C],
-    "rejected": [DUP, TAKEN, DUP, DUP, UNK, UNK, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, R, R, UNK, R, R, ILL],
-    "expired": [DUP, TAKEN, DUP, DUP, P, RN, UNK, ILL, X, NOTPAID, ILL, A, STOCK, P, SH, E, A, P, X, E, C],
-    "cancelled": [DUP, TAKEN, DUP, DUP, RN, RN, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, X, X, RN, X, X, ILL],
-    "refund_needed_unpaid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, RN, RN, TWICE, RN, RN, ILL],
-    "refund_needed_paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, RN, SH, RN, RN, TWICE, RN, RN, C],
-    "paid_after_reissue": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, RN, P, P, C],
+    "new": [A, A, R, R, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF],
+    "awaiting_payment": [DUP, TAKEN, DUP, DUP, P, P, UNK, E, X, NOTPAID, ILL, A, A, P, SH, A, A, P, X, E, C, P],
+    "paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, TWICE, P, P, C, RN],
+    "shipped": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, C, PAID_, PAID_, SH, SH, SH, SH, TWICE, SH, SH, C, SH],
+    "completed": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, ILL, PAID_, PAID_, C, C, C, C, TWICE, C, C, C, C],
+    "rejected": [DUP, TAKEN, DUP, DUP, UNK, UNK, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, R, R, UNK, R, R, ILL, R],
+    "expired": [DUP, TAKEN, DUP, DUP, P, RN, UNK, ILL, X, NOTPAID, ILL, A, STOCK, P, SH, E, A, P, X, E, C, P],
+    "cancelled": [DUP, TAKEN, DUP, DUP, RN, RN, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, X, X, RN, X, X, ILL, RN],
+    "refund_needed_unpaid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, RN, RN, TWICE, RN, RN, ILL, RN],
+    "refund_needed_paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, RN, SH, RN, RN, TWICE, RN, RN, C, RN],
+    "paid_after_reissue": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, RN, P, P, C, RN],
 }  # fmt: skip
 
 PAIRS = list(itertools.product(EXPECTED, COMMANDS))
