@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from loguru import logger
 
 from . import __version__
-from .api.fakewallet import fake_pay_router
+from .api.fakewallet import fake_pay_router, fake_wallet_warning, pay_endpoint_allowed
 from .api.lnurl import lnurl_router
 from .config import Settings
 from .engine.runtime import Runtime
@@ -27,6 +28,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        warning = fake_wallet_warning(runtime.settings, runtime.relays)
+        if warning:
+            logger.warning(warning)
         try:
             yield
         finally:
@@ -36,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.include_router(nostrbazaar_ext)
     app.include_router(lnurl_router)  # lightning addresses live at the root of a host
-    if runtime.settings.wallet == "fake":
+    if pay_endpoint_allowed(runtime.settings):
         app.include_router(fake_pay_router)
     register_api_errors(app)
     return app

@@ -16,6 +16,7 @@ from . import __version__
 from .api.auth import RuntimeDep, get_runtime, runtime_of
 from .api.catalogue import router as catalogue_router
 from .api.common import register_error_handlers
+from .api.fakewallet import fake_wallet_warning
 from .api.merchant import router as merchant_router
 from .api.orders import router as orders_router
 from .api.ws import router as ws_router
@@ -40,9 +41,17 @@ __all__ = ["api_router", "get_runtime", "register_api_errors"]
 
 @api_router.get("/health", tags=["health"])
 async def api_health(request: Request) -> dict[str, Any]:
-    """Version, database status and each relay's connection state."""
-    details = await runtime_of(request).health()
-    return {"version": __version__, **details}
+    """Version, database status, each relay's connection state, and `warnings` for the
+    operator (the dashboard shows them), e.g. the fake wallet running with public relays."""
+    runtime = runtime_of(request)
+    details = await runtime.health()
+    warning = fake_wallet_warning(runtime.settings, runtime.relays)
+    return {
+        "version": __version__,
+        **details,
+        "fake_wallet_with_public_relays": warning is not None,
+        "warnings": [warning] if warning else [],
+    }
 
 
 @api_router.get("/currencies", tags=["health"])

@@ -50,6 +50,7 @@
         tab: "orders",
         unread: 0,
         live: { status: "stopped" },
+        serverWarnings: [],
       };
     },
     computed: {
@@ -67,6 +68,15 @@
       },
     },
     methods: {
+      /** The operator's warnings from /health (e.g. the fake wallet with public relays). */
+      async loadServerWarnings() {
+        try {
+          const health = await NB.api.get("/health", "");
+          this.serverWarnings = (health && health.warnings) || [];
+        } catch {
+          this.serverWarnings = [];
+        }
+      },
       async loadMerchant() {
         this.loadError = "";
         try {
@@ -123,6 +133,7 @@
       },
     },
     mounted() {
+      this.loadServerWarnings();
       if (this.signedIn) this.start();
     },
   });
