@@ -29,6 +29,7 @@ from ...market.nip15 import OrderMessage, PaymentRequest, StatusUpdate
 from ...nostr.event import Event, InvalidEvent, parse_event
 from ...services.deps import Deps, Merchant
 from ...services.payments import recheck_unsettled
+from ...market import gamma
 from ..ingest import DM_KIND, WRAP_KIND, process, read
 from .batch import ingest_page
 from .history import Fetcher, history_pages
@@ -69,11 +70,14 @@ async def fetch_history(
 
 
 def history_filters(merchant: Merchant) -> list[dict[str, Any]]:
+    """Kind 4 both ways, gift wraps to the merchant, and buyers' public kind 16/17 to it
+    (Plebeian Market's order markers, receipts and cancellations)."""
     pubkey = merchant.public_key
     return [
         {"kinds": [DM_KIND], "#p": [pubkey]},
         {"kinds": [DM_KIND], "authors": [pubkey]},
         {"kinds": [WRAP_KIND], "#p": [pubkey]},
+        {"kinds": sorted(gamma.KINDS), "#p": [pubkey]},
     ]
 
 
