@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from loguru import logger
 
 from . import __version__
+from .api.docs import docs_router
 from .api.fakewallet import fake_pay_router, fake_wallet_warning, pay_endpoint_allowed
 from .api.lnurl import lnurl_router
 from .config import Settings
@@ -36,9 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(title="nostrbazaar", version=__version__, lifespan=lifespan)
+    # The API docs are served by api/docs.py, with their scripts from this app (no CDN).
+    app = FastAPI(
+        title="nostrbazaar", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.runtime = runtime
     app.include_router(nostrbazaar_ext)
+    app.include_router(docs_router)
     app.include_router(lnurl_router)  # lightning addresses live at the root of a host
     if pay_endpoint_allowed(runtime.settings):
         app.include_router(fake_pay_router)

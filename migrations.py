@@ -395,12 +395,62 @@ CREATE INDEX lnurl_invoices_by_merchant ON lnurl_invoices(merchant_id, created_a
 """
 
 
+async def m007_console(conn: Connection) -> None:
+    """The operator's console: jobs (one active per merchant and kind, by a partial UNIQUE
+    index), notifications (one per dedupe key) and the merchant's notification setting."""
+    await execute_script(conn, _M007_CONSOLE)
+
+
+_M007_CONSOLE = """
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL REFERENCES merchants(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL CHECK (state IN
+        ('queued', 'running', 'done', 'failed', 'cancelled', 'interrupted')),
+    progress TEXT NOT NULL DEFAULT '{}',
+    result TEXT,
+    error TEXT,
+    retry_of TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX jobs_by_merchant ON jobs(merchant_id, created_at);
+CREATE UNIQUE INDEX jobs_one_active ON jobs(merchant_id, kind)
+    WHERE state IN ('queued', 'running');
+CREATE TABLE notifications (
+    id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL REFERENCES merchants(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    priority TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'critical')),
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    object_type TEXT,
+    object_id TEXT,
+    dedupe_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    read_at INTEGER,
+    UNIQUE (merchant_id, dedupe_key)
+);
+CREATE INDEX notifications_by_merchant ON notifications(merchant_id, created_at);
+CREATE TABLE notification_settings (
+    merchant_id TEXT PRIMARY KEY REFERENCES merchants(id) ON DELETE CASCADE,
+    dm_urgent INTEGER NOT NULL DEFAULT 0 CHECK (dm_urgent IN (0, 1)),
+    updated_at INTEGER NOT NULL
+);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     m001_catalogue,
     m002_orders,
     m003_order_list_indexes,
     m005_hashed_api_keys,
     m006_gamma_orders,
+    m007_console,
 ]
 
 

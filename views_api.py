@@ -16,9 +16,13 @@ from . import __version__
 from .api.auth import RuntimeDep, get_runtime, runtime_of
 from .api.catalogue import router as catalogue_router
 from .api.common import register_error_handlers
+from .api.export import router as export_router
 from .api.fakewallet import fake_wallet_warning
+from .api.jobs import router as jobs_router
 from .api.merchant import router as merchant_router
+from .api.notifications import router as notifications_router
 from .api.orders import router as orders_router
+from .api.stats import router as stats_router
 from .api.ws import router as ws_router
 from .nostr.keys import InvalidKey
 from .orders.errors import OrderError, OrderNotFound
@@ -32,6 +36,10 @@ from .wallets.base import WalletError
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(merchant_router)
+api_router.include_router(export_router)  # before /order/{id} and /product/{id}
+api_router.include_router(jobs_router)
+api_router.include_router(notifications_router)
+api_router.include_router(stats_router)
 api_router.include_router(catalogue_router)
 api_router.include_router(orders_router)
 api_router.include_router(ws_router)

@@ -10,26 +10,26 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
 
 from ..crud import messages as messages_crud
 from ..crud import orders as orders_crud
 from ..crud.order_list import OrderFilter, list_orders
+from ..crud.order_search import count_orders
 from ..crud.orders import OrderRow
-from ..engine import restore
-from ..engine.restore import Fetcher
 from ..engine.runtime import Runtime
 from ..models import Body
 from ..nostr.nip19 import normalize_public_key
 from ..orders.errors import OrderNotFound
-from ..orders.state import Status
 from ..services import chat, order_admin
 from ..services.catalogue import get_stall
-from ..services.catalogue_errors import Conflict, InvalidRequest, NotFound, Unavailable
+from ..services.catalogue_errors import Conflict, InvalidRequest, NotFound
 from ..services.deps import Deps
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
 from .common import READ, WRITE, error_doc
+from .jobs import Job, runner_of
+from .order_filters import OrderFilters, Sort, order_filters, order_page
 
 router = APIRouter()
 ENGINE = {**WRITE, 422: error_doc("Invalid for this order"), 503: error_doc("Wallet down")}
@@ -186,17 +186,23 @@ async def _order(runtime: Runtime, merchant_id: str, order_id: str) -> OrderRow:
 async def api_orders_list(
     merchant: ReadMerchant,
     runtime: RuntimeDep,
-    paid: bool | None = None,
-    shipped: bool | None = None,
-    status: Status | None = None,
-    pubkey: Annotated[PublicKey | None, Query(description="npub or hex")] = None,
+    response: Response,
+    filters: Annotated[OrderFilters, Depends(order_filters)],
+    sort: Annotated[Sort, Query(description="the column to sort by")] = "created_at",
+    desc: Annotated[bool, Query(description="descending (the default)")] = True,
+    total: Annotated[bool, Query(description="count the matches into X-Total-Count")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[Order]:
-    """The merchant's orders, newest first (ties by id, so pages are stable), filtered and
-    paginated; every filter combination is read from an index."""
-    wanted = OrderFilter(status=status, paid=paid, shipped=shipped, public_key=pubkey)
-    rows = await list_orders(runtime.db, merchant.id, wanted, limit=limit, offset=offset)
+    """The merchant's orders, newest first (ties by id, so pages are stable), filtered,
+    searched (`q`), within dates (`since`, `until`), sorted and paginated; with
+    `total=true` the number of matches is in the `X-Total-Count` header."""
+    rows = await order_page(
+        runtime.db, merchant.id, filters, sort=sort, descending=desc, limit=limit, offset=offset
+    )
+    if total:
+        count = await count_orders(runtime.db, merchant.id, filters.query)
+        response.headers["X-Total-Count"] = str(count)
     return [Order.of(row) for row in rows]
 
 
@@ -256,35 +262,30 @@ class RestoreResult(BaseModel):
     reasons: list[str]
 
 
-def _pool(runtime: Runtime) -> Fetcher:
-    if runtime.pool is None:
-        raise Unavailable("the relay pool is not running")
-    pool: Fetcher = runtime.pool
-    return pool
+RESTORE = {**ENGINE, 409: error_doc("A restore job of this merchant is already queued or running")}
 
 
 # Registered before /order/{order_id}/cancel, which would otherwise take /order/restore/cancel.
-@router.put("/order/restore/{event_id}", tags=["orders"], responses=ENGINE)
+@router.put("/order/restore/{event_id}", tags=["orders"], responses=RESTORE, status_code=202)
 async def api_order_restore(
     event_id: Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="a Nostr event id")],
     merchant: WriteMerchant,
     runtime: RuntimeDep,
-) -> RestoreResult:
-    """Rebuild one order from one event (the order, or our reply about it) and its chat."""
+) -> Job:
+    """Rebuild one order from one event (the order, or our reply about it) and its chat, as
+    a job: the queued job at once (`GET /jobs/{id}`; its `result` is a `RestoreResult`)."""
     try:
-        summary = await restore.restore_order(
-            deps_of(runtime), _pool(runtime), merchant.id, event_id
-        )
+        row = await runner_of(runtime).restore(merchant.id, event_id)
     except LookupError as error:  # the engine's "no such event here or on the relays"
         raise NotFound(str(error)) from None
-    return RestoreResult(**asdict(summary))
+    return Job.of(row)
 
 
-@router.put("/orders/restore", tags=["orders"], responses=ENGINE)
-async def api_orders_restore(merchant: WriteMerchant, runtime: RuntimeDep) -> RestoreResult:
-    """Rebuild every order from the relays' direct-message history and the local inbox."""
-    summary = await restore.restore_orders(deps_of(runtime), _pool(runtime), merchant.id)
-    return RestoreResult(**asdict(summary))
+@router.put("/orders/restore", tags=["orders"], responses=RESTORE, status_code=202)
+async def api_orders_restore(merchant: WriteMerchant, runtime: RuntimeDep) -> Job:
+    """Rebuild every order from the relays' direct-message history and the local inbox, as a
+    job: the queued job at once; 409 naming the job if one is already queued or running."""
+    return Job.of(await runner_of(runtime).restore(merchant.id))
 
 
 @router.put("/order/{order_id}/cancel", tags=["orders"], responses=ENGINE)

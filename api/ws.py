@@ -20,6 +20,7 @@ from loguru import logger
 from ..crud.merchants import MerchantRow, get_merchant_for_account
 from ..engine.runtime import Runtime
 from ..services.bus import Notification
+from ..services.notifications import unread_count
 from .auth import caller_from_key
 
 router = APIRouter()
@@ -106,7 +107,9 @@ async def api_ws(websocket: WebSocket) -> None:
     if merchant is None:
         return
     async with runtime.bus.subscribe(merchant.id) as queue:
-        hello = {"merchant_id": merchant.id, "relays": _relay_status(runtime)}
+        unread = await unread_count(runtime.db, merchant.id)
+        hello = {"merchant_id": merchant.id, "relays": _relay_status(runtime),
+                 "unread_notifications": unread}  # fmt: skip
         await websocket.send_text(_text({"type": "hello", "data": hello}))
         # anyio, not bare asyncio tasks: the server's cancel scopes then reach both halves.
         async with anyio.create_task_group() as group:

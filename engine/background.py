@@ -28,10 +28,12 @@ from ..nostr.event import Event
 from ..nostr.nip59 import TWO_DAYS
 from ..nostr.relay_pool import RelayPool
 from ..services.deps import Deps, Merchant
+from ..services.notifications import Notifier
 from ..services.payments import expire_due, receive_payment, recheck_unsettled
 from ..storage.errors import StorageUnavailable
 from .ingest import DM_KIND, WRAP_KIND, ingest_event, record_invalid, retry_waiting
 from .publisher import Publisher
+from .watch import WATCH_SECONDS, HealthWatch
 
 WORKERS = 16  # events in flight at once; their commits are grouped (db_commit)
 QUEUE_SIZE = 1000
@@ -43,7 +45,11 @@ class OrderEngine:
 
     def __init__(self, deps: Deps, pool: RelayPool, *, sweep_every: float = 5.0) -> None:
         self.deps, self.pool = deps, pool
-        self.publisher = Publisher(deps.db, pool, deps.bus, deps.settings.outbox_max_attempts)
+        self.publisher = Publisher(
+            deps.db, pool, deps.bus, deps.settings.outbox_max_attempts,
+            notifier=Notifier.from_deps(deps),
+        )  # fmt: skip
+        self.watch_health = HealthWatch(deps, pool)  # the wallet and the relays, for notifications
         deps.db.add_commit_listener(self.publisher.poke)  # replies leave as soon as committed
         pool.add_connect_listener(self.publisher.relay_connected)  # no backoff once it is back
         self.sweep_every = sweep_every
@@ -63,6 +69,7 @@ class OrderEngine:
             "merchant refresh": lambda: self._every(30.0, self.refresh),
             "wallet retry": lambda: self._every(30.0, self._retry),
             "customer profiles": lambda: self._every(10.0, self.fetch_profiles),
+            "health watch": lambda: self._every(WATCH_SECONDS, self.watch_health.check),
         }
         loops.update({f"ingest worker {n}": self._worker for n in range(WORKERS)})
         self._tasks = [asyncio.create_task(run(), name=name) for name, run in loops.items()]

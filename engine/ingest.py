@@ -218,6 +218,9 @@ async def process(
     """Everything after the inbox: open, parse, route; failures become verdicts."""
     try:
         opened = read(merchant, event, deps.now())
+        if opened.incoming.outgoing and opened.incoming.customer == merchant.public_key:
+            # The merchant's notification DMs to itself (services/notifications.py): no chat.
+            return await mark(deps, event.id, "ignored", "a note to self")
         return await route(deps, opened, restore=restore)
     except Unreadable as error:
         if not restore:

@@ -18,11 +18,13 @@ from typing import Any, Protocol
 
 from loguru import logger
 
+from ..crud.notifications import NotificationRow
 from ..crud.outbox import Attempt, OutboxRow, due_events, record_attempts, retry_waiting_now
 from ..nostr.event import Event
 from ..nostr.relay import PublishResult
 from ..services.bus import Bus
-from ..storage.database import Database
+from ..services.notifications import DM_PURPOSE, OUTBOX_FAILED, Note, Notifier
+from ..storage.database import Connection, Database
 
 
 class Pool(Protocol):
@@ -59,8 +61,10 @@ class Publisher:
         batch: int = 200,
         timeout: float = 5.0,
         idle: float = 0.05,
+        notifier: Notifier | None = None,
     ) -> None:
         self._db, self._pool, self._bus = db, pool, bus
+        self._notifier = notifier  # a row failed for good becomes a notification
         self._max_attempts = max_attempts
         self._clock = clock
         self._batch, self._timeout, self._idle = batch, timeout, idle
@@ -171,9 +175,11 @@ class Publisher:
             ended, self._ended = self._ended, []
             if not ended:
                 return
+            notes: list[NotificationRow | None] = []
             try:
                 async with self._db.transaction() as conn:
                     await record_attempts(conn, [attempt for _, attempt in ended])
+                    notes = await self._record_failures(conn, ended)
             except Exception as error:  # rows stay pending: they are tried again
                 logger.opt(exception=error).warning(
                     "recording {} outbox attempts failed", len(ended)
@@ -182,6 +188,20 @@ class Publisher:
         for row, attempt in ended:
             if attempt.status == "failed":
                 self._announce_failure(row, attempt)
+        if self._notifier is not None:
+            self._notifier.announce(notes)
+
+    async def _record_failures(
+        self, conn: Connection, ended: list[tuple[OutboxRow, Attempt]]
+    ) -> list[NotificationRow | None]:
+        """A notification for each row that failed for good, in the transaction that says so."""
+        if self._notifier is None:
+            return []
+        return [
+            await self._notifier.record(conn, row.merchant_id, _failure_note(row, attempt))
+            for row, attempt in ended
+            if attempt.status == "failed"
+        ]
 
     async def _attempt(self, row: OutboxRow) -> Attempt:
         event = Event(**row.event)
@@ -217,3 +237,17 @@ class Publisher:
             {"event_id": row.event_id, "purpose": row.purpose, "order_id": row.order_id,
              "status": "failed", "error": attempt.last_error},
         )  # fmt: skip
+
+
+def _failure_note(row: OutboxRow, attempt: Attempt) -> Note:
+    """What the merchant is told about a message no relay took; a notification DM that
+    failed is noted but never sent again as a DM."""
+    what = "A reply about an order" if row.order_id else "A message"
+    if row.purpose == DM_PURPOSE:
+        what = "A notification DM to yourself"
+    return Note(
+        OUTBOX_FAILED, "high", f"{what} could not be published",
+        f"No relay accepted event {row.event_id} ({row.purpose}): {attempt.last_error}",
+        "order" if row.order_id else "outbox", row.order_id or row.event_id,
+        f"outbox:{row.event_id}", dm=row.purpose != DM_PURPOSE,
+    )  # fmt: skip

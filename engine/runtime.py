@@ -38,6 +38,7 @@ class Runtime:
     wallet: Any = None  # wallets.base.Wallet
     deps: Any = None  # services.deps.Deps
     engine: Any = None  # services.background.OrderEngine
+    jobs: Any = None  # engine.jobs.JobRunner: restores as jobs (runs without `background` too)
     embedded_relay: EmbeddedRelay | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     background: bool = True  # False: no engine tasks (tools and some tests)
@@ -91,10 +92,13 @@ class Runtime:
         from ..nostr.relay_pool import RelayPool
         from ..services.deps import Deps
         from .background import OrderEngine
+        from .jobs import JobRunner
 
         self.deps = Deps.from_runtime(self)
         self.pool = RelayPool(self.relays, on_reject=self._on_reject)
         self.engine = OrderEngine(self.deps, self.pool)
+        self.jobs = JobRunner(self.deps, self.pool)
+        await self.jobs.start()  # what a stopped process left running is now interrupted
         await self.pool.start()
         if self.background:
             await self.engine.start()
@@ -117,6 +121,8 @@ class Runtime:
             self.engine.on_reject(relay, raw, reason)
 
     async def stop(self) -> None:
+        if self.jobs is not None:
+            await self.jobs.stop()  # running jobs end `interrupted`, while the database is open
         if self.engine is not None:
             await self.engine.stop()
         for task in self.tasks:

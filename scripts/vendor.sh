@@ -9,6 +9,8 @@ QUASAR=2.34.0
 QUASAR_EXTRAS=2.1.0
 NOSTR_TOOLS=2.25.2
 QRCODE=2.0.4
+SWAGGER_UI=5.36.0
+REDOC=2.5.4
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DEST="$ROOT/static/vendor"
@@ -28,9 +30,11 @@ unpack "quasar@$QUASAR" quasar
 unpack "@quasar/extras@$QUASAR_EXTRAS" extras
 unpack "nostr-tools@$NOSTR_TOOLS" nostr-tools
 unpack "qrcode-generator@$QRCODE" qrcode
+unpack "swagger-ui-dist@$SWAGGER_UI" swagger-ui
+unpack "redoc@$REDOC" redoc
 
 rm -rf "$DEST"
-mkdir -p "$DEST"/{vue,quasar,material-icons/web-font,nostr-tools,qrcode-generator}
+mkdir -p "$DEST"/{vue,quasar,material-icons/web-font,nostr-tools,qrcode-generator,swagger-ui,redoc}
 
 cp "$WORK/vue/dist/vue.global.prod.js" "$WORK/vue/LICENSE" "$DEST/vue/"
 cp "$WORK/quasar/dist/quasar.umd.prod.js" "$WORK/quasar/dist/quasar.prod.css" \
@@ -44,6 +48,13 @@ sed '/^\/\/# sourceMappingURL=/d' "$WORK/nostr-tools/lib/nostr.bundle.js" \
 cp "$WORK/nostr-tools/LICENSE" "$DEST/nostr-tools/"
 # qrcode-generator ships no LICENSE file; its MIT notice is in the head of qrcode.js.
 cp "$WORK/qrcode/dist/qrcode.js" "$DEST/qrcode-generator/"
+# /docs and /redoc (api/docs.py): the bundles drop their source-map references.
+sed '/^\/\/# sourceMappingURL=/d' "$WORK/swagger-ui/swagger-ui-bundle.js" \
+  >"$DEST/swagger-ui/swagger-ui-bundle.js"
+sed 's#/\*\# sourceMappingURL=[^*]*\*/##' "$WORK/swagger-ui/swagger-ui.css" \
+  >"$DEST/swagger-ui/swagger-ui.css"
+cp "$WORK/swagger-ui/LICENSE" "$DEST/swagger-ui/"
+cp "$WORK/redoc/bundles/redoc.standalone.js" "$WORK/redoc/LICENSE" "$DEST/redoc/"
 chmod -R u+rwX,go+rX "$DEST"
 
 cat >"$DEST/VERSIONS" <<VERSIONS
@@ -52,6 +63,8 @@ quasar $QUASAR (dist/quasar.umd.prod.js, dist/quasar.prod.css)
 @quasar/extras $QUASAR_EXTRAS (material-icons web font)
 nostr-tools $NOSTR_TOOLS (lib/nostr.bundle.js, exposes window.NostrTools)
 qrcode-generator $QRCODE (dist/qrcode.js, exposes window.qrcode)
+swagger-ui-dist $SWAGGER_UI (swagger-ui-bundle.js, swagger-ui.css: /docs)
+redoc $REDOC (bundles/redoc.standalone.js: /redoc)
 VERSIONS
 echo "vendored into $DEST:"
 cat "$DEST/VERSIONS"

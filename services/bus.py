@@ -17,7 +17,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Notification:
-    """`kind` is one of: order, payment, status, message, relay, outbox, catalogue."""
+    """`kind` is one of: order, payment, status, message, relay, outbox, catalogue, job (a
+    job's state and progress, `services/jobs.py`), notification (`services/notifications.py`:
+    `{"action": "new", "notification"}` or `{"action": "read", "ids", "unread"}`)."""
 
     merchant_id: str
     kind: str

@@ -21,12 +21,13 @@ from ..crud.uow import unit_of_work
 from ..market import dialect
 from ..orders.commands import ExpireInvoice, ReceivePayment
 from ..orders.errors import OrderError, PaymentAlreadyRecorded
-from ..orders.events import OrderPaid, StockReleased, StockSold
+from ..orders.events import OrderPaid, RefundNeeded, StockReleased, StockSold
 from ..storage.database import Connection
 from ..wallets.base import InvoiceState, Settlement, WalletError
 from .catalogue_publish import enqueue_product_update
 from .conversation import announce
-from .deps import Deps, Merchant
+from .deps import Deps, Merchant, MerchantNotFound
+from .notifications import PAYMENT_UNMATCHED, REFUND_NEEDED, Note, Notifier
 from .order_store import Applied, apply_command
 from .outgoing import send_replies
 
@@ -47,8 +48,24 @@ async def receive_payment(deps: Deps, settlement: Settlement) -> Applied | None:
             return None
         await _tell_customer(conn, deps, merchant, applied, extra)
         await republish_stock(conn, merchant, applied)
+        notifier = Notifier.from_deps(deps)
+        notes = [
+            await notifier.record(conn, merchant.id, _refund_note(applied.after.order_id, event))
+            for event in applied.events
+            if isinstance(event, RefundNeeded)
+        ]
     announce(deps, applied)
+    notifier.announce(notes)
     return applied
+
+
+def _refund_note(order_id: str, event: RefundNeeded) -> Note:
+    sats = event.amount_msat / 1000
+    return Note(
+        REFUND_NEEDED, "high", f"Order {order_id} needs a refund of {sats:g} sats",
+        f"{event.reason}. Payment hash {event.payment_hash}.", "order", order_id,
+        f"refund:{order_id}:{event.payment_hash}",
+    )  # fmt: skip
 
 
 async def _apply(
@@ -103,9 +120,37 @@ async def _unmatched(deps: Deps, settlement: Settlement) -> None:
         settlement.payment_hash, None, None, settlement.amount_msat, "wallet", "unmatched",
         settlement.settled_at,
     )  # fmt: skip
+    notifier = Notifier.from_deps(deps)
+    merchant_ids = await _whose(deps, settlement)
     async with unit_of_work(deps.db) as conn:
-        if not await invoices_crud.payment_recorded(conn, settlement.payment_hash):
+        seen = await invoices_crud.payment_recorded(conn, settlement.payment_hash)
+        if not seen:
             await invoices_crud.insert_payments(conn, [record], deps.now())
+        note = _unmatched_note(settlement)
+        notes = [] if seen else [await notifier.record(conn, m, note) for m in merchant_ids]
+    notifier.announce(notes)
+
+
+async def _whose(deps: Deps, settlement: Settlement) -> list[str]:
+    """The merchant the invoice was made for (its `extra`), or, if it names none we know,
+    every active merchant: the money is in the wallet they all are paid through."""
+    named = settlement.extra.get("merchant_id")
+    if isinstance(named, str):
+        try:
+            return [(await deps.merchants.get(named)).id]
+        except MerchantNotFound:
+            pass
+    return [merchant.id for merchant in await deps.merchants.active()]
+
+
+def _unmatched_note(settlement: Settlement) -> Note:
+    sats = settlement.amount_msat / 1000
+    return Note(
+        PAYMENT_UNMATCHED, "high", f"A payment of {sats:g} sats matches no order",
+        f"Payment hash {settlement.payment_hash}: no invoice of ours has it. It is recorded;"
+        " find its payer, or refund it.", "payment", settlement.payment_hash,
+        f"unmatched:{settlement.payment_hash}",
+    )  # fmt: skip
 
 
 async def expire_invoice(deps: Deps, ref: invoices_crud.InvoiceRef) -> Applied | None:

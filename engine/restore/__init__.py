@@ -34,6 +34,7 @@ from ..ingest import DM_KIND, WRAP_KIND, process, read
 from .batch import ingest_page
 from .history import Fetcher, history_pages
 from .place import place_parked
+from .progress import RestoreProgress
 
 T = TypeVar("T")
 
@@ -93,9 +94,10 @@ async def restore_events(
     merchant: Merchant,
     events: Sequence[Event | dict[str, Any]],
     order_id: str | None = None,
+    progress: RestoreProgress | None = None,
 ) -> RestoreSummary:
     """Ingest a history in restore mode (any order, duplicates welcome), then place orders."""
-    return await restore_pages(deps, merchant, _as_pages(events), order_id)
+    return await restore_pages(deps, merchant, _as_pages(events), order_id, progress)
 
 
 async def _as_pages(events: Sequence[Event | dict[str, Any]]) -> AsyncIterator[Sequence[Any]]:
@@ -107,14 +109,20 @@ async def restore_pages(
     merchant: Merchant,
     pages: AsyncIterator[Sequence[Event | dict[str, Any]]],
     order_id: str | None = None,
+    progress: RestoreProgress | None = None,
 ) -> RestoreSummary:
-    """Ingest pages as they come, then the local leftovers, then place the parked orders."""
+    """Ingest pages as they come, then the local leftovers, then place the parked orders;
+    `progress` hears of each step."""
     summary = RestoreSummary()
     before = await _versions(deps, merchant.id)
     async for page in _read_ahead(pages):
         await ingest_page(deps, merchant, page, summary.count)
+        if progress is not None:
+            progress.fetched(summary)
     await _reprocess_local(deps, merchant)
-    await place_parked(deps, merchant, order_id)
+    await place_parked(deps, merchant, order_id, progress)
+    if progress is not None:
+        progress.checking()
     await recheck_unsettled(deps, merchant.id)  # restored invoices may have been paid
     after = await _versions(deps, merchant.id)
     summary.orders_restored = len(after.keys() - before.keys())
@@ -157,12 +165,14 @@ async def _reprocess_local(deps: Deps, merchant: Merchant) -> None:
         await process(deps, merchant, event, restore=True)
 
 
-async def restore_orders(deps: Deps, pool: Fetcher, merchant_id: str) -> RestoreSummary:
+async def restore_orders(
+    deps: Deps, pool: Fetcher, merchant_id: str, progress: RestoreProgress | None = None
+) -> RestoreSummary:
     """All of a merchant's orders from the relays' DM history and the local inbox."""
     merchant = await deps.merchants.get(merchant_id)
     customers = await _customers(deps, merchant_id)
     pages = history_pages(pool, history_filters(merchant), customers)
-    summary = await restore_pages(deps, merchant, pages)
+    summary = await restore_pages(deps, merchant, pages, progress=progress)
     logger.info("restore for {}: {} events from relays", merchant_id, summary.events_scanned)
     return summary
 
@@ -176,7 +186,11 @@ async def _customers(deps: Deps, merchant_id: str) -> list[str]:
 
 
 async def restore_order(
-    deps: Deps, pool: Fetcher, merchant_id: str, event_id: str
+    deps: Deps,
+    pool: Fetcher,
+    merchant_id: str,
+    event_id: str,
+    progress: RestoreProgress | None = None,
 ) -> RestoreSummary:
     """One order, from one event id (the order, or the merchant's reply about it)."""
     merchant = await deps.merchants.get(merchant_id)
@@ -191,7 +205,7 @@ async def restore_order(
     conversation = await fetch_history(
         pool, _conversation_filters(merchant, opened.incoming.customer)
     )
-    return await restore_events(deps, merchant, [event, *conversation], order_id)
+    return await restore_events(deps, merchant, [event, *conversation], order_id, progress)
 
 
 async def _find_event(deps: Deps, pool: Fetcher, event_id: str) -> Event | None:

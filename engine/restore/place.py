@@ -21,6 +21,7 @@ from ...services.conversation import AlreadyHandled, Verdict
 from ...services.deps import Deps, Merchant
 from ...services.intake import ParkedReply, WalletUnavailable, place_order
 from ..ingest import WRAP_KIND, Opened, _reopen, parked_replies
+from .progress import RestoreProgress
 
 CHUNK = 256  # orders opened and placed together
 SCAN = 2000  # parked rows read at a time when listing the orders
@@ -28,13 +29,20 @@ SCAN = 2000  # parked rows read at a time when listing the orders
 OrderKey = tuple[int, str, str]  # created_at, message id, inbox id
 
 
-async def place_parked(deps: Deps, merchant: Merchant, order_id: str | None = None) -> int:
+async def place_parked(
+    deps: Deps,
+    merchant: Merchant,
+    order_id: str | None = None,
+    progress: RestoreProgress | None = None,
+) -> int:
     """Place the parked customer orders (all, or those of `order_id`) oldest first.
 
     While one chunk is placed, the next is read and opened (verified, decrypted) on a
     worker thread: libsecp256k1 and OpenSSL let go of the GIL, so that work uses the
     second core."""
     keys = sorted(await _parked_orders(deps, merchant, order_id))
+    if progress is not None:
+        progress.placing(len(keys))
     chunks = [keys[start : start + CHUNK] for start in range(0, len(keys), CHUNK)]
     placed: set[str] = set()  # order ids placed so far: their replies may have moved
     ahead = _prepare_soon(deps, merchant, chunks, 0)
@@ -43,7 +51,7 @@ async def place_parked(deps: Deps, merchant: Merchant, order_id: str | None = No
             assert ahead is not None
             prepared = await ahead
             ahead = _prepare_soon(deps, merchant, chunks, index + 1)
-            await _place_chunk(deps, merchant, prepared, placed)
+            await _place_chunk(deps, merchant, prepared, placed, progress)
     finally:
         if ahead is not None:
             ahead.cancel()
@@ -139,7 +147,11 @@ def _open_chunk(
 
 
 async def _place_chunk(
-    deps: Deps, merchant: Merchant, prepared: _Prepared, placed: set[str]
+    deps: Deps,
+    merchant: Merchant,
+    prepared: _Prepared,
+    placed: set[str],
+    progress: RestoreProgress | None = None,
 ) -> None:
     async def load_parked(order_id: str) -> list[ParkedReply]:
         """The replies read with the chunk, unless an order with this id was placed
@@ -149,8 +161,10 @@ async def _place_chunk(
         return prepared.replies.get(order_id, [])
 
     for opened in prepared.orders:
-        await _place_one(deps, opened, load_parked)
+        verdict = await _place_one(deps, opened, load_parked)
         placed.add(_order_id(opened))
+        if progress is not None:
+            progress.placed(verdict)
 
 
 def _order_id(opened: Opened) -> str:
