@@ -251,6 +251,15 @@ async def api_order_update(
     return Order.of(row)
 
 
+class RecoveredCatalogue(BaseModel):
+    """The catalogue a restore brought back from the merchant's own events on the relays."""
+
+    stalls: int
+    products: int
+    zones: int
+    skipped: list[str] = Field(description="events not recovered, and why")
+
+
 class RestoreResult(BaseModel):
     """What a restore from the relays' direct-message history did."""
 
@@ -260,6 +269,9 @@ class RestoreResult(BaseModel):
     orders_updated: int
     errors: int
     reasons: list[str]
+    catalogue: RecoveredCatalogue | None = Field(
+        None, description="set when the merchant had no catalogue here and it was recovered"
+    )
 
 
 RESTORE = {**ENGINE, 409: error_doc("A restore job of this merchant is already queued or running")}

@@ -42,8 +42,8 @@ async def republish(host: Host, merchant: MerchantRow) -> NostrSync:
         deleted = reading.deleted_addresses(await _our_deletions(conn, merchant.id))
         deleted.update(reading.deleted_addresses(found))
         wanted = reading.newest_by_address(found, deleted)
-        stalls = await _import_stalls(conn, merchant, wanted, skipped)
-        products = await _import_products(conn, merchant, wanted, skipped)
+        stalls = await import_stalls(conn, merchant.id, wanted, skipped, pending=True)
+        products = await import_products(conn, merchant.id, wanted, skipped, pending=True)
     if stalls or products:
         announce(host, merchant.id, "catalogue", merchant.id, "imported")
     return NostrSync(
@@ -89,9 +89,13 @@ async def _our_deletions(conn: Connection, merchant_id: str) -> list[Event]:
     return [Event(**json.loads(row["event"])) for row in rows]
 
 
-async def _import_stalls(
-    conn: Connection, merchant: MerchantRow, found: list[Event], skipped: list[str]
+async def import_stalls(
+    conn: Connection, merchant_id: str, found: list[Event], skipped: list[str], *, pending: bool
 ) -> int:
+    """Insert the stalls of `found` (30017s) not here yet, with their zones; how many.
+
+    `pending` rows wait for the merchant to accept them (an import); a recovery from the
+    key alone inserts them accepted (`catalogue_recover`)."""
     count = 0
     for event in (e for e in found if e.kind == events.KIND_STALL):
         try:
@@ -100,11 +104,13 @@ async def _import_stalls(
             skipped.append(f"stall event {event.id}: {error}")
             continue
         if await stalls_crud.stall_id_exists(conn, stall.id):
-            continue  # ours already (or another merchant's id: never touch it)
+            if await stalls_crud.get_stall(conn, merchant_id, stall.id) is None:
+                skipped.append(f"stall {stall.id}: the id is another merchant's here")
+            continue  # ours already, or another merchant's: never touch it
         await stalls_crud.insert_stall(
-            conn, merchant.id, stall.id, stall.fields, pending=True, event=stall.event
+            conn, merchant_id, stall.id, stall.fields, pending=pending, event=stall.event
         )
-        zone_ids = [await _zone_for(conn, merchant, stall, z, skipped) for z in stall.zones]
+        zone_ids = [await _zone_for(conn, merchant_id, stall, z, skipped) for z in stall.zones]
         await stalls_crud.set_stall_zones(conn, stall.id, [z for z in zone_ids if z])
         count += 1
     return count
@@ -112,20 +118,20 @@ async def _import_stalls(
 
 async def _zone_for(
     conn: Connection,
-    merchant: MerchantRow,
+    merchant_id: str,
     stall: reading.ImportedStall,
     zone: reading.ImportedZone,
     skipped: list[str],
 ) -> str | None:
     """The id of the merchant's zone for an imported shipping option, created if new."""
-    if await zones_crud.get_zone(conn, merchant.id, zone.id) is not None:
+    if await zones_crud.get_zone(conn, merchant_id, zone.id) is not None:
         return zone.id
     if await zones_crud.zone_id_exists(conn, zone.id):
         skipped.append(f"stall {stall.id}: zone id {zone.id!r} is taken; option dropped")
         return None
     await zones_crud.create_zone(
         conn,
-        merchant.id,
+        merchant_id,
         Zone(
             id=zone.id,
             name=zone.name,
@@ -137,9 +143,11 @@ async def _zone_for(
     return zone.id
 
 
-async def _import_products(
-    conn: Connection, merchant: MerchantRow, found: list[Event], skipped: list[str]
+async def import_products(
+    conn: Connection, merchant_id: str, found: list[Event], skipped: list[str], *, pending: bool
 ) -> int:
+    """Insert the products of `found` (30018s) not here yet, in stalls already here; how
+    many. Extra shipping costs are kept for the stall's zones only."""
     count = 0
     for event in (e for e in found if e.kind == events.KIND_PRODUCT):
         try:
@@ -148,8 +156,10 @@ async def _import_products(
             skipped.append(f"product event {event.id}: {error}")
             continue
         if await products_crud.product_id_exists(conn, product.id):
+            if await products_crud.get_product(conn, merchant_id, product.id) is None:
+                skipped.append(f"product {product.id}: the id is another merchant's here")
             continue
-        stall = await stalls_crud.get_stall(conn, merchant.id, product.fields.stall_id)
+        stall = await stalls_crud.get_stall(conn, merchant_id, product.fields.stall_id)
         if stall is None:
             skipped.append(f"product {product.id}: its stall is not here")
             continue
@@ -157,7 +167,7 @@ async def _import_products(
         shipping = [item for item in product.fields.shipping if item.id in zone_ids]
         fields = replace(product.fields, shipping=shipping)
         await products_crud.insert_product(
-            conn, merchant.id, product.id, fields, pending=True, event=product.event
+            conn, merchant_id, product.id, fields, pending=pending, event=product.event
         )
         count += 1
     return count

@@ -13,6 +13,10 @@ history.
 An order the merchant already answered adopts that answer (its invoice rebuilt
 from the BOLT11, its paid/shipped status from the merchant's own signed
 messages): it gets no new invoice and no second payment request.
+A merchant with no catalogue here (a fresh server, the key imported) first gets it back
+from its own signed stalls and products on the relays (`catalogue.py`), and its
+orders are then placed on lent stock, counted against the published quantities
+(`stock.py`).
 """
 
 from __future__ import annotations
@@ -25,16 +29,18 @@ from typing import Any, TypeVar
 from loguru import logger
 
 from ...crud import inbox as inbox_crud
+from ...market import gamma
 from ...market.nip15 import OrderMessage, PaymentRequest, StatusUpdate
 from ...nostr.event import Event, InvalidEvent, parse_event
 from ...services.deps import Deps, Merchant
 from ...services.payments import recheck_unsettled
-from ...market import gamma
 from ..ingest import DM_KIND, WRAP_KIND, process, read
 from .batch import ingest_page
+from .catalogue import CatalogueSummary, recover_first
 from .history import Fetcher, history_pages
 from .place import place_parked
 from .progress import RestoreProgress
+from .stock import StockLoans
 
 T = TypeVar("T")
 
@@ -49,6 +55,7 @@ class RestoreSummary:
     orders_updated: int = 0
     errors: int = 0
     reasons: list[str] = field(default_factory=list)
+    catalogue: CatalogueSummary | None = None  # recovered from the relays: there was none
 
     def count(self, verdict: str, reason: str | None) -> None:
         self.events_scanned += 1
@@ -95,9 +102,10 @@ async def restore_events(
     events: Sequence[Event | dict[str, Any]],
     order_id: str | None = None,
     progress: RestoreProgress | None = None,
+    loans: StockLoans | None = None,
 ) -> RestoreSummary:
     """Ingest a history in restore mode (any order, duplicates welcome), then place orders."""
-    return await restore_pages(deps, merchant, _as_pages(events), order_id, progress)
+    return await restore_pages(deps, merchant, _as_pages(events), order_id, progress, loans)
 
 
 async def _as_pages(events: Sequence[Event | dict[str, Any]]) -> AsyncIterator[Sequence[Any]]:
@@ -110,9 +118,10 @@ async def restore_pages(
     pages: AsyncIterator[Sequence[Event | dict[str, Any]]],
     order_id: str | None = None,
     progress: RestoreProgress | None = None,
+    loans: StockLoans | None = None,
 ) -> RestoreSummary:
     """Ingest pages as they come, then the local leftovers, then place the parked orders;
-    `progress` hears of each step."""
+    `progress` hears of each step; `loans`: the catalogue was recovered (`stock.py`)."""
     summary = RestoreSummary()
     before = await _versions(deps, merchant.id)
     async for page in _read_ahead(pages):
@@ -120,7 +129,7 @@ async def restore_pages(
         if progress is not None:
             progress.fetched(summary)
     await _reprocess_local(deps, merchant)
-    await place_parked(deps, merchant, order_id, progress)
+    await place_parked(deps, merchant, order_id, progress, loans)
     if progress is not None:
         progress.checking()
     await recheck_unsettled(deps, merchant.id)  # restored invoices may have been paid
@@ -170,9 +179,11 @@ async def restore_orders(
 ) -> RestoreSummary:
     """All of a merchant's orders from the relays' DM history and the local inbox."""
     merchant = await deps.merchants.get(merchant_id)
+    loans, catalogue = await recover_first(deps, pool, merchant)
     customers = await _customers(deps, merchant_id)
     pages = history_pages(pool, history_filters(merchant), customers)
-    summary = await restore_pages(deps, merchant, pages, progress=progress)
+    summary = await restore_pages(deps, merchant, pages, progress=progress, loans=loans)
+    summary.catalogue = catalogue
     logger.info("restore for {}: {} events from relays", merchant_id, summary.events_scanned)
     return summary
 
@@ -205,7 +216,11 @@ async def restore_order(
     conversation = await fetch_history(
         pool, _conversation_filters(merchant, opened.incoming.customer)
     )
-    return await restore_events(deps, merchant, [event, *conversation], order_id, progress)
+    loans, catalogue = await recover_first(deps, pool, merchant)
+    history = [event, *conversation]
+    summary = await restore_events(deps, merchant, history, order_id, progress, loans)
+    summary.catalogue = catalogue
+    return summary
 
 
 async def _find_event(deps: Deps, pool: Fetcher, event_id: str) -> Event | None:

@@ -22,6 +22,7 @@ from ...services.deps import Deps, Merchant
 from ...services.intake import ParkedReply, WalletUnavailable, place_order
 from ..ingest import WRAP_KIND, Opened, _reopen, parked_replies
 from .progress import RestoreProgress
+from .stock import Loan, StockLoans
 
 CHUNK = 256  # orders opened and placed together
 SCAN = 2000  # parked rows read at a time when listing the orders
@@ -34,8 +35,10 @@ async def place_parked(
     merchant: Merchant,
     order_id: str | None = None,
     progress: RestoreProgress | None = None,
+    loans: StockLoans | None = None,
 ) -> int:
-    """Place the parked customer orders (all, or those of `order_id`) oldest first.
+    """Place the parked customer orders (all, or those of `order_id`) oldest first; with
+    `loans` (the catalogue was recovered), each on lent stock (`restore/stock.py`).
 
     While one chunk is placed, the next is read and opened (verified, decrypted) on a
     worker thread: libsecp256k1 and OpenSSL let go of the GIL, so that work uses the
@@ -51,7 +54,7 @@ async def place_parked(
             assert ahead is not None
             prepared = await ahead
             ahead = _prepare_soon(deps, merchant, chunks, index + 1)
-            await _place_chunk(deps, merchant, prepared, placed, progress)
+            await _place_chunk(deps, merchant, prepared, placed, progress, loans)
     finally:
         if ahead is not None:
             ahead.cancel()
@@ -152,6 +155,7 @@ async def _place_chunk(
     prepared: _Prepared,
     placed: set[str],
     progress: RestoreProgress | None = None,
+    loans: StockLoans | None = None,
 ) -> None:
     async def load_parked(order_id: str) -> list[ParkedReply]:
         """The replies read with the chunk, unless an order with this id was placed
@@ -161,10 +165,21 @@ async def _place_chunk(
         return prepared.replies.get(order_id, [])
 
     for opened in prepared.orders:
+        loan = await _lend(loans, opened, load_parked)
         verdict = await _place_one(deps, opened, load_parked)
+        if loans is not None and loan is not None:
+            await loans.settle(loan)
         placed.add(_order_id(opened))
         if progress is not None:
             progress.placed(verdict)
+
+
+async def _lend(loans: StockLoans | None, opened: Opened, load_parked: Any) -> Loan | None:
+    if loans is None:
+        return None
+    assert isinstance(opened.message, OrderMessage)
+    order_id = opened.message.id
+    return await loans.lend(order_id, opened.message.items, await load_parked(order_id))
 
 
 def _order_id(opened: Opened) -> str:

@@ -273,8 +273,10 @@ async def finished_restore(client, runtime, shop):
 async def test_restoring_all_orders_reports_what_it_did(client, runtime, alice, alices_order):
     summary = await finished_restore(client, runtime, alice)
     assert set(summary) - {"orders_adopted"} == {
-        "events_scanned", "events_new", "orders_restored", "orders_updated", "errors", "reasons"
+        "events_scanned", "events_new", "orders_restored", "orders_updated", "errors", "reasons",
+        "catalogue",
     }  # fmt: skip
+    assert summary["catalogue"] is None  # alice has a catalogue: nothing was recovered
     order = (await client.get(f"/api/v1/order/{alices_order}", headers=alice.reader)).json()
     assert order["status"] == "awaiting_payment"
 
