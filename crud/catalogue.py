@@ -96,6 +96,24 @@ async def latest_outbox_event(
     return None if row is None else (row["event_id"], int(row["created_at"]))
 
 
+async def latest_stamp(src: Source, merchant_id: str, purpose: str, identifier: str) -> int | None:
+    """The newest `created_at` of the merchant's outbox events for `purpose` whose first tag
+    is `["d", identifier]` (a replaceable event's versions), or None."""
+    row = await one(
+        src,
+        "SELECT MAX(json_extract(event, '$.created_at')) AS t FROM outbox"
+        " WHERE merchant_id = ? AND purpose = ? AND json_extract(event, '$.tags[0][1]') = ?",
+        (merchant_id, purpose, identifier),
+    )
+    return None if row is None or row["t"] is None else int(row["t"])
+
+
+async def outbox_purpose(src: Source, event_id: str) -> str | None:
+    """What an event in our outbox was for (`product`, `deletion`, ...); None if not ours."""
+    row = await one(src, "SELECT purpose FROM outbox WHERE event_id = ?", (event_id,))
+    return None if row is None else str(row["purpose"])
+
+
 def decimal_text(value: Decimal) -> str:
     """The canonical text stored for an amount: no exponent, no trailing zeros."""
     text = format(value.normalize(), "f")

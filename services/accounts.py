@@ -31,6 +31,7 @@ from ..storage.database import Connection, Database
 from . import catalogue_publish as publish
 from .catalogue_errors import Conflict, InvalidRequest, NotFound, SignupDisabled
 from .host import Host
+from .lnurl import lightning_address
 
 _PROFILE_FIELDS = tuple(MerchantProfile.model_fields)
 
@@ -113,8 +114,9 @@ async def create_merchant(host: Host, account_id: str, body: MerchantCreate) -> 
         await merchants_crud.create_merchant(conn, row)
         await zones_crud.create_zone(conn, row.id, _online_zone())
         signer = publish.Signer(row.id, key, tuple(row.relays))
-        if row.profile:
-            await publish.publish_profile(conn, signer, profile)
+        lud16 = lightning_address(host.settings, key.public_key)
+        if row.profile or (lud16 and not imported):
+            await publish.publish_profile(conn, signer, profile, lud16)
         if not imported or row.relays:
             await publish.publish_dm_relays(conn, signer, dm_relays(host, row))
     logger.info("created merchant {} ({})", row.id, "imported key" if imported else "new key")
@@ -159,7 +161,8 @@ async def update_merchant(host: Host, merchant: MerchantRow, body: MerchantUpdat
         await merchants_crud.update_merchant(conn, merchant.id, updated.profile, relays, active)
         signer = publish.signer_for(host.keystore, updated)
         if changes:
-            await publish.publish_profile(conn, signer, profile)
+            lud16 = lightning_address(host.settings, merchant.public_key)
+            await publish.publish_profile(conn, signer, profile, lud16)
         if body.relays is not None and relays != merchant.relays:
             await publish.publish_dm_relays(conn, signer, dm_relays(host, updated))
     await merchants_changed(host, merchant.id)

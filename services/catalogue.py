@@ -110,13 +110,18 @@ async def delete_zone(host: Host, merchant: MerchantRow, zone_id: str) -> None:
     async with host.db.transaction() as conn:
         await get_zone(conn, merchant, zone_id)
         stall_ids = await zones_crud.get_stall_ids_using_zone(conn, zone_id)
+        newest = 0
         for stall_id in stall_ids:
             stall = await stalls_crud.get_stall(conn, merchant.id, stall_id)
             if stall is not None and len(stall.shipping_zones) == 1:
                 raise Conflict(f"zone is the only shipping zone of stall {stall.name!r}")
+            newest = max(newest, stall.event_created_at or 0) if stall else newest
         product_ids = await zones_crud.get_product_ids_shipping_to_zone(conn, zone_id)
         await zones_crud.delete_zone(conn, merchant.id, zone_id)
         signer = publish.signer_for(host.keystore, merchant)
+        if stall_ids:  # published with its stalls as a Gamma 30406 shipping option
+            target = (events.KIND_SHIPPING_OPTION, zone_id, None)
+            await publish.publish_deletion(conn, signer, [target], "zone deleted", newest)
         await publish.publish_stalls(conn, signer, stall_ids)
         await publish.publish_products(conn, signer, product_ids)
     announce(host, merchant.id, "zone", zone_id, "deleted")

@@ -22,6 +22,9 @@ KIND_DELETION = 5
 KIND_DM_RELAYS = 10050
 KIND_STALL = 30017
 KIND_PRODUCT = 30018
+KIND_LISTING, KIND_COLLECTION, KIND_SHIPPING_OPTION = 30402, 30405, 30406  # the Gamma spec's
+# A stall and a product are published in both dialects: deleting one deletes both.
+TWINS = {KIND_STALL: KIND_COLLECTION, KIND_PRODUCT: KIND_LISTING}
 
 
 def next_created_at(previous: int | None, now: int | None = None) -> int:
@@ -91,10 +94,17 @@ def product_event(key: PrivateKey, product: Product, created_at: int) -> Event:
     return sign_event(key, KIND_PRODUCT, _json(content), tags, created_at)
 
 
-def profile_event(key: PrivateKey, profile: MerchantProfile, created_at: int) -> Event:
-    """Kind 0: the merchant's metadata, only the fields that are set."""
+def profile_event(
+    key: PrivateKey, profile: MerchantProfile, created_at: int, lud16: str | None = None
+) -> Event:
+    """Kind 0: the merchant's metadata, only the fields that are set, and the market spec's
+    `payment_preference`: `lud16` when the lightning address served here replaces the
+    profile's (buyers may pay it, then send a receipt), else `manual` (we ask for payment)."""
     content = profile.model_dump(exclude_none=True)
-    return sign_event(key, KIND_PROFILE, _json(content), [], created_at)
+    if lud16:
+        content["lud16"] = lud16
+    tags = [["payment_preference", "lud16" if lud16 else "manual"]]
+    return sign_event(key, KIND_PROFILE, _json(content), tags, created_at)
 
 
 def dm_relays_event(key: PrivateKey, relays: Sequence[str], created_at: int) -> Event:
@@ -111,7 +121,8 @@ def deletion_event(
     """Kind 5 (NIP-09) for (kind, d identifier, last event id or None) targets.
 
     The `a` tag deletes every version up to `created_at`; the `e` tag also
-    reaches relays that only understand deletion by event id.
+    reaches relays that only understand deletion by event id. A stall's or a
+    product's Gamma twin (30405, 30402) is named by an `a` tag too.
     """
     tags: list[list[str]] = []
     kinds: list[int] = []
@@ -119,7 +130,9 @@ def deletion_event(
         tags.append(["a", address(kind, key.public_key, identifier)])
         if event_id:
             tags.append(["e", event_id])
-        if kind not in kinds:
-            kinds.append(kind)
+        twin = TWINS.get(kind)
+        if twin is not None:
+            tags.append(["a", address(twin, key.public_key, identifier)])
+        kinds.extend(k for k in (kind, twin) if k is not None and k not in kinds)
     tags.extend(["k", str(kind)] for kind in kinds)
     return sign_event(key, KIND_DELETION, reason, tags, created_at)

@@ -29,6 +29,7 @@ from . import catalogue_publish as publish
 from .accounts import dm_relays
 from .catalogue import announce, deletion_targets
 from .host import Host
+from .lnurl import lightning_address
 
 FETCH_TIMEOUT_SECONDS = 8.0
 
@@ -55,7 +56,8 @@ async def _publish_everything(host: Host, conn: Connection, merchant: MerchantRo
     signer = publish.signer_for(host.keystore, merchant)
     count = 1
     if merchant.profile:
-        await publish.publish_profile(conn, signer, MerchantProfile(**merchant.profile))
+        lud16 = lightning_address(host.settings, merchant.public_key)
+        await publish.publish_profile(conn, signer, MerchantProfile(**merchant.profile), lud16)
         count += 1
     await publish.publish_dm_relays(conn, signer, dm_relays(host, merchant))
     stalls = await stalls_crud.list_stalls(conn, merchant.id, pending=False)

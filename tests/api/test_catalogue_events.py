@@ -110,7 +110,9 @@ async def test_deactivating_a_product_publishes_a_deletion_and_reactivating_repu
     await client.patch(path, json={"active": False}, headers=alice.admin)
     _purpose, deletion = (await outbox(alice.merchant["id"]))[-1]
     assert deletion.kind == 5
-    assert deletion.tag_values("a") == [f"30018:{alice.merchant['public_key']}:{product['id']}"]
+    pubkey = alice.merchant["public_key"]
+    assert deletion.tag_values("a") == [f"30018:{pubkey}:{product['id']}",
+                                        f"30402:{pubkey}:{product['id']}"]  # fmt: skip
     await client.patch(path, json={"active": True}, headers=alice.admin)
     _purpose, again = (await outbox(alice.merchant["id"]))[-1]
     assert again.kind == 30018 and again.created_at > deletion.created_at

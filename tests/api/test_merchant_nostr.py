@@ -79,7 +79,8 @@ async def test_republish_queues_profile_relays_stalls_and_products(client, alice
     assert response.status_code == 200
     assert response.json()["published"] == 4
     kinds = [e.kind for _p, e in (await outbox(alice.merchant["id"]))[before:]]
-    assert kinds == [0, 10050, 30017, 30018]
+    # each stall with its Gamma twins (30406 per zone, 30405), each product with its 30402
+    assert kinds == [0, 10050, 30406, 30405, 30017, 30402, 30018]
 
 
 async def test_stalls_and_products_only_on_relays_come_back_pending(client, carol, key, relay_pool):
@@ -205,7 +206,9 @@ async def test_delete_nostr_withdraws_the_catalogue_but_keeps_it_here(client, al
     pubkey = alice.merchant["public_key"]
     assert set(event.tag_values("a")) == {
         f"30017:{pubkey}:{product['stall_id']}",
+        f"30405:{pubkey}:{product['stall_id']}",
         f"30018:{pubkey}:{product['id']}",
+        f"30402:{pubkey}:{product['id']}",
     }
     kept = await client.get(f"/api/v1/product/{product['id']}", headers=alice.reader)
     assert kept.json()["event_id"] == event.id
