@@ -19,7 +19,7 @@ from ..crud.order_list import OrderFilter, list_orders
 from ..crud.order_search import count_orders
 from ..crud.orders import OrderRow
 from ..engine.runtime import Runtime
-from ..models import Body
+from ..models import Body, ShortText
 from ..nostr.nip19 import normalize_public_key
 from ..orders.errors import OrderNotFound
 from ..services import chat, order_admin
@@ -70,6 +70,7 @@ class Order(BaseModel):
     paid: bool
     shipped: bool
     transport: str
+    dialect: str = Field(description="the message format it came in: nip15 or gamma")
     reason: str | None
     merchant_message: str | None
     refund_msat: int
@@ -105,6 +106,8 @@ class OrderStatusUpdate(Body):
     shipped: StrictBool
     message: Text | None = None
     paid: StrictBool | None = Field(None, description="ignored: only a payment makes it paid")
+    tracking: ShortText | None = Field(None, description="tracking number (Gamma: `tracking`)")
+    carrier: ShortText | None = Field(None, description="carrier's name (Gamma: `carrier`)")
 
 
 class OrderCancel(Body):
@@ -242,12 +245,15 @@ async def api_order_events(
 async def api_order_update(
     order_id: str, body: OrderStatusUpdate, merchant: WriteMerchant, runtime: RuntimeDep
 ) -> Order:
-    """Ship a paid order (`shipped: true`), sending `message` to the customer."""
+    """Ship a paid order (`shipped: true`), sending `message` to the customer (and, to a
+    Gamma client, `tracking` and `carrier` in their own fields)."""
     if body.id is not None and body.id != order_id:
         raise InvalidRequest("id in the body is not the id in the path")
     if not body.shipped:
         raise Conflict("a shipped order cannot be un-shipped; nothing else can be set here")
-    row = await order_admin.ship_order(deps_of(runtime), merchant.id, order_id, body.message or "")
+    row = await order_admin.ship_order(
+        deps_of(runtime), merchant.id, order_id, body.message or "", body.tracking, body.carrier
+    )
     return Order.of(row)
 
 

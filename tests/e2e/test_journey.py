@@ -129,7 +129,10 @@ def test_a_customer_orders_pays_and_sees_it_shipped(
     customer.locator("[data-test=order-state]").get_by_text("Paid").wait_for(timeout=LIVE_TIMEOUT)
 
     paid.click()
+    dialect = merchant.locator("[data-test=order-dialect]")
+    assert dialect.inner_text().strip() == "NIP-15 order"  # the market page speaks NIP-15
     fill(merchant, "ship-message", "On its way: DHL 123")
+    fill(merchant, "ship-tracking", "DHL 123")
     merchant.locator("[data-test=ship]").click()
     merchant.locator("[data-test=detail-status]").get_by_text("shipped").wait_for()
     shoot(merchant, "journey-05-merchant-shipped")

@@ -10,6 +10,8 @@ NB.components["nb-order-detail"] = {
       events: [],
       error: "",
       shipMessage: "",
+      shipTracking: "",
+      shipCarrier: "",
       productNames: {},
       restored: null,
       zoneName: "",
@@ -108,6 +110,8 @@ NB.components["nb-order-detail"] = {
         NB.api.patch(NB.api.path`/order/${this.orderId}`, {
           shipped: true,
           message,
+          tracking: this.shipTracking.trim() || null,
+          carrier: this.shipCarrier.trim() || null,
         }),
       );
     },
