@@ -43,6 +43,8 @@ const ops = {
   nip44_decrypt: (a) => nip44.decrypt(a.payload, nip44.getConversationKey(sk(a.secret), a.pubkey)),
   nip17_wrap: (a) =>
     nip17.wrapManyEvents(sk(a.secret), [{ publicKey: a.recipient }], a.message, a.subject),
+  nip59_wrap: (a) =>
+    nip59.wrapEvent({ kind: a.kind, content: a.content, tags: a.tags }, sk(a.secret), a.recipient),
   nip59_unwrap: (a) => nip59.unwrapEvent(a.wrap, sk(a.secret)),
   nip19_encode: (a) => encoders[a.type](a),
   nip19_decode: (a) => decoded(a.code),
