@@ -9,9 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from .models import (
+    MAX_QUANTITY,
     Amount,
     Body,
     Category,
@@ -111,6 +112,7 @@ class ProductShipping(Body):
 
 
 Spec = Annotated[list[SpecText], Field(min_length=2, max_length=2)]
+MaxPerOrder = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
 
 
 class ProductConfigIn(Body):
@@ -120,6 +122,9 @@ class ProductConfigIn(Body):
     autoreply_message: Annotated[str, StringConstraints(max_length=1000)] | None = None
     shipping: Annotated[list[ProductShipping], Field(max_length=50)] = Field(default_factory=list)
     specs: Annotated[list[Spec], Field(max_length=50)] = Field(default_factory=list)
+    max_per_order: MaxPerOrder | None = Field(
+        None, description="units of this product one order may ask for; null: no limit"
+    )
 
 
 _Images = Annotated[list[Url], Field(max_length=20)]
@@ -165,6 +170,7 @@ class ProductConfig(BaseModel):
     autoreply_message: str | None
     shipping: list[ProductShipping]
     specs: list[list[str]]
+    max_per_order: int | None = None
 
 
 class Product(BaseModel):
@@ -181,3 +187,15 @@ class Product(BaseModel):
     event_id: str | None
     event_created_at: int | None
     publication: Publication
+
+
+class ProductReservation(BaseModel):
+    """Stock of a product held by an unpaid order (`GET /product/{id}/reservations`)."""
+
+    order_id: str
+    customer: str = Field(description="the customer's npub")
+    public_key: str = Field(description="the customer's public key, hex")
+    quantity: int
+    reserved_at: int
+    expires_at: int | None = Field(description="when the invoice, and the hold, expire")
+    new_customer: bool = Field(description="no paid order at this merchant yet")

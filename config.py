@@ -48,6 +48,8 @@ class Settings:
     allow_private_relays: bool | None = None
     fiat_rates: Mapping[str, Decimal] = field(default_factory=dict)
     max_open_orders_per_customer: int = 5
+    new_customer_expiry_seconds: int = 600
+    new_customer_stock_share: int = 50
     outbox_max_attempts: int = 20
     log_level: str = "INFO"
     # Where buyers reach this server (`https://shop.example`): names the merchants'
@@ -86,6 +88,7 @@ class Settings:
             raw = source.get(PREFIX + name, "").strip()
             return parse(name, raw) if raw else default
 
+        expiry = get("INVOICE_EXPIRY", _positive_int, 3600)
         return cls(
             host=get("HOST", _text, "127.0.0.1"),
             port=get("PORT", _port, 5000),
@@ -96,11 +99,17 @@ class Settings:
             lnbits_url=get("LNBITS_URL", _http_url, None),
             lnbits_invoice_key=get("LNBITS_INVOICE_KEY", _optional_text, None),
             nwc_uri=get("NWC_URI", _nwc_uri, None),
-            invoice_expiry_seconds=get("INVOICE_EXPIRY", _positive_int, 3600),
+            invoice_expiry_seconds=expiry,
             allow_signup=get("ALLOW_SIGNUP", _boolean, None),
             allow_private_relays=get("ALLOW_PRIVATE_RELAYS", _boolean, None),
             fiat_rates=get("FIAT_RATES", _fiat_rates, {}),
             max_open_orders_per_customer=get("MAX_OPEN_ORDERS", _positive_int, 5),
+            new_customer_expiry_seconds=get(
+                "NEW_CUSTOMER_EXPIRY",
+                _at_most(expiry, "NOSTRBAZAAR_INVOICE_EXPIRY"),
+                min(600, expiry),
+            ),
+            new_customer_stock_share=get("NEW_CUSTOMER_STOCK_SHARE", _percent, 50),
             outbox_max_attempts=get("OUTBOX_MAX_ATTEMPTS", _positive_int, 20),
             log_level=get("LOG_LEVEL", _log_level, "INFO"),
             public_url=get("PUBLIC_URL", _public_url, None),
@@ -136,6 +145,25 @@ def _positive_int(name: str, raw: str) -> int:
     value = _integer(name, raw)
     if value <= 0:
         raise ConfigError(name, f"must be a positive integer, got {raw!r}")
+    return value
+
+
+def _at_most(limit: int, limit_name: str) -> Callable[[str, str], int]:
+    """A positive integer no larger than `limit` (another setting's value)."""
+
+    def parse(name: str, raw: str) -> int:
+        value = _positive_int(name, raw)
+        if value > limit:
+            raise ConfigError(name, f"must be at most {limit_name} ({limit}), got {raw!r}")
+        return value
+
+    return parse
+
+
+def _percent(name: str, raw: str) -> int:
+    value = _integer(name, raw)
+    if not 1 <= value <= 100:
+        raise ConfigError(name, f"must be a percentage from 1 to 100, got {raw!r}")
     return value
 
 

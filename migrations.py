@@ -355,6 +355,40 @@ DROP INDEX orders_by_status;
 """
 
 
+async def m004_product_holds(conn: Connection) -> None:
+    """A product's optional limit per order, and `held`: the units its unpaid orders hold,
+    kept equal to its held reservations by triggers (the new-customer share reads it
+    instead of summing the reservations on every order)."""
+    await execute_script(conn, _M004_PRODUCT_HOLDS)
+
+
+_M004_PRODUCT_HOLDS = """
+ALTER TABLE products ADD COLUMN max_per_order INTEGER
+    CHECK (max_per_order IS NULL OR max_per_order > 0);
+ALTER TABLE products ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+UPDATE products SET held = COALESCE((SELECT SUM(r.quantity) FROM reservations r
+    WHERE r.product_id = products.id AND r.state = 'held'), 0);
+CREATE TRIGGER reservations_held_inserted AFTER INSERT ON reservations
+WHEN NEW.state = 'held'
+BEGIN
+    UPDATE products SET held = held + NEW.quantity WHERE id = NEW.product_id;
+END;
+CREATE TRIGGER reservations_held_updated AFTER UPDATE OF state, quantity ON reservations
+WHEN OLD.state = 'held' OR NEW.state = 'held'
+BEGIN
+    UPDATE products SET held = held
+        - CASE WHEN OLD.state = 'held' THEN OLD.quantity ELSE 0 END
+        + CASE WHEN NEW.state = 'held' THEN NEW.quantity ELSE 0 END
+    WHERE id = NEW.product_id;
+END;
+CREATE TRIGGER reservations_held_deleted AFTER DELETE ON reservations
+WHEN OLD.state = 'held'
+BEGIN
+    UPDATE products SET held = held - OLD.quantity WHERE id = OLD.product_id;
+END;
+"""
+
+
 async def m005_hashed_api_keys(conn: Connection) -> None:
     """API keys are kept as their SHA-256 digests only: each clear key written before is
     replaced by its digest (as `crud.accounts.key_digest` computes it, spelled out here so
@@ -448,6 +482,7 @@ MIGRATIONS: list[Migration] = [
     m001_catalogue,
     m002_orders,
     m003_order_list_indexes,
+    m004_product_holds,
     m005_hashed_api_keys,
     m006_gamma_orders,
     m007_console,

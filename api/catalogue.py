@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 from ..catalogue_models import (
     Product,
     ProductCreate,
+    ProductReservation,
     ProductUpdate,
     Stall,
     StallBody,
@@ -14,7 +15,7 @@ from ..catalogue_models import (
     ZoneCreate,
     ZoneUpdate,
 )
-from ..services import catalogue, catalogue_products
+from ..services import catalogue, catalogue_products, reservations
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
 from .common import READ, WRITE
 
@@ -119,6 +120,14 @@ async def api_product_update(
 async def api_product_get(product_id: str, merchant: ReadMerchant, runtime: RuntimeDep) -> Product:
     """One product, with what was last published for it."""
     return await catalogue_products.get_product(runtime.db, merchant, product_id)
+
+
+@router.get("/product/{product_id}/reservations", tags=["products"], responses=READ)
+async def api_product_reservations(
+    product_id: str, merchant: ReadMerchant, runtime: RuntimeDep
+) -> list[ProductReservation]:
+    """Stock of the product held by unpaid orders: by whom, how much, until when."""
+    return await reservations.product_reservations(runtime.db, merchant, product_id)
 
 
 @router.delete("/product/{product_id}", tags=["products"], status_code=NO_CONTENT, responses=WRITE)

@@ -14,7 +14,7 @@ from ..storage.database import Database
 # every product row, so pricing an order costs one round trip, not three.
 _CATALOGUE = (
     "SELECT p.id, p.stall_id, p.name, p.price, COALESCE(p.currency, s.currency) AS currency,"
-    " p.quantity, p.active, p.pending, p.use_autoreply, p.autoreply_message,"
+    " p.quantity, p.active, p.pending, p.use_autoreply, p.autoreply_message, p.max_per_order,"
     " s.currency AS stall_currency, ps.cost AS zone_cost,"
     " z.id AS zone_id, z.cost AS zone_base, z.currency AS zone_currency, z.countries,"
     " (SELECT group_concat(sz.stall_id, char(31)) FROM stall_zones sz WHERE sz.zone_id = z.id)"
@@ -54,6 +54,7 @@ def _product(row: Any, zone_id: str) -> CatalogueProduct:
         pending=bool(row["pending"]),
         shipping=shipping,
         autoreply=row["autoreply_message"] if row["use_autoreply"] else None,
+        max_per_order=row["max_per_order"],
     )
 
 

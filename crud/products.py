@@ -24,7 +24,7 @@ from .catalogue import (
 _COLUMNS = (
     "p.id, p.stall_id, p.name, p.description, p.images, p.categories, p.specs, p.price, "
     "p.quantity, p.active, p.pending, p.use_autoreply, p.autoreply_message, p.event_id, "
-    "p.event_created_at, s.currency AS stall_currency"
+    "p.event_created_at, p.max_per_order, s.currency AS stall_currency"
 )
 _FROM = "FROM products p JOIN stalls s ON s.id = p.stall_id"
 
@@ -45,6 +45,7 @@ class ProductFields:
     use_autoreply: bool = False
     autoreply_message: str | None = None
     shipping: list[ProductShipping] = field(default_factory=list)
+    max_per_order: int | None = None
 
 
 def _values(fields: ProductFields) -> tuple[object, ...]:
@@ -60,6 +61,7 @@ def _values(fields: ProductFields) -> tuple[object, ...]:
         int(fields.active),
         int(fields.use_autoreply),
         fields.autoreply_message,
+        fields.max_per_order,
     )
 
 
@@ -77,9 +79,9 @@ async def insert_product(
     event_id, created_at = event if event else (None, None)
     await conn.execute(
         "INSERT INTO products (stall_id, name, description, images, categories, specs, "
-        "price, quantity, active, use_autoreply, autoreply_message, id, merchant_id, "
-        "pending, event_id, event_created_at, created_at, updated_at) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "price, quantity, active, use_autoreply, autoreply_message, max_per_order, id, "
+        "merchant_id, pending, event_id, event_created_at, created_at, updated_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             *_values(fields),
             product_id,
@@ -100,7 +102,8 @@ async def update_product(
     await conn.execute(
         "UPDATE products SET stall_id = ?, name = ?, description = ?, images = ?, "
         "categories = ?, specs = ?, price = ?, quantity = ?, active = ?, use_autoreply = ?, "
-        "autoreply_message = ?, pending = ?, updated_at = ? WHERE id = ? AND merchant_id = ?",
+        "autoreply_message = ?, max_per_order = ?, pending = ?, updated_at = ? "
+        "WHERE id = ? AND merchant_id = ?",
         (*_values(fields), int(pending), now(), product_id, merchant_id),
     )
     await _set_shipping(conn, product_id, fields.shipping)
@@ -186,6 +189,7 @@ async def _products(src: Source, rows: list[aiosqlite.Row]) -> list[Product]:
                 autoreply_message=row["autoreply_message"],
                 shipping=shipping.get(row["id"], []),
                 specs=json.loads(row["specs"]),
+                max_per_order=row["max_per_order"],
             ),
             event_id=row["event_id"],
             event_created_at=row["event_created_at"],

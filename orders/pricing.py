@@ -38,6 +38,7 @@ class CatalogueProduct:
     pending: bool = False
     shipping: dict[str, Decimal] = field(default_factory=dict)  # zone id -> extra cost
     autoreply: str | None = None
+    max_per_order: int | None = None  # units of this product one order may ask for
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def check_order(
 ) -> str:
     """The stall the order is for; `OrderInvalid` with the first problem found."""
     products = [_product(catalogue, item.product_id) for item in items]
+    _check_limits(items, catalogue)
     stalls = sorted({product.stall_id for product in products})
     if len(stalls) > 1:
         raise OrderInvalid(f"products from more than one stall ({', '.join(stalls)})")
@@ -94,6 +96,21 @@ def _product(catalogue: Catalogue, product_id: str) -> CatalogueProduct:
     if not product.active or product.pending:
         raise OrderInvalid(f"product {product.name} ({product_id}) is not for sale")
     return product
+
+
+def _check_limits(items: tuple[OrderItem, ...], catalogue: Catalogue) -> None:
+    """Each product's `max_per_order`, counted over every line that names it."""
+    wanted: dict[str, int] = defaultdict(int)
+    for item in items:
+        wanted[item.product_id] += item.quantity
+    for product_id, quantity in wanted.items():
+        product = catalogue.products[product_id]
+        limit = product.max_per_order
+        if limit is not None and quantity > limit:
+            raise OrderInvalid(
+                f"at most {limit} of {product.name} ({product_id}) per order; you asked for"
+                f" {quantity}"
+            )
 
 
 def price_order(

@@ -60,6 +60,7 @@ def _fields(body: ProductCreate) -> ProductFields:
         use_autoreply=config.use_autoreply,
         autoreply_message=config.autoreply_message,
         shipping=config.shipping,
+        max_per_order=config.max_per_order,
     )
 
 
@@ -94,10 +95,16 @@ def _merged(product: Product, body: ProductUpdate) -> ProductCreate:
             autoreply_message=product.config.autoreply_message,
             shipping=product.config.shipping,
             specs=product.config.specs,
+            max_per_order=product.config.max_per_order,
         ),
     )
     given = body.model_dump(exclude_unset=True, exclude={"id", "pending"})
     changes = {k: getattr(body, k) for k, v in given.items() if v is not None}
+    config = body.config
+    if config is not None and "max_per_order" not in config.model_fields_set:
+        # a nostrmarket-shaped config knows no limit: leaving it out keeps the one set
+        kept = {"max_per_order": product.config.max_per_order}
+        changes["config"] = config.model_copy(update=kept)
     return current.model_copy(update=changes)
 
 

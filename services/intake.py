@@ -17,12 +17,14 @@ from loguru import logger
 
 from ..crud.order_catalogue import load_catalogue
 from ..crud.orders import placement
+from ..crud.reservations import count_new_customer_holds, is_returning, product_holds
 from ..crud.uow import unit_of_work
 from ..market import dialect
 from ..market.gamma import check_amount
 from ..market.nip15 import ORDER, MessageError, OrderMessage, PaymentRequest, StatusUpdate
 from ..orders.commands import OrderCommand, PlaceOrder, RejectOrder
 from ..orders.errors import DuplicateOrder, OrderError, OrderIdTaken
+from ..orders.holds import check_share, crowded, invoice_expiry
 from ..orders.machine import decide, fold
 from ..orders.pricing import Catalogue, OrderInvalid, check_order, price_order
 from ..orders.state import Invoice, OrderDetails, OrderItem, OrderState, Quote
@@ -206,15 +208,25 @@ async def quote_for(
 
 
 async def _new_invoice(deps: Deps, incoming: Incoming, order_id: str, quote: Quote) -> Invoice:
-    return await new_invoice(deps, incoming.merchant.id, order_id, quote)
+    """A customer with no paid order here gets a shorter invoice (and reservation)."""
+    settings, merchant_id = deps.settings, incoming.merchant.id
+    returning = await is_returning(deps.db, merchant_id, incoming.customer)
+    expiry = invoice_expiry(
+        settings.invoice_expiry_seconds, settings.new_customer_expiry_seconds, returning
+    )
+    return await new_invoice(deps, merchant_id, order_id, quote, expiry)
 
 
-async def new_invoice(deps: Deps, merchant_id: str, order_id: str, quote: Quote) -> Invoice:
-    """Ask the wallet for an invoice of the quoted total; `WalletUnavailable` if it cannot."""
+async def new_invoice(
+    deps: Deps, merchant_id: str, order_id: str, quote: Quote, expiry: int | None = None
+) -> Invoice:
+    """Ask the wallet for an invoice of the quoted total, lasting `expiry` seconds (the
+    standard expiry when not given); `WalletUnavailable` if it cannot."""
     extra = {"merchant_id": merchant_id, "order_id": order_id}
+    seconds = deps.settings.invoice_expiry_seconds if expiry is None else expiry
     try:
         new = await deps.wallet.create_invoice(
-            quote.total_msat, f"Order {order_id}", deps.settings.invoice_expiry_seconds, extra
+            quote.total_msat, f"Order {order_id}", seconds, extra
         )
     except WalletError as error:
         raise WalletUnavailable(f"wallet could not issue an invoice: {error}") from error
@@ -238,6 +250,7 @@ async def _place(
         raise AlreadyHandled(incoming.inbox_id or "")
     if isinstance(command, PlaceOrder) and not command.adopted:
         command = _flood_checked(deps, ctx.open_orders, command)
+        command = await _share_checked(conn, deps, merchant.id, command)
     try:
         applied = await apply_command(conn, merchant.id, ctx.state, command, incoming.cause,
                                       deps.now())  # fmt: skip
@@ -263,6 +276,29 @@ def _flood_checked(deps: Deps, open_orders: int, command: PlaceOrder) -> OrderCo
         return command
     reason = f"you already have {limit} unpaid orders; pay or let one expire first"
     return RejectOrder(command.details, reason)
+
+
+async def _share_checked(
+    conn: Connection, deps: Deps, merchant_id: str, command: OrderCommand
+) -> OrderCommand:
+    """Refuse a new customer's order that would push the stock held by new customers'
+    unpaid orders above its share; read in the same unit of work as the reservation."""
+    share = deps.settings.new_customer_stock_share
+    if not isinstance(command, PlaceOrder) or share >= 100:
+        return command
+    details = command.details
+    product_ids = [item.product_id for item in details.items]
+    returning, holds = await product_holds(conn, merchant_id, details.customer, product_ids)
+    if returning:
+        return command
+    to_count = crowded(details.items, holds, share)
+    if to_count:
+        holds = await count_new_customer_holds(conn, merchant_id, holds, to_count)
+    try:
+        check_share(details.items, holds, share, deps.now())
+    except OrderInvalid as invalid:
+        return RejectOrder(details, invalid.reason)
+    return command
 
 
 async def _adopted(conn: Connection, adopted: ParkedReply | None, order_id: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ SECRET = "engine-test-secret"
 
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:
+    """The shop's settings. The new-customer stock share is off (100) unless a test sets
+    it: most tests order more than half of a five-unit product from a fresh key, and
+    the share rule has tests of its own (tests/engine/test_hostage_stock.py)."""
+    overrides.setdefault("new_customer_stock_share", 100)
     return Settings(data_dir=data_dir, secret=SECRET, **overrides)
 
 
@@ -107,21 +112,23 @@ async def make_shop(
     data_dir: Path,
     merchant_secret: str | None = None,
     wallet_dir: Path | None = None,
+    clock: Callable[[], float] = time.time,
     **overrides: Any,
 ) -> Shop:
-    """Open (or reopen) the shop in `data_dir`; the catalogue is created once."""
+    """Open (or reopen) the shop in `data_dir`; the catalogue is created once. `clock`
+    is the engine's and the wallet's time (a test moves it to expire invoices)."""
     settings = settings_for(data_dir, **overrides)
     db = Database(settings.database_path)
     await db.connect()
     await run_migrations(db)
     keystore = KeyStore(SECRET)
-    wallet = FakeWallet(wallet_dir or data_dir / "wallet")
+    wallet = FakeWallet(wallet_dir or data_dir / "wallet", clock)
     await wallet.start()
     key = PrivateKey.from_hex(merchant_secret) if merchant_secret else PrivateKey.generate()
     if await db.fetchone("SELECT 1 FROM merchants WHERE id = 'merchant-1'") is None:
         await _create_catalogue(db, keystore, key)
     merchants = Merchants(db, keystore)
-    deps = Deps(db, settings, merchants, wallet, Bus(), FixedRates(settings.fiat_rates))
+    deps = Deps(db, settings, merchants, wallet, Bus(), FixedRates(settings.fiat_rates), clock)
     return Shop(deps, await merchants.get("merchant-1"), wallet, db)
 
 

@@ -42,3 +42,34 @@ def test_relays_are_parsed_and_deduplicated():
 def test_fiat_rates_are_exact_decimals():
     rates = Settings.from_env({"NOSTRBAZAAR_FIAT_RATES": "usd=1612.5,EUR=1700"}).fiat_rates
     assert rates == {"USD": Decimal("1612.5"), "EUR": Decimal("1700")}
+
+
+def test_new_customers_get_ten_minutes_and_half_the_stock_by_default():
+    settings = Settings.from_env({})
+    assert (settings.new_customer_expiry_seconds, settings.new_customer_stock_share) == (600, 50)
+    short = Settings.from_env({"NOSTRBAZAAR_INVOICE_EXPIRY": "300"})
+    assert short.new_customer_expiry_seconds == 300  # the default never outlasts the invoice
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"NOSTRBAZAAR_NEW_CUSTOMER_EXPIRY": "3601"}, "NEW_CUSTOMER_EXPIRY"),
+        ({"NOSTRBAZAAR_NEW_CUSTOMER_EXPIRY": "0"}, "NEW_CUSTOMER_EXPIRY"),
+        ({"NOSTRBAZAAR_NEW_CUSTOMER_STOCK_SHARE": "0"}, "NEW_CUSTOMER_STOCK_SHARE"),
+        ({"NOSTRBAZAAR_NEW_CUSTOMER_STOCK_SHARE": "101"}, "NEW_CUSTOMER_STOCK_SHARE"),
+        ({"NOSTRBAZAAR_NEW_CUSTOMER_STOCK_SHARE": "half"}, "NEW_CUSTOMER_STOCK_SHARE"),
+    ],
+)
+def test_new_customer_settings_out_of_range_name_the_variable(env, variable):
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+    assert f"NOSTRBAZAAR_{variable}" in str(raised.value)
+
+
+def test_the_new_customer_expiry_may_not_outlast_the_invoice_expiry():
+    env = {"NOSTRBAZAAR_INVOICE_EXPIRY": "900", "NOSTRBAZAAR_NEW_CUSTOMER_EXPIRY": "1200"}
+    with pytest.raises(ConfigError, match="at most NOSTRBAZAAR_INVOICE_EXPIRY"):
+        Settings.from_env(env)
+    env["NOSTRBAZAAR_NEW_CUSTOMER_EXPIRY"] = "900"
+    assert Settings.from_env(env).new_customer_expiry_seconds == 900

@@ -1,4 +1,5 @@
-/* Products of one stall: price, stock, images, categories, per-zone shipping, autoreply. */
+/* Products of one stall: price, stock, images, categories, per-zone shipping, autoreply,
+   the limit per order, and who holds the product with unpaid orders. */
 (function () {
   function blank(stall) {
     return {
@@ -12,6 +13,7 @@
       active: true,
       use_autoreply: false,
       autoreply_message: "",
+      max_per_order: "",
       shipping: Object.fromEntries(
         stall.shipping_zones.map((zone) => [zone.id, "0"]),
       ),
@@ -33,6 +35,10 @@
       active: product.active,
       use_autoreply: product.config.use_autoreply,
       autoreply_message: product.config.autoreply_message || "",
+      max_per_order:
+        product.config.max_per_order == null
+          ? ""
+          : String(product.config.max_per_order),
       shipping,
     };
   }
@@ -48,6 +54,8 @@
         busy: false,
         error: "",
         listError: "",
+        reservations: [],
+        reservationsError: "",
       };
     },
     watch: {
@@ -72,7 +80,29 @@
       edit(product) {
         this.form = product ? formOf(product, this.stall) : blank(this.stall);
         this.error = "";
+        this.reservations = [];
+        this.reservationsError = "";
         this.open = true;
+        if (product) this.loadReservations(product.id);
+      },
+      async loadReservations(productId) {
+        try {
+          const rows = await NB.api.get(
+            NB.api.path`/product/${productId}/reservations`,
+          );
+          if (this.form && this.form.id === productId) this.reservations = rows;
+        } catch (err) {
+          this.reservationsError = err.message;
+        }
+      },
+      reservedUnits() {
+        return this.reservations.reduce((sum, row) => sum + row.quantity, 0);
+      },
+      maxPerOrder() {
+        const text = String(this.form.max_per_order).trim();
+        if (text === "") return null;
+        const number = Number(text);
+        return Number.isInteger(number) ? number : text;
       },
       body() {
         const form = this.form;
@@ -92,6 +122,7 @@
             description: form.description.trim() || null,
             use_autoreply: form.use_autoreply,
             autoreply_message: form.autoreply_message.trim() || null,
+            max_per_order: this.maxPerOrder(),
             shipping: Object.entries(form.shipping)
               .filter(
                 ([, cost]) => String(cost).trim() !== "" && Number(cost) !== 0,
@@ -134,6 +165,9 @@
       onLive(event) {
         const { kind } = event.detail;
         if (kind === "catalogue" || kind === "payment") this.load();
+        const held = ["order", "status", "payment"].includes(kind);
+        if (held && this.open && this.form && this.form.id)
+          this.loadReservations(this.form.id);
       },
     },
     mounted() {

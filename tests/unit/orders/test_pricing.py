@@ -91,3 +91,10 @@ def test_orders_that_do_not_fit_the_catalogue_are_refused_with_a_reason(
 def test_a_digital_zone_needs_no_address() -> None:
     zone = CatalogueZone("z1", Decimal(0), "USD", ("Free (digital)",), frozenset({"s1"}))
     assert check_order((OrderItem("a", 1),), "z1", None, catalogue(product("a", "1"), zone=zone))
+
+
+def test_an_order_over_a_products_limit_per_order_is_refused_with_the_limit() -> None:
+    cat = catalogue(product("a", "1", max_per_order=2), product("b", "1"))
+    with pytest.raises(OrderInvalid, match=r"at most 2 of a \(a\) per order; you asked for 3"):
+        check_order((OrderItem("a", 1), OrderItem("b", 9), OrderItem("a", 2)), "z1", "Rd", cat)
+    assert check_order((OrderItem("a", 2), OrderItem("b", 9)), "z1", "Rd", cat) == "s1"

@@ -1,0 +1,119 @@
+"""SQL about who holds stock: open reservations, and whether a customer is new.
+
+A customer is "new" at a merchant while none of their orders there is paid;
+that is read from `orders.paid` each time (never stored), so it is a plain
+function of the projections and a rebuild from the log gives the same answer.
+A reservation is open while its state is `held` (its order awaits payment).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, replace
+
+from ..orders.holds import ProductHolds
+from ..storage.database import Connection, Database
+from .uow import run
+
+_NEW = (
+    "NOT EXISTS (SELECT 1 FROM orders q WHERE q.merchant_id = o.merchant_id"
+    " AND q.public_key = o.public_key AND q.paid = 1)"
+)
+_RETURNING = (
+    "SELECT EXISTS (SELECT 1 FROM orders WHERE merchant_id = ? AND public_key = ? AND paid = 1)"
+)
+_BY_NEW = (
+    "SELECT r.product_id, SUM(r.quantity) AS held_by_new, MIN(i.expires_at) AS next_release"  # noqa: S608
+    " FROM reservations r JOIN orders o ON o.merchant_id = r.merchant_id AND o.id = r.order_id"
+    " LEFT JOIN invoices i ON i.payment_hash = o.payment_hash"
+    f" WHERE r.merchant_id = ? AND r.state = 'held' AND r.product_id IN ({{marks}}) AND {_NEW}"
+    " GROUP BY r.product_id"
+)
+_PRODUCTS = (
+    "SELECT id, name, quantity, held FROM products WHERE merchant_id = ? AND id IN ({marks})"
+)
+
+
+async def is_returning(db: Database, merchant_id: str, customer: str) -> bool:
+    """Whether the customer has paid for at least one order at this merchant."""
+    row = await db.fetchone_inline(_RETURNING, (merchant_id, customer))
+    return bool(row and row[0])
+
+
+async def product_holds(
+    conn: Connection, merchant_id: str, customer: str, product_ids: list[str]
+) -> tuple[bool, dict[str, ProductHolds]]:
+    """Inside the order's transaction: whether the customer is returning, and (for a new
+    one) each product's free units and the units its unpaid orders hold (`products.held`,
+    kept by triggers: no sum over the reservations)."""
+
+    def read(raw: sqlite3.Connection) -> tuple[bool, dict[str, ProductHolds]]:
+        if raw.execute(_RETURNING, (merchant_id, customer)).fetchone()[0]:
+            return True, {}
+        ids = list(dict.fromkeys(product_ids))
+        rows = raw.execute(_PRODUCTS.format(marks=_marks(ids)), (merchant_id, *ids))
+        return False, {pid: ProductHolds(pid, name, n, held) for pid, name, n, held in rows}
+
+    return await run(conn, read)
+
+
+async def count_new_customer_holds(
+    conn: Connection, merchant_id: str, holds: dict[str, ProductHolds], product_ids: list[str]
+) -> dict[str, ProductHolds]:
+    """`holds` with the units held by new customers' unpaid orders counted for
+    `product_ids` (a pass over those products' open reservations), inside the transaction."""
+
+    def read(raw: sqlite3.Connection) -> dict[str, ProductHolds]:
+        sql = _BY_NEW.format(marks=_marks(product_ids))
+        counted = {
+            pid: (n, release) for pid, n, release in raw.execute(sql, (merchant_id, *product_ids))
+        }
+        out = dict(holds)
+        for pid in product_ids:
+            n, release = counted.get(pid, (0, None))
+            out[pid] = replace(holds[pid], held_by_new=int(n), next_release=release)
+        return out
+
+    return await run(conn, read)
+
+
+def _marks(ids: list[str]) -> str:
+    return ",".join("?" * len(ids))
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """An open reservation of one product, for the dashboard."""
+
+    order_id: str
+    public_key: str
+    quantity: int
+    reserved_at: int
+    expires_at: int | None
+    new_customer: bool
+
+
+_OPEN = (
+    "SELECT r.order_id, o.public_key, r.quantity, r.updated_at AS reserved_at,"  # noqa: S608
+    f" i.expires_at, {_NEW} AS new_customer"
+    " FROM reservations r JOIN orders o ON o.merchant_id = r.merchant_id AND o.id = r.order_id"
+    " LEFT JOIN invoices i ON i.payment_hash = o.payment_hash"
+    " WHERE r.merchant_id = ? AND r.product_id = ? AND r.state = 'held'"
+    " ORDER BY i.expires_at, r.order_id"
+)
+
+
+async def open_reservations(db: Database, merchant_id: str, product_id: str) -> list[Reservation]:
+    """Who holds the product unpaid right now, soonest expiry first."""
+    rows = await db.fetchall(_OPEN, (merchant_id, product_id))
+    return [
+        Reservation(
+            row["order_id"],
+            row["public_key"],
+            int(row["quantity"]),
+            int(row["reserved_at"]),
+            row["expires_at"],
+            bool(row["new_customer"]),
+        )
+        for row in rows
+    ]
