@@ -54,7 +54,10 @@ sed '/^\/\/# sourceMappingURL=/d' "$WORK/swagger-ui/swagger-ui-bundle.js" \
 sed 's#/\*\# sourceMappingURL=[^*]*\*/##' "$WORK/swagger-ui/swagger-ui.css" \
   >"$DEST/swagger-ui/swagger-ui.css"
 cp "$WORK/swagger-ui/LICENSE" "$DEST/swagger-ui/"
-cp "$WORK/redoc/bundles/redoc.standalone.js" "$WORK/redoc/LICENSE" "$DEST/redoc/"
+# Redoc's "API docs by Redocly" footer loads a logo from cdn.redoc.ly: an empty image instead.
+sed 's#https://cdn.redoc.ly/redoc/logo-mini.svg#data:image/svg+xml,%3Csvg%20xmlns=%22http://www.w3.org/2000/svg%22/%3E#' \
+  "$WORK/redoc/bundles/redoc.standalone.js" >"$DEST/redoc/redoc.standalone.js"
+cp "$WORK/redoc/LICENSE" "$DEST/redoc/"
 chmod -R u+rwX,go+rX "$DEST"
 
 cat >"$DEST/VERSIONS" <<VERSIONS

@@ -69,6 +69,9 @@
       const detail = data && typeof data === "object" ? data.detail : data;
       throw new ApiError(response.status, describe(detail, response.status));
     }
+    // A list that was counted (GET /order?total=true) carries the count along.
+    const total = response.headers.get("X-Total-Count");
+    if (Array.isArray(data) && total !== null) data.total = Number(total);
     return data;
   }
 

@@ -3,6 +3,13 @@
   const orderName = (data) =>
     `Order ${NB.format.shortId(data.order_id || data.id)}`;
 
+  const URGENT_ALONE = [
+    "wallet_unreachable",
+    "relay_down",
+    "job_failed",
+    "payment_unmatched",
+  ];
+
   /** A toast for a live notification: [message, type, sticky], or null for none. */
   const TOASTS = {
     order: (data) => [`New order ${NB.format.shortId(data.id)}`, "info"],
@@ -21,6 +28,16 @@
       "info",
     ],
     message: () => ["New message from a customer", "info"],
+    notification: (data) => {
+      // Refunds and failed messages have toasts of their own (payment, outbox).
+      const note = data.action === "new" && data.notification;
+      if (!note || !URGENT_ALONE.includes(note.type)) return null;
+      return [
+        note.title,
+        note.priority === "critical" ? "negative" : "warning",
+        true,
+      ];
+    },
     outbox: (data) =>
       data.status === "failed"
         ? [
@@ -87,6 +104,13 @@
         } finally {
           this.merchantLoaded = true;
         }
+      },
+      /** A notification about an order: open it on the Orders tab. */
+      openOrder(orderId) {
+        this.tab = "orders";
+        NB.bus.dispatchEvent(
+          new CustomEvent("open-order", { detail: orderId }),
+        );
       },
       onSignedIn() {
         this.signedIn = true;

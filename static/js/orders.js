@@ -28,7 +28,8 @@
   }
 
   function rows(response) {
-    if (Array.isArray(response)) return { rows: response, total: null };
+    if (Array.isArray(response))
+      return { rows: response, total: first(response.total, null) };
     const list = first(response.data, response.items, response.orders, []);
     return { rows: list, total: first(response.total, response.count, null) };
   }

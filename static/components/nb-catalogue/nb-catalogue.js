@@ -9,6 +9,7 @@ NB.components["nb-catalogue"] = {
       currencies: ["sat"],
       stallId: null,
       error: "",
+      downloading: false,
     };
   },
   computed: {
@@ -39,6 +40,20 @@ NB.components["nb-catalogue"] = {
           this.currencies = currencies;
       } catch {
         this.currencies = ["sat"];
+      }
+    },
+    async downloadProducts() {
+      this.downloading = true;
+      this.error = "";
+      try {
+        await NB.ops.download(
+          "/product/export.csv",
+          `products-${NB.ops.today()}.csv`,
+        );
+      } catch (err) {
+        this.error = err.message;
+      } finally {
+        this.downloading = false;
       }
     },
     onLive(event) {

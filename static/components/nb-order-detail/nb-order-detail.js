@@ -14,6 +14,7 @@ NB.components["nb-order-detail"] = {
       shipCarrier: "",
       productNames: {},
       restored: null,
+      restoreJob: null,
       zoneName: "",
       busy: "",
       actionError: "",
@@ -127,12 +128,26 @@ NB.components["nb-order-detail"] = {
       }
       return this.act("reissue", () => NB.api.put("/order/reissue", body));
     },
+    /** Restore this order as a job; its summary shows when the job is done. */
     restore() {
       return this.act("restore", async () => {
-        this.restored = await NB.api.put(
+        this.restored = null;
+        const job = await NB.api.put(
           NB.api.path`/order/restore/${this.order.event_id}`,
         );
+        this.restoreJob = job.id;
       });
+    },
+    onJob(job) {
+      if (!job || job.id !== this.restoreJob) return;
+      if (job.state === "done") {
+        this.restored = job.result || {};
+        this.restoreJob = null;
+        this.load();
+      } else if (["failed", "cancelled", "interrupted"].includes(job.state)) {
+        this.actionError = `The restore ${job.state}${job.error ? `: ${job.error}` : "."}`;
+        this.restoreJob = null;
+      }
     },
     eventTime(event) {
       return NB.format.date(
@@ -154,7 +169,8 @@ NB.components["nb-order-detail"] = {
         .join(" · ");
     },
     onLive(event) {
-      const { data } = event.detail;
+      const { kind, data } = event.detail;
+      if (kind === "job") return this.onJob(data);
       if ((data.order_id || data.id) === this.orderId) this.load();
     },
   },

@@ -1,4 +1,5 @@
-/* Orders: filtered, newest first, paginated; live refresh; restore everything from DMs. */
+/* Orders: searched, filtered by date and status, sorted, paginated on the server with a
+   total; live refresh that keeps the page; CSV download; restore everything from DMs (a job). */
 (function () {
   const ANY_YES_NO = [
     { label: "Any", value: null },
@@ -6,12 +7,23 @@
     { label: "No", value: false },
   ];
 
+  // The table's sortable columns -> GET /order's `sort`.
+  const SORTS = { created: "created_at", total: "total", status: "status" };
+
   NB.components["nb-orders"] = {
     template: "#nb-orders",
     props: { merchant: { type: Object, required: true } },
     data() {
       return {
-        filters: { status: null, paid: null, shipped: null, customer: "" },
+        filters: {
+          status: null,
+          paid: null,
+          shipped: null,
+          customer: "",
+          search: "",
+          from: "",
+          to: "",
+        },
         statusOptions: [
           { label: "Any", value: null },
           ...NB.orders.statuses.map((status) => ({
@@ -23,18 +35,24 @@
         rows: [],
         loading: false,
         error: "",
-        pagination: { page: 1, rowsPerPage: 10, rowsNumber: 0, sortBy: null },
+        pagination: {
+          page: 1,
+          rowsPerPage: 10,
+          rowsNumber: 0,
+          sortBy: "created",
+          descending: true,
+        },
         openId: null,
         restoring: false,
         restoreError: "",
-        restoreSummary: null,
-        restoreProgress: null,
+        downloading: false,
         columns: [
           {
             name: "created",
             label: "Created",
             field: "created",
             align: "left",
+            sortable: true,
           },
           { name: "id", label: "Order", field: "id", align: "left" },
           {
@@ -43,33 +61,60 @@
             field: "customer",
             align: "left",
           },
-          { name: "total", label: "Total", field: "total", align: "right" },
-          { name: "status", label: "Status", field: "status", align: "left" },
+          {
+            name: "total",
+            label: "Total",
+            field: "total",
+            align: "right",
+            sortable: true,
+          },
+          {
+            name: "status",
+            label: "Status",
+            field: "status",
+            align: "left",
+            sortable: true,
+          },
         ],
       };
     },
     methods: {
-      query(page, size) {
+      /** The filters as GET /order (and the CSV export) take them. */
+      filterParams() {
         const customer = this.filters.customer.trim();
-        return NB.api.query({
+        const to = NB.ops.dayStart(this.filters.to);
+        return {
           status: this.filters.status,
           paid: this.filters.paid,
           shipped: this.filters.shipped,
           pubkey: customer
             ? NB.format.publicKeyHex(customer) || customer
             : null,
+          q: (this.filters.search || "").trim(),
+          since: NB.ops.dayStart(this.filters.from),
+          until: to === null ? null : to + 86400,
+        };
+      },
+      query(page, size, sortBy, descending) {
+        return NB.api.query({
+          ...this.filterParams(),
+          sort: SORTS[sortBy] || "created_at",
+          desc: descending === false ? "false" : null,
+          total: "true",
           limit: size,
           offset: (page - 1) * size,
         });
       },
       async request(props) {
-        const { page, rowsPerPage } =
+        const { page, rowsPerPage, sortBy, descending } =
           (props && props.pagination) || this.pagination;
         this.loading = true;
         this.error = "";
         try {
           const { rows, total } = NB.orders.rows(
-            await NB.api.get(`/order${this.query(page, rowsPerPage)}`),
+            await NB.api.get(
+              `/order${this.query(page, rowsPerPage, sortBy, descending)}`,
+            ),
           );
           this.rows = rows.map((order) => this.row(order));
           const seen = (page - 1) * rowsPerPage + rows.length;
@@ -78,6 +123,8 @@
             ...this.pagination,
             page,
             rowsPerPage,
+            sortBy,
+            descending,
             rowsNumber: total === null ? seen + more : total,
           };
         } catch (err) {
@@ -98,33 +145,56 @@
       applyFilters() {
         this.request({ pagination: { ...this.pagination, page: 1 } });
       },
+      /** Start a restore job; the jobs panel shows its progress (409: one is running). */
       async restoreAll() {
         this.restoreError = "";
-        this.restoreSummary = null;
-        this.restoreProgress = null;
         this.restoring = true;
         try {
-          this.restoreSummary = (await NB.api.put("/orders/restore")) || {};
-          this.request();
+          this.$refs.jobs.upsert(await NB.api.put("/orders/restore"));
         } catch (err) {
           this.restoreError = err.message;
         } finally {
           this.restoring = false;
         }
       },
+      async download() {
+        this.downloading = true;
+        this.error = "";
+        try {
+          const query = NB.api.query(this.filterParams());
+          await NB.ops.download(
+            `/order/export.csv${query}`,
+            `orders-${NB.ops.today()}.csv`,
+          );
+        } catch (err) {
+          this.error = err.message;
+        } finally {
+          this.downloading = false;
+        }
+      },
       onLive(event) {
         const { kind, data } = event.detail;
-        if (kind === "restore") this.restoreProgress = data;
-        if (["order", "payment", "status"].includes(kind)) this.request();
+        if (["order", "payment", "status"].includes(kind)) this.refresh();
+        if (kind === "job" && data && data.state === "done") this.refresh();
       },
+      onOpenOrder(event) {
+        this.openId = event.detail;
+      },
+    },
+    created() {
+      // The current page again (same page, sort and filters), once a burst of news settles.
+      this.refresh = NB.ops.debounce(() => this.request(), 300);
     },
     mounted() {
       this.request();
       this.listener = (event) => this.onLive(event);
+      this.opener = (event) => this.onOpenOrder(event);
       NB.bus.addEventListener("live", this.listener);
+      NB.bus.addEventListener("open-order", this.opener);
     },
     unmounted() {
       NB.bus.removeEventListener("live", this.listener);
+      NB.bus.removeEventListener("open-order", this.opener);
     },
   };
 })();
