@@ -99,6 +99,7 @@ class OrderEngine:
             {"kinds": [DM_KIND], "#p": [pk], "since": since},
             {"kinds": [DM_KIND], "authors": [pk], "since": since},
             {"kinds": [WRAP_KIND], "#p": [pk], "since": since},
+            {"kinds": [16, 17], "#p": [pk], "since": since},  # Gamma buyers' public ones
         ]
         sub_id = f"dm-{merchant.id}"[:64]
         self.pool.subscribe(sub_id, filters, self._handler(merchant))

@@ -157,18 +157,35 @@ async def _shipped_order(runtime: Runtime, buyer: RelayBuyer, order_id: str) -> 
     await buyer.wait_for(about(order_id, 3))
 
 
+async def test_a_plebeian_receipt_published_in_the_open_confirms_the_order(
+    tmp_path: Path, runtimes: Callable[..., Any], buyer: RelayBuyer
+) -> None:
+    """Plebeian's `publishPaymentReceipt` (src/publish/payment.tsx) signs the kind 17 and
+    publishes it as is: we subscribe to buyers' public kind 16/17 to the merchant."""
+    runtime = await runtimes(tmp_path / "shop")
+    await _paid_through_the_lightning_address(runtime, buyer, "g-open", public=True)
+    row = await runtime.db.fetchone("SELECT status FROM orders WHERE id = 'g-open'")
+    assert row is not None and row[0] == "paid"
+    kinds = await runtime.db.fetchall("SELECT kind, verdict FROM inbox ORDER BY kind")
+    assert (16, "ignored") in [tuple(k) for k in kinds]  # the public marker, kept as one
+
+
 async def _paid_through_the_lightning_address(
-    runtime: Runtime, buyer: RelayBuyer, order_id: str
+    runtime: Runtime, buyer: RelayBuyer, order_id: str, public: bool = False
 ) -> None:
     """Plebeian's way: details wrapped, a public marker, the lightning address paid, a
-    wrapped receipt (`createPaymentReceiptRumor`)."""
+    wrapped receipt (`createPaymentReceiptRumor`), or a `public` one."""
     await buyer.send(buyer.wrapped(PK, 16, buyer.plebeian_order(PK, order_id, [("p1", 1)], 107)))
     await buyer.send(buyer.plebeian_marker(PK, order_id, [("p1", 1)], 107))
     await buyer.wait_for(about(order_id, 1))  # our payment request, which they ignore
     answer = await lnurl.address_invoice(runtime.deps, npub_encode(PK), "107000")
     await runtime.wallet.pay(answer["pr"])
     receipt = buyer.plebeian_receipt(PK, order_id, answer["pr"], 107)
-    await buyer.send(buyer.wrapped(PK, 17, receipt, "Payment confirmation"))
+    content = "Payment confirmation"
+    event = (
+        buyer.public(17, receipt, content) if public else buyer.wrapped(PK, 17, receipt, content)
+    )
+    await buyer.send(event)
     answers = await buyer.wait_for(about(order_id, 2))
     assert value(answers[-1], "status") == "confirmed"
 
