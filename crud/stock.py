@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..orders.errors import StockUnavailable
 from ..orders.state import OrderItem
-from ..storage.database import Connection, Database
+from ..storage.database import Connection, Database, fetchone
 
 _TAKE = (
     "UPDATE products SET quantity = quantity - ?, stock_seq = stock_seq + 1"
@@ -38,10 +38,26 @@ async def reserve(
             if len(items) > 1:
                 await conn.execute("ROLLBACK TO reserve")
                 await conn.execute("RELEASE reserve")
-            raise StockUnavailable(f"not enough stock of product {item.product_id}")
+            raise StockUnavailable(await _shortage(conn, merchant_id, item))
     if len(items) > 1:
         await conn.execute("RELEASE reserve")
     await _write(conn, merchant_id, order_id, items, -1, "reserved", "held", now)
+
+
+async def _shortage(conn: Connection, merchant_id: str, item: OrderItem) -> str:
+    """The refusal a customer reads: the product by name and how many units are left."""
+    row = await fetchone(
+        conn,
+        "SELECT name, quantity FROM products WHERE id = ? AND merchant_id = ?",
+        (item.product_id, merchant_id),
+    )
+    if row is None:
+        return f"not enough stock of product {item.product_id}: it is no longer sold"
+    name, left = row[0], int(row[1])
+    if left <= 0:
+        return f"not enough stock of {name}: it is sold out"
+    unit = "unit is" if left == 1 else "units are"
+    return f"not enough stock of {name}: {left} {unit} left, {item.quantity} asked for"
 
 
 async def release(

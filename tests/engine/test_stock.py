@@ -29,7 +29,7 @@ async def test_two_customers_racing_for_the_last_unit_get_one_invoice_and_one_re
     kinds = sorted(bool(a[0]["payment_options"]) for a in answers)
     assert kinds == [False, True]
     refusal = next(a[0] for a in answers if not a[0]["payment_options"])
-    assert "not enough stock of product last" in refusal["message"]
+    assert refusal["message"].endswith("not enough stock of Product last: it is sold out")
 
 
 async def test_many_customers_racing_never_oversell(shop: Shop) -> None:
@@ -70,3 +70,15 @@ async def test_the_database_refuses_stock_below_zero(shop: Shop) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         async with shop.db.transaction() as conn:
             await conn.execute("UPDATE products SET quantity = -1 WHERE id = 'p1'")
+
+
+async def test_the_stock_refusal_names_the_product_and_says_how_many_are_left(
+    shop: Shop, customer: Customer
+) -> None:
+    await shop.product("few", "10", 2)
+    verdict = await place(shop, customer, "o-1", [("few", 3)])
+    assert verdict.verdict == "rejected"
+    refusal = (await customer.inbox(shop, "o-1"))[0]
+    assert refusal["message"].endswith(
+        "not enough stock of Product few: 2 units are left, 3 asked for"
+    )
