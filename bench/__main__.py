@@ -52,6 +52,7 @@ def targets(sizes: Sizes) -> list[Target]:
     return [
         Target("ingest NIP-04", "ingest.nip04", "orders_per_s", 1000, True, "orders/s"),
         Target("ingest NIP-17", "ingest.nip17", "orders_per_s", 600, True, "orders/s"),
+        Target("ingest Gamma (kind 16)", "ingest.gamma", "orders_per_s", 600, True, "orders/s"),
         Target("end to end p99", "end_to_end", "p99_ms", 50, False, "ms"),
         Target("end to end lost", "end_to_end", "lost", 0, False, "orders"),
         Target("restore from a relay", "restore", "events_per_s", 5000, True, "events/s"),

@@ -193,6 +193,24 @@ def order_content(order_id: str, customer: str, product_ids: Sequence[str], zone
     )
 
 
+def gamma_order_tags(
+    order_id: str, merchant: str, product_ids: Sequence[str], zone_id: str
+) -> list[list[str]]:
+    """The same order as `order_content`, as a Gamma market type 1 (kind 16) wants it: the
+    listings' addresses and the total in sats (product i costs 1000 + 100 i, +10 shipping
+    each, +500 for the zone: as `open_shop` made them)."""
+    data = json.loads(order_content(order_id, merchant, product_ids, zone_id))
+    items = [(item["product_id"], item["quantity"]) for item in data["items"]]
+    price = {pid: 1000 + 100 * i for i, pid in enumerate(product_ids)}
+    amount = sum((price[pid] + 10) * qty for pid, qty in items) + 500
+    return [
+        ["subject", "order-info"], ["type", "1"], ["order", order_id], ["amount", str(amount)],
+        *(["item", f"30402:{merchant}:{pid}", str(qty)] for pid, qty in items),
+        ["shipping", f"30406:{merchant}:{zone_id}"], ["address", data["address"]],
+        ["email", "ada@example.com"],
+    ]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class OrderSpec:
     """What a worker process needs to sign a batch of orders."""
@@ -200,7 +218,7 @@ class OrderSpec:
     merchant_pubkey: str
     product_ids: tuple[str, ...]
     zone_id: str
-    transport: str  # nip04 | nip17 | reply
+    transport: str  # nip04 | nip17 | gamma (a kind 16 in a NIP-17 gift wrap) | reply
     prefix: str = "bench"
     customers: int = CUSTOMERS
     # Orders are dated `per_second` a second, ending a minute ago: real customers do not
@@ -219,6 +237,14 @@ def order_event(spec: OrderSpec, index: int) -> dict[str, Any]:
                               "payment_options": [{"type": "ln", "link": "lnbcrt1"}]})  # fmt: skip
         encrypted = nip04.encrypt(sender, key.public_key, content)
         return sign_event(sender, 4, encrypted, [["p", key.public_key]], created_at).to_dict()
+    if spec.transport == "gamma":
+        tags = gamma_order_tags(
+            f"{spec.prefix}-{index}", spec.merchant_pubkey, spec.product_ids, spec.zone_id
+        )
+        _rumor, wraps = nip17.chat_message(
+            key, spec.merchant_pubkey, "Please gift wrap it", tags, created_at, kind=16
+        )
+        return wraps[0].to_dict()
     content = order_content(
         f"{spec.prefix}-{index}", key.public_key, spec.product_ids, spec.zone_id
     )

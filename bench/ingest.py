@@ -29,7 +29,7 @@ from typing import Any
 from nostrbazaar.engine.ingest import ingest_event
 from nostrbazaar.nostr.event import parse_event
 from nostrbazaar.nostr.relay_pool import RelayPool
-from nostrbazaar.services import background
+from nostrbazaar.engine import background
 
 from .common import (
     CUSTOMERS,
@@ -191,7 +191,7 @@ async def _check(shop: Any, orders: int, transport: str) -> dict[str, Any]:
         "SELECT COUNT(*) AS n FROM outbox WHERE merchant_id = ? AND purpose = 'order:type1'",
         (merchant_id,),
     )
-    per_order = 2 if transport == "nip17" else 1  # NIP-17: the customer's wrap and our copy
+    per_order = 1 if transport == "nip04" else 2  # NIP-17: the customer's wrap and our copy
     assert awaiting is not None and requests is not None
     complete = awaiting["n"] == orders and requests["n"] == orders * per_order
     return {
@@ -204,7 +204,7 @@ async def _check(shop: Any, orders: int, transport: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--transport", choices=("nip04", "nip17"), default="nip04")
+    parser.add_argument("--transport", choices=("nip04", "nip17", "gamma"), default="nip04")
     parser.add_argument(
         "--mode",
         choices=("engine", "direct"),

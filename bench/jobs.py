@@ -86,6 +86,7 @@ def jobs_for(sizes: Sizes) -> dict[str, list[Job]]:
         "ingest": [
             Job("ingest.nip04", ["--orders", n, "--transport", "nip04"], 1800),
             Job("ingest.nip17", ["--orders", n, "--transport", "nip17"], 1800),
+            Job("ingest.gamma", ["--orders", n, "--transport", "gamma"], 1800),
         ],
         "end_to_end": [
             Job(
