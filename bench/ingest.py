@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nostrbazaar.engine import background
 from nostrbazaar.engine.ingest import ingest_event
 from nostrbazaar.nostr.event import parse_event
 from nostrbazaar.nostr.relay_pool import RelayPool
-from nostrbazaar.engine import background
 
 from .common import (
     CUSTOMERS,
