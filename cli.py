@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     logger.remove()
-    logger.add(sys.stderr, level=settings.log_level, diagnose=False)  # no local values in logs
+    logger.add(_to_stderr, level=settings.log_level, diagnose=False)  # no local values in logs
     if args.command == "serve":
         return _serve(settings)
     if args.command == "pay":
@@ -87,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "account" and args.action == "create":
         return _account_create(settings, args.name)
     return 1  # pragma: no cover - argparse rejects unknown commands
+
+
+
+def _to_stderr(message: str) -> None:
+    """Write to whatever `sys.stderr` is now, so a replaced stream is never written after close."""
+    sys.stderr.write(message)
 
 
 if __name__ == "__main__":
