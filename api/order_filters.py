@@ -66,14 +66,19 @@ async def order_filters(
     until: Annotated[
         int | None, Query(ge=0, le=MAX_TIME, description="created before (Unix seconds)")
     ] = None,
+    refused: Annotated[
+        bool | None,
+        Query(description="true: only refused orders; false: every order but the refused"),
+    ] = None,
 ) -> OrderFilters:
     """The filters as one query (a dependency of the list and of the export)."""
     query = OrderQuery(
         status=None if status is None else str(status), paid=paid, shipped=shipped,
         public_key=pubkey, search=q or None, search_key=_as_key(q) if q else None,
-        since=since, until=until,
+        since=since, until=until, refused=refused,
     )  # fmt: skip
-    return OrderFilters(query, plain=not q and since is None and until is None)
+    plain = not q and since is None and until is None and refused is None
+    return OrderFilters(query, plain=plain)
 
 
 async def order_page(

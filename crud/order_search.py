@@ -43,6 +43,7 @@ class OrderQuery:
     search_key: str | None = None  # the search text read as a public key (hex), if it is one
     since: int | None = None  # created at or after
     until: int | None = None  # created before
+    refused: bool | None = None  # True: only refused (rejected) orders; False: all others
 
     def where(self, merchant_id: str) -> tuple[str, list[Any]]:
         """The WHERE clause over `orders AS o`, and its parameters."""
@@ -55,6 +56,8 @@ class OrderQuery:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if self.refused is not None:
+            clauses.append("o.status = 'rejected'" if self.refused else "o.status <> 'rejected'")
         if self.since is not None:
             clauses.append("o.created_at >= ?")
             params.append(self.since)

@@ -70,7 +70,8 @@ async def settle_verdict(
 async def record_message(
     conn: Connection, incoming: Incoming, type_: int = -1, order_id: str | None = None
 ) -> None:
-    """Keep the message in the conversation; a customer's message adds to the unread count."""
+    """Keep the message in the conversation. Only a customer's plain-text message adds to the
+    unread count: an order or a status is news for the orders table, not the chat badge."""
     direction = "out" if incoming.outgoing else "in"
     merchant_id = incoming.merchant.id
     message = DirectMessage(
@@ -78,7 +79,7 @@ async def record_message(
         incoming.transport, incoming.created_at, type_, order_id,
     )  # fmt: skip
     await insert_messages(conn, [message])
-    unread = 0 if incoming.outgoing else 1
+    unread = 0 if incoming.outgoing or type_ >= 0 else 1
     await touch_customers(conn, merchant_id, [(incoming.customer, unread, incoming.created_at)])
 
 

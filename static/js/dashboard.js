@@ -12,7 +12,11 @@
 
   /** A toast for a live notification: [message, type, sticky], or null for none. */
   const TOASTS = {
-    order: (data) => [`New order ${NB.format.shortId(data.id)}`, "info"],
+    // A refused order is no news to act on: it waits under Orders > Refused, without a toast.
+    order: (data) =>
+      data.status === "rejected"
+        ? null
+        : [`New order ${NB.format.shortId(data.id)}`, "info"],
     payment: (data) =>
       data.refund_needed
         ? [

@@ -1,5 +1,6 @@
 /* Orders: searched, filtered by date and status, sorted, paginated on the server with a
-   total; live refresh that keeps the page; CSV download; restore everything from DMs (a job). */
+   total; live refresh that keeps the page; refused orders apart (their own view and count);
+   CSV download; restore everything from DMs (a job). */
 (function () {
   const ANY_YES_NO = [
     { label: "Any", value: null },
@@ -24,13 +25,18 @@
           from: "",
           to: "",
         },
+        // Refusals have a view of their own, so the status filter leaves them out.
         statusOptions: [
           { label: "Any", value: null },
-          ...NB.orders.statuses.map((status) => ({
-            label: NB.orders.label(status),
-            value: status,
-          })),
+          ...NB.orders.statuses
+            .filter((status) => status !== "rejected")
+            .map((status) => ({
+              label: NB.orders.label(status),
+              value: status,
+            })),
         ],
+        view: "orders",
+        refusedCount: 0,
         yesNo: ANY_YES_NO,
         rows: [],
         loading: false,
@@ -84,13 +90,14 @@
         const customer = this.filters.customer.trim();
         const to = NB.ops.dayStart(this.filters.to);
         return {
-          status: this.filters.status,
-          paid: this.filters.paid,
-          shipped: this.filters.shipped,
+          status: this.view === "refused" ? null : this.filters.status,
+          paid: this.view === "refused" ? null : this.filters.paid,
+          shipped: this.view === "refused" ? null : this.filters.shipped,
           pubkey: customer
             ? NB.format.publicKeyHex(customer) || customer
             : null,
           q: (this.filters.search || "").trim(),
+          refused: this.view === "refused" ? "true" : "false",
           since: NB.ops.dayStart(this.filters.from),
           until: to === null ? null : to + 86400,
         };
@@ -132,14 +139,37 @@
         } finally {
           this.loading = false;
         }
+        this.countRefused();
+      },
+      /** How many orders were refused (the count on the "Refused" view's button). */
+      async countRefused() {
+        try {
+          const found = await NB.api.get(
+            `/order${NB.api.query({ refused: "true", total: "true", limit: 1 })}`,
+          );
+          this.refusedCount = NB.orders.rows(found).total || 0;
+        } catch {
+          // the table's own error says what is wrong with the server
+        }
+      },
+      /** Orders or refusals: the same filters and sort, from the first page. */
+      showView(view) {
+        this.view = view;
+        this.applyFilters();
       },
       row(order) {
         return {
           id: order.id,
           created: NB.format.date(NB.orders.createdAt(order)),
-          customer: NB.format.shortId(NB.format.npub(order.public_key), 10),
-          total: NB.format.sats(NB.orders.satsOf(order, "total")),
+          customer:
+            order.name ||
+            NB.format.shortId(NB.format.npub(order.public_key), 10),
+          total:
+            order.status === "rejected" && !order.total_msat
+              ? "–"
+              : NB.format.sats(NB.orders.satsOf(order, "total")),
           status: order.status,
+          reason: order.status === "rejected" ? order.reason : "",
         };
       },
       applyFilters() {

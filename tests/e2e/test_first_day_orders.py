@@ -1,0 +1,69 @@
+"""A merchant's first day, the orders (issue 18): the table's count follows live orders,
+refusals wait apart without a toast or a chat badge, the timeline reads in a merchant's
+words, each order has its own address, bulk ship and cancel, and a link to the chat.
+Screenshots at desktop and phone widths go to docs/screenshots/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from support.dashboard_pages import (
+    LIVE_TIMEOUT,
+    api,
+    order_on_market,
+    orders_of,
+    record_toasts,
+    shop,
+    sign_in,
+    snap,
+    toasts,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def table_count(page: Any, shown: int, total: int) -> None:
+    """Wait for the orders table's page label: "1\u2013SHOWN of TOTAL" (an en dash)."""
+    bottom = page.locator("[data-test=orders-table] .q-table__bottom")
+    bottom.get_by_text(f"1\u2013{shown} of {total}").wait_for(timeout=LIVE_TIMEOUT)
+
+
+def test_the_count_follows_live_orders_and_refusals_wait_apart_without_a_toast(
+    open_page: Any, server: str
+) -> None:
+    key, merchant_row = shop(server, quantity=20)
+    merchant = open_page(server, "/").page
+    sign_in(merchant, key)
+    record_toasts(merchant)
+    customer = open_page(server, f"/market?merchant={merchant_row['npub']}").page
+
+    order_on_market(customer, 1)
+    table_count(merchant, 1, 1)
+    order_on_market(customer, 2)
+    orders_of(server, key, 2)
+    table_count(merchant, 2, 2)
+    order_on_market(customer, 50, expect="Rejected")
+    merchant.locator("[data-test=view-refused]").get_by_text("Refused (1)").wait_for(
+        timeout=LIVE_TIMEOUT
+    )
+    table_count(merchant, 2, 2)
+    [refused] = api(server, key, "GET", "/order?refused=true")
+    shown = toasts(merchant)
+    assert sum("New order" in text for text in shown) == 2, shown
+    assert not [text for text in shown if refused["id"][:8] in text], shown
+    snap(merchant, "orders-live")
+
+    merchant.locator("[data-test=view-refused]").click()
+    table_count(merchant, 1, 1)
+    table = merchant.locator("[data-test=orders-table]")
+    table.get_by_text("not enough stock of Coffee beans").wait_for()
+    snap(merchant, "orders-refused")
+
+    merchant.reload()
+    merchant.locator("[data-test=live-status]").get_by_text("Live").wait_for()
+    merchant.locator("[data-test=tab-chat]").click()
+    merchant.locator("[data-test=customers] .q-item.cursor-pointer").first.wait_for()
+    assert merchant.locator("[data-test=tab-chat] .q-badge").count() == 0
+    customers = api(server, key, "GET", "/customer")
+    assert [c["unread_messages"] for c in customers] == [0]
