@@ -8,10 +8,11 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: install run test test-deps check format bench clean
 
+# PYTHONWARNINGS: setuptools always says that an editable install of this layout is one.
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
