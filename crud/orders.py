@@ -18,7 +18,7 @@ import orjson
 
 from ..orders.events import EVENT_TYPES, OrderEvent
 from ..orders.machine import fold
-from ..orders.state import Invoice, OrderDetails, OrderItem, OrderState, Quote, Status
+from ..orders.state import Invoice, LinePrice, OrderDetails, OrderItem, OrderState, Quote, Status
 from ..storage.database import Connection, Database
 from .uow import rows, run
 
@@ -51,7 +51,8 @@ def _decode_field(name: str, value: Any) -> Any:
     if name == "invoice":
         return Invoice(**value)
     if name == "quote":
-        return Quote(**value)
+        lines = tuple(LinePrice(**line) for line in value.get("lines", ()))
+        return Quote(**{**value, "lines": lines})
     return value
 
 

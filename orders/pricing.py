@@ -9,11 +9,11 @@ currency (up, to whole millisatoshis). The rate used is returned for the order.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from .rates import RateProvider, RateUnavailable, is_sats, rate_for, to_msat
-from .state import OrderItem, Quote
+from .state import LinePrice, OrderItem, Quote
 
 _DIGITAL_WORDS = ("digital", "online", "email", "download")
 
@@ -128,9 +128,17 @@ def price_order(
         shipping[currency] += product.shipping.get(zone.id, Decimal(0)) * item.quantity
     shipping[zone.currency] += zone.cost
     try:
-        return _quote(zone.id, goods, shipping, currency, rates)
+        quote = _quote(zone.id, goods, shipping, currency, rates)
     except RateUnavailable as error:
         raise OrderInvalid(str(error)) from None
+    return replace(quote, lines=_lines(items, catalogue))
+
+
+def _lines(items: tuple[OrderItem, ...], catalogue: Catalogue) -> tuple[LinePrice, ...]:
+    """Each product's unit price, once per product, in the order's item order."""
+    ids = dict.fromkeys(item.product_id for item in items)
+    products = [catalogue.products[product_id] for product_id in ids]
+    return tuple(LinePrice(p.id, str(p.price), p.currency) for p in products)
 
 
 def _quote(

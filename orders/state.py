@@ -54,6 +54,16 @@ class OrderDetails:
 
 
 @dataclass(frozen=True)
+class LinePrice:
+    """A product's unit price when the order was priced: an exact decimal in `currency`
+    (kept so the merchant sees what was charged, whatever the catalogue says later)."""
+
+    product_id: str
+    price: str
+    currency: str
+
+
+@dataclass(frozen=True)
 class Quote:
     """The price of an order in millisatoshis, and the fiat amount and rate behind it."""
 
@@ -64,6 +74,7 @@ class Quote:
     currency: str = "sat"
     fiat_amount: str | None = None
     fiat_rate: str | None = None
+    lines: tuple[LinePrice, ...] = ()  # empty for orders priced before lines were kept
 
 
 @dataclass(frozen=True)

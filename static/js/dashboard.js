@@ -27,10 +27,11 @@
             true,
           ]
         : [`${orderName(data)} is paid`, "positive"],
-    status: (data) => [
-      `${orderName(data)}: ${NB.orders.label(data.status)}`,
-      "info",
-    ],
+    // "paid" has the payment's own toast; a refusal waits under Orders > Refused.
+    status: (data) =>
+      ["paid", "rejected"].includes(data.status)
+        ? null
+        : [`${orderName(data)}: ${NB.orders.label(data.status)}`, "info"],
     message: () => ["New message from a customer", "info"],
     notification: (data) => {
       // Refunds and failed messages have toasts of their own (payment, outbox).

@@ -11,6 +11,7 @@ import pytest
 from support.dashboard_pages import (
     LIVE_TIMEOUT,
     api,
+    fake_pay,
     order_on_market,
     orders_of,
     record_toasts,
@@ -67,3 +68,37 @@ def test_the_count_follows_live_orders_and_refusals_wait_apart_without_a_toast(
     assert merchant.locator("[data-test=tab-chat] .q-badge").count() == 0
     customers = api(server, key, "GET", "/customer")
     assert [c["unread_messages"] for c in customers] == [0]
+
+
+def test_the_timeline_reads_in_a_merchants_words_with_unit_prices_and_the_expiry(
+    open_page: Any, server: str
+) -> None:
+    key, merchant_row = shop(server, quantity=20)
+    merchant = open_page(server, "/").page
+    sign_in(merchant, key)
+    customer = open_page(server, f"/market?merchant={merchant_row['npub']}").page
+    order_on_market(customer, 2)
+    [order] = orders_of(server, key, 1)
+
+    merchant.locator("[data-test=orders-table]").get_by_text("awaiting payment").click()
+    detail = merchant.locator("[data-test=order-detail]")
+    items = detail.locator("[data-test=order-items]")
+    items.get_by_text("1,000 sats").wait_for()
+    items.get_by_text("2,000 sats").wait_for()
+    detail.locator("[data-test=invoice-expiry]").get_by_text("Expires").wait_for()
+    timeline = detail.locator("[data-test=timeline]")
+    timeline.get_by_text("Invoice sent: 2,100 sats, expires").wait_for()
+
+    fake_pay(server, order["bolt11"])
+    detail.locator("[data-test=detail-status]").get_by_text("paid").wait_for(timeout=LIVE_TIMEOUT)
+    detail.locator("textarea[data-test=ship-message]").fill("Posted today")
+    detail.locator("[data-test=ship]").click()
+    timeline.get_by_text("Shipped: Posted today").wait_for(timeout=LIVE_TIMEOUT)
+    steps = [text.split(" · ")[0] for text in timeline.locator("b").all_inner_texts()]
+    assert steps[0] == "Order placed"
+    assert "Paid" in steps and steps[-1] == "Shipped: Posted today", steps
+    words = timeline.inner_text()
+    for raw in ("OrderPlaced", "adopted", "msat", "by: api", "InvoiceIssued"):
+        assert raw not in words
+    assert detail.locator("[data-test=invoice-expiry]").count() == 0  # paid: no expiry shown
+    snap(merchant, "order-timeline")

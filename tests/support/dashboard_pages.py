@@ -13,6 +13,7 @@ import httpx
 LIVE_TIMEOUT = 30_000  # relay round trips: order -> invoice -> payment -> paid DM
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+_NO_TOASTS = ".q-notifications { display: none !important; }"  # they hide what is shown
 
 
 def api(server: str, key: str, method: str, path: str, body: Any = None) -> Any:
@@ -99,7 +100,7 @@ def snap(page: Any, name: str, widths: tuple[str, ...] = ("desktop", "phone")) -
     for width in widths:
         resize(page, width)
         path = DOCS / f"{name}-{width}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, style=_NO_TOASTS)
         paths.append(path)
     resize(page, widths[0])
     return paths

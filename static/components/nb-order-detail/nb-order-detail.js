@@ -1,4 +1,5 @@
-/* One order: items, amounts, shipping, contact, invoice, its event log, and actions. */
+/* One order: items with the unit prices charged, amounts, shipping, contact, the invoice and
+   its expiry, its event log in a merchant's words (NB.timeline), and actions. */
 NB.components["nb-order-detail"] = {
   template: "#nb-order-detail",
   props: { orderId: { type: String, required: true } },
@@ -13,6 +14,7 @@ NB.components["nb-order-detail"] = {
       shipTracking: "",
       shipCarrier: "",
       productNames: {},
+      productPrices: {},
       restored: null,
       restoreJob: null,
       zoneName: "",
@@ -40,6 +42,26 @@ NB.components["nb-order-detail"] = {
         order.invoice && order.invoice.bolt11,
         order.payment_request,
       );
+    },
+    /** product id -> {price, currency} as charged (kept with the invoice's quote). */
+    charged() {
+      return NB.timeline.unitPrices(this.events);
+    },
+    expiresAt() {
+      return NB.timeline.expiresAt(this.events);
+    },
+    invoiceExpired() {
+      return Boolean(this.expiresAt) && this.expiresAt * 1000 < Date.now();
+    },
+    timeline() {
+      const context = {
+        names: this.productNames,
+        now: Math.floor(Date.now() / 1000),
+      };
+      return this.events.map((event) => ({
+        ...NB.timeline.describe(event, context),
+        time: this.eventTime(event),
+      }));
     },
     canShip() {
       return this.order.status === "paid";
@@ -76,11 +98,18 @@ NB.components["nb-order-detail"] = {
         missing.map((id) => NB.api.get(NB.api.path`/product/${id}`)),
       );
       const names = { ...this.productNames };
+      const prices = { ...this.productPrices };
       found.forEach((result, index) => {
-        if (result.status === "fulfilled")
-          names[missing[index]] = result.value.name;
+        if (result.status !== "fulfilled") return;
+        const product = result.value;
+        names[missing[index]] = product.name;
+        prices[missing[index]] = {
+          price: String(product.price),
+          currency: (product.config && product.config.currency) || "sat",
+        };
       });
       this.productNames = names;
+      this.productPrices = prices;
       try {
         const zones = (await NB.api.get("/zone")) || [];
         const zone = zones.find((item) => item.id === this.order.shipping_id);
@@ -91,6 +120,21 @@ NB.components["nb-order-detail"] = {
     },
     itemName(item) {
       return this.productNames[item.product_id] || item.name || item.product_id;
+    },
+    /** {unit, total, now}: the price charged, else today's catalogue price (now: true). */
+    itemPrice(item) {
+      const charged = this.charged[item.product_id];
+      const known = charged || this.productPrices[item.product_id];
+      if (!known) return { unit: "–", total: "–", now: false };
+      const total = NB.timeline.times(known.price, item.quantity);
+      return {
+        unit: NB.timeline.price(known.price, known.currency),
+        total: NB.timeline.price(total, known.currency),
+        now: !charged,
+      };
+    },
+    expiryText() {
+      return NB.timeline.clock(this.expiresAt, Math.floor(Date.now() / 1000));
     },
     async act(name, action) {
       this.actionError = "";
@@ -150,23 +194,10 @@ NB.components["nb-order-detail"] = {
       }
     },
     eventTime(event) {
-      return NB.format.date(
+      return NB.timeline.clock(
         NB.orders.first(event.created_at, event.time, event.at),
+        Math.floor(Date.now() / 1000),
       );
-    },
-    eventName(event) {
-      return NB.orders.first(event.type, event.kind, event.name, "event");
-    },
-    eventData(event) {
-      const data = NB.orders.first(event.data, event.payload, null);
-      if (!data || typeof data !== "object") return "";
-      return Object.entries(data)
-        .filter(
-          ([, value]) =>
-            value !== null && value !== "" && typeof value !== "object",
-        )
-        .map(([key, value]) => `${key.replace(/_/g, " ")}: ${value}`)
-        .join(" · ");
     },
     onLive(event) {
       const { kind, data } = event.detail;

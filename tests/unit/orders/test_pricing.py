@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from nostrbazaar.crud.orders import decode_event, encode_event
+from nostrbazaar.orders.events import InvoiceIssued
 from nostrbazaar.orders.pricing import (
     Catalogue,
     CatalogueProduct,
@@ -14,7 +16,7 @@ from nostrbazaar.orders.pricing import (
     price_order,
 )
 from nostrbazaar.orders.rates import FixedRates, RateUnavailable, to_msat
-from nostrbazaar.orders.state import OrderItem
+from nostrbazaar.orders.state import Invoice, LinePrice, OrderItem
 
 RATES = FixedRates({"USD": Decimal("1600.5"), "EUR": Decimal("1700")})
 ZONE = CatalogueZone("z1", Decimal("2.10"), "USD", ("Portugal",), frozenset({"s1"}))
@@ -98,3 +100,12 @@ def test_an_order_over_a_products_limit_per_order_is_refused_with_the_limit() ->
     with pytest.raises(OrderInvalid, match=r"at most 2 of a \(a\) per order; you asked for 3"):
         check_order((OrderItem("a", 1), OrderItem("b", 9), OrderItem("a", 2)), "z1", "Rd", cat)
     assert check_order((OrderItem("a", 2), OrderItem("b", 9)), "z1", "Rd", cat) == "s1"
+
+
+def test_each_products_unit_price_is_kept_with_the_quote_and_survives_the_log() -> None:
+    cat = catalogue(product("a", "0.10"), product("b", "2.5"))
+    items = (OrderItem("b", 1), OrderItem("a", 3), OrderItem("b", 2))
+    quote = price_order(items, check_order(items, "z1", "1 Road", cat), cat, RATES)
+    assert quote.lines == (LinePrice("b", "2.5", "USD"), LinePrice("a", "0.10", "USD"))
+    issued = InvoiceIssued(Invoice("h", "lnbc1", quote.total_msat, 1), quote)
+    assert decode_event(*encode_event(issued)) == issued
