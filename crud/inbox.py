@@ -8,7 +8,7 @@ service's transaction, so two deliveries racing can never both apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,3 +124,19 @@ async def newest_received(db: Database, merchant_id: str) -> int | None:
         "SELECT MAX(received_at) AS t FROM inbox WHERE merchant_id = ?", (merchant_id,)
     )
     return None if row is None or row["t"] is None else int(row["t"])
+
+
+async def known_event_ids(db: Database, event_ids: Sequence[str]) -> set[str]:
+    """Which of `event_ids` are in the inbox already, or were queued by us (the outbox):
+    a relay's history can be read again without opening what we have or wrote."""
+    found: set[str] = set()
+    for start in range(0, len(event_ids), 500):
+        chunk = list(event_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            f"SELECT id FROM inbox WHERE id IN ({marks})"  # noqa: S608 - only "?"
+            f" UNION ALL SELECT event_id FROM outbox WHERE event_id IN ({marks})",
+            (*chunk, *chunk),
+        )
+        found.update(row[0] for row in rows)
+    return found

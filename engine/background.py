@@ -3,6 +3,9 @@
 - ingest: one subscription per active merchant (kind 4 to and from it, gift
   wraps to it), handed from the pool's dispatcher to a bounded queue and a few
   workers, so the pool never waits on a wallet call and nothing is dropped;
+- catch-up (`catchup.py`): when a merchant is first watched and whenever a relay
+  (re)connects, that relay's history since we last heard it is paged to the end
+  into the same queue (a resumed subscription gets only the relay's cap of it);
 - the outbox publisher; the expiry sweeper; the settlement consumer;
 - at start-up, every unsettled invoice is looked up again (payments made while
   we were down are applied, exactly once);
@@ -25,13 +28,13 @@ from loguru import logger
 from ..crud.inbox import newest_received
 from ..crud.messages import customers_without_profile, set_profile
 from ..nostr.event import Event
-from ..nostr.nip59 import TWO_DAYS
 from ..nostr.relay_pool import RelayPool
 from ..services.deps import Deps, Merchant
 from ..services.notifications import Notifier
 from ..services.payments import expire_due, receive_payment, recheck_unsettled
 from ..storage.errors import StorageUnavailable
-from .ingest import DM_KIND, WRAP_KIND, ingest_event, record_invalid, retry_waiting
+from .catchup import LOOKBACK, CatchUp, CompleteFetcher, dm_filters
+from .ingest import ingest_event, record_invalid, retry_waiting
 from .publisher import Publisher
 from .watch import WATCH_SECONDS, HealthWatch
 
@@ -52,14 +55,18 @@ class OrderEngine:
         self.watch_health = HealthWatch(deps, pool)  # the wallet and the relays, for notifications
         deps.db.add_commit_listener(self.publisher.poke)  # replies leave as soon as committed
         pool.add_connect_listener(self.publisher.relay_connected)  # no backoff once it is back
+        pool.add_connect_listener(self._relay_connected)  # page what the relay holds for us
         self.sweep_every = sweep_every
         self.storage_retry = STORAGE_RETRY
         self._queue: asyncio.Queue[tuple[Merchant, Event, str]] = asyncio.Queue(QUEUE_SIZE)
+        self.catchup = CatchUp(deps.db, CompleteFetcher(pool), self._enqueue, deps.now)
         self._watched: dict[str, str] = {}
+        self._started = deps.now()
         self._tasks: list[asyncio.Task[Any]] = []
         self._pending: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
+        self._started = self.deps.now()
         await self.refresh()
         loops: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
             "outbox publisher": self.publisher.run,
@@ -75,6 +82,7 @@ class OrderEngine:
         self._tasks = [asyncio.create_task(run(), name=name) for name, run in loops.items()]
 
     async def stop(self) -> None:
+        await self.catchup.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -86,30 +94,33 @@ class OrderEngine:
         for merchant_id in list(self._watched):
             if merchant_id not in active:
                 await self.pool.unsubscribe(self._watched.pop(merchant_id))
+                self.catchup.unwatch(merchant_id)
         for merchant in active.values():
             if merchant.id not in self._watched:
                 await self.watch(merchant)
 
     async def watch(self, merchant: Merchant) -> None:
-        """Live direct messages for one merchant, resumed two days before the newest seen."""
+        """Live direct messages for one merchant from two days before the newest seen, and
+        a catch-up of that window on each relay connected now (see `catchup.py`)."""
         newest = await newest_received(self.deps.db, merchant.id)
-        since = (newest if newest is not None else self.deps.now()) - TWO_DAYS - 3600
-        pk = merchant.public_key
-        filters = [
-            {"kinds": [DM_KIND], "#p": [pk], "since": since},
-            {"kinds": [DM_KIND], "authors": [pk], "since": since},
-            {"kinds": [WRAP_KIND], "#p": [pk], "since": since},
-            {"kinds": [16, 17], "#p": [pk], "since": since},  # Gamma buyers' public ones
-        ]
+        since = (newest if newest is not None else self.deps.now()) - LOOKBACK
         sub_id = f"dm-{merchant.id}"[:64]
-        self.pool.subscribe(sub_id, filters, self._handler(merchant))
+        self.pool.subscribe(sub_id, dm_filters(merchant, since), self._handler(merchant))
         self._watched[merchant.id] = sub_id
+        connected = [url for url, status in self.pool.status().items() if status == "connected"]
+        self.catchup.watch(merchant, since, connected)
+
+    async def _relay_connected(self, url: str) -> None:
+        self.catchup.relay_connected(url)
 
     def _handler(self, merchant: Merchant) -> Callable[[Event, str], Awaitable[None]]:
         async def handle(event: Event, relay: str) -> None:
-            await self._queue.put((merchant, event, relay))  # waits when full: backpressure
+            await self._enqueue(merchant, event, relay)
 
         return handle
+
+    async def _enqueue(self, merchant: Merchant, event: Event, relay: str) -> None:
+        await self._queue.put((merchant, event, relay))  # waits when full: backpressure
 
     def on_reject(self, relay: str, raw: object, reason: str) -> None:
         """The pool found an invalid event: keep it with its reason (invariant 1)."""
@@ -170,6 +181,15 @@ class OrderEngine:
 
     async def _recheck(self) -> None:
         await self._guarded(recheck_unsettled(self.deps), "start-up invoice re-check")
+        await self._guarded(self._resume_interrupted(), "start-up resume of claimed events")
+
+    async def _resume_interrupted(self) -> None:
+        """Events the last run claimed in the inbox but did not finish (killed between the
+        claim's commit and the work's): the catch-up skips them as known, so they are
+        processed now rather than after the wallet retry's 30 s."""
+        older_than = self.deps.now() - self._started + 1  # claimed before this run began
+        for merchant in await self.deps.merchants.active():
+            await retry_waiting(self.deps, merchant, older_than)
 
     async def _sweep(self) -> None:
         await expire_due(self.deps)

@@ -9,8 +9,11 @@ Backpressure, not dropping: live events go through one bounded queue to a single
 dispatcher. When a slow handler lets it fill up, the relay readers wait on
 `queue.put` and so stop reading their sockets. Memory stays bounded (the queue
 plus websockets' small frame buffer) and no order message is thrown away: it
-waits in TCP buffers or, if the relay gives up on us, comes back through the
-`since` resubscription after the reconnect. The cost is that OK and EOSE from a
+waits in TCP buffers or, if the relay gives up on us, is stored on the relay.
+A resumed subscription gets back only as many stored events as the relay returns
+at once (its cap, often 500), so an owner that must see every one pages the gap
+from a connect listener with `fetch(..., complete=True)`, which raises
+`FetchIncomplete` rather than return part of an answer. The cost is that OK and EOSE from a
 blocked relay wait too, so a publish may report a timeout meanwhile (the outbox
 retries; the relay then answers "duplicate:"). Handlers therefore must not
 await `publish`/`fetch` on this same pool: they should store and return.
@@ -42,9 +45,10 @@ from .relay import (
     auth_event,
     key_authenticator,
 )
-from .relay_util import SeenIds, resume_filters, shorten
+from .relay_util import FetchIncomplete, FetchJob, SeenIds, resume_filters, shorten
 
 __all__ = [
+    "FetchIncomplete",
     "Handler",
     "PublishResult",
     "RejectCallback",
@@ -72,20 +76,6 @@ class _Incoming:
     sub_id: str
     relay: str
     raw: object
-
-
-@dataclass
-class _Fetch:
-    """Raw events collected for one `fetch`, bounded by `cap`."""
-
-    cap: int
-    events: list[tuple[str, object]] = field(default_factory=list)
-    done: dict[str, asyncio.Event] = field(default_factory=dict)
-    truncated: bool = False
-
-    def finish(self, relay: str) -> None:
-        if relay in self.done:
-            self.done[relay].set()
 
 
 class RelayPool:
@@ -120,7 +110,7 @@ class RelayPool:
         self._queue: asyncio.Queue[_Incoming] = asyncio.Queue(maxsize=queue_size)
         self._seen = SeenIds(dedupe_size)
         self._subs: dict[str, _Subscription] = {}
-        self._fetches: dict[str, _Fetch] = {}
+        self._fetches: dict[str, FetchJob] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._dispatcher: asyncio.Task[None] | None = None
         self._backpressure_logged = False
@@ -201,18 +191,25 @@ class RelayPool:
         filters: list[dict[str, Any]],
         timeout: float = 10.0,
         relays: Sequence[str] | None = None,
+        *,
+        complete: bool = False,
     ) -> list[Event]:
-        """One-shot query until EOSE on each relay; verified, deduped, newest first."""
+        """One-shot query until EOSE on each relay; verified, deduped, newest first.
+
+        `complete`: raise `FetchIncomplete` when a relay asked could not be asked, timed
+        out, closed the query or disconnected before EOSE, or sent more than we keep."""
         wanted = self._relays if relays is None else relays
         targets = [self._relays[url] for url in wanted if url in self._relays]
         sub_id = f"fetch-{uuid.uuid4().hex}"
-        job = self._fetches[sub_id] = _Fetch(cap=self._queue_size)
+        job = self._fetches[sub_id] = FetchJob(cap=self._queue_size)
         try:
             await asyncio.gather(
                 *(self._fetch_one(r, sub_id, filters, job, timeout) for r in targets)
             )
         finally:
             del self._fetches[sub_id]
+        if complete and (job.problems or job.truncated):
+            raise FetchIncomplete(job.problems or {"*": f"more than {job.cap} events"})
         events = await self._verify_batch(job.events, filters)
         return sorted(events, key=lambda event: event.created_at, reverse=True)
 
@@ -249,21 +246,24 @@ class RelayPool:
             sub.sent_to.add(relay.url)
 
     async def _fetch_one(
-        self, relay: Relay, sub_id: str, filters: Filters, job: _Fetch, timeout: float
+        self, relay: Relay, sub_id: str, filters: Filters, job: FetchJob, timeout: float
     ) -> None:
         """REQ on one relay, wait for EOSE / CLOSED / disconnect / timeout, then CLOSE."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         if not await relay.wait_connected(timeout):
             logger.warning("fetch skipped relay {}: {}", relay.url, relay.status)
+            job.problems[relay.url] = f"not connected: {relay.status}"
             return
         done = job.done[relay.url] = asyncio.Event()
         if not await relay.req(sub_id, filters):
+            job.problems[relay.url] = "not connected"
             return
         try:
             await asyncio.wait_for(done.wait(), max(deadline - loop.time(), 0.0))
         except TimeoutError:
             logger.warning("fetch on relay {} timed out before EOSE", relay.url)
+            job.problems[relay.url] = "timed out before EOSE"
         finally:
             await relay.close_subscription(sub_id)
 
@@ -281,6 +281,8 @@ class RelayPool:
         """Collect for a fetch, or queue for the dispatcher (blocking when full)."""
         job = self._fetches.get(sub_id)
         if job is not None:
+            if not job.answering(relay.url):
+                return  # after EOSE: a new event, not part of the stored answer
             if len(job.events) < job.cap:
                 job.events.append((relay.url, raw))
             elif not job.truncated:
@@ -300,13 +302,13 @@ class RelayPool:
     def _relay_closed(self, relay: Relay, sub_id: str, reason: str) -> None:
         job = self._fetches.get(sub_id)
         if job is not None:
-            job.finish(relay.url)
+            job.finish(relay.url, f"closed: {reason}")
         if job is not None or sub_id in self._subs:
             logger.warning("relay {} closed subscription {}: {}", relay.url, sub_id, reason)
 
     def _relay_disconnected(self, relay: Relay) -> None:
         for job in self._fetches.values():
-            job.finish(relay.url)
+            job.finish(relay.url, "disconnected before EOSE")
 
     async def _dispatch(self) -> None:
         """The single consumer of the queue: dedupe, verify, deliver, in arrival order."""

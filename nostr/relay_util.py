@@ -1,13 +1,16 @@
-"""Small pure pieces of the relay pool: backoff, frame decoding, resume filters, dedupe.
+"""Small pieces of the relay pool: backoff, frame decoding, resume filters, dedupe, and
+the bookkeeping of one fetch (what came, and why a relay's answer may be short).
 
 Kept apart from the sockets so each can be unit-tested without I/O.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 # NIP-17 (NIP-59) randomises seal and gift-wrap timestamps up to two days into the
@@ -39,7 +42,11 @@ def decode_frame(frame: str | bytes) -> list[Any] | str:
 def resume_filters(
     filters: list[dict[str, Any]], newest: int | None, lookback: int = RESUME_LOOKBACK
 ) -> list[dict[str, Any]]:
-    """Filters for a resubscription: `since` moved up to `newest - lookback`, never back."""
+    """Filters for a resubscription: `since` moved up to `newest - lookback`, never back.
+
+    The relay answers these with at most its own cap of stored events (newest first):
+    a gap longer than that is not covered here but paged by the subscriber's connect
+    listener, with `until` and `fetch(..., complete=True)`."""
     if newest is None:
         return [dict(item) for item in filters]
     floor = max(newest - lookback, 0)
@@ -98,3 +105,35 @@ class SeenIds:
             subs.discard(sub_id)
             if not subs:
                 del self._items[event_id]
+
+
+class FetchIncomplete(Exception):
+    """A `fetch(..., complete=True)` that did not hear every relay it asked to the end."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{url}: {why}" for url, why in sorted(problems.items())))
+        self.problems = problems
+
+
+@dataclass
+class FetchJob:
+    """Raw events collected for one `fetch`, bounded by `cap`; why a relay's answer is short."""
+
+    cap: int
+    events: list[tuple[str, object]] = field(default_factory=list)
+    done: dict[str, asyncio.Event] = field(default_factory=dict)
+    truncated: bool = False
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def answering(self, relay: str) -> bool:
+        """True until the relay's EOSE (or its failure): what it sends after that is live,
+        not stored, and may be dated anywhere (a NIP-17 gift wrap up to two days back), so
+        taking it into the answer would make a pager skip the stored events in between."""
+        done = self.done.get(relay)
+        return done is not None and not done.is_set()
+
+    def finish(self, relay: str, problem: str | None = None) -> None:
+        if relay in self.done and not self.done[relay].is_set():
+            if problem is not None:
+                self.problems[relay] = problem
+            self.done[relay].set()

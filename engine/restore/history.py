@@ -14,6 +14,9 @@ last, when every filter has been paged and the counterparties are known.
 
 Nothing is kept but the ids at each filter's boundary second and the set of
 counterparties: the history streams through, a page at a time.
+
+Restore pages the whole history of every relay; catch-up (`engine/catchup.py`) pages one
+relay back to a `since` given in the filters, after a restart or a reconnect.
 """
 
 from __future__ import annotations
@@ -104,12 +107,15 @@ async def history_pages(
     filters: list[dict[str, Any]],
     known: Iterable[str] = (),
     timeout: float = 10.0,
+    relays: Sequence[str] | None = None,
 ) -> AsyncIterator[list[Event]]:
     """Every event matching `filters`, a page at a time, newest first per filter.
 
     `known` are counterparties (public keys) to narrow crowded seconds with, beyond
-    those met in the history. An event matching two filters may come twice."""
-    cursors = [_Cursor(relay, dict(f)) for relay in pool.status() for f in filters]
+    those met in the history; `relays` limits the paging to those (default: all the
+    pool's). An event matching two filters may come twice."""
+    urls = list(pool.status()) if relays is None else list(dict.fromkeys(relays))
+    cursors = [_Cursor(relay, dict(f)) for relay in urls for f in filters]
     counterparties = set(known)
     for _ in range(MAX_PAGES):
         active = [cursor for cursor in cursors if not cursor.done]
@@ -170,8 +176,8 @@ async def _narrowed(
             pending += [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
             continue
         if len(answer) >= crowded.full:
-            logger.warning("restore: more than {} events of {} at {}", crowded.full, chunk, second)
+            logger.warning("history: more than {} events of {} at {}", crowded.full, chunk, second)
         found.update((event.id, event) for event in answer)
     if not crowded.seen <= found.keys():  # some senders are unknown: more may be missing
-        logger.warning("restore: events of {} at {} may be missed (page full)", base, second)
+        logger.warning("history: events of {} at {} may be missed (page full)", base, second)
     return [event for event in found.values() if event.id not in crowded.seen]
