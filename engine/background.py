@@ -61,6 +61,7 @@ class OrderEngine:
         self._queue: asyncio.Queue[tuple[Merchant, Event, str]] = asyncio.Queue(QUEUE_SIZE)
         self.catchup = CatchUp(deps.db, CompleteFetcher(pool), self._enqueue, deps.now)
         self._watched: dict[str, str] = {}
+        self._held: set[str] = set()  # merchants whose history is being restored first
         self._started = deps.now()
         self._tasks: list[asyncio.Task[Any]] = []
         self._pending: set[asyncio.Task[Any]] = set()
@@ -96,8 +97,17 @@ class OrderEngine:
                 await self.pool.unsubscribe(self._watched.pop(merchant_id))
                 self.catchup.unwatch(merchant_id)
         for merchant in active.values():
-            if merchant.id not in self._watched:
+            if merchant.id not in self._watched and merchant.id not in self._held:
                 await self.watch(merchant)
+
+    def hold(self, merchant_id: str) -> None:
+        """Do not watch this merchant until `release`: its history is being restored."""
+        self._held.add(merchant_id)
+
+    async def release(self, merchant_id: str) -> None:
+        """Watch the merchant again (live and catch-up), as `refresh` does."""
+        self._held.discard(merchant_id)
+        await self.refresh()
 
     async def watch(self, merchant: Merchant) -> None:
         """Live direct messages for one merchant from two days before the newest seen, and

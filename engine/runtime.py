@@ -103,6 +103,31 @@ class Runtime:
         if self.background:
             await self.engine.start()
 
+    async def merchant_imported(self, merchant_id: str) -> None:
+        """A merchant created with a key it already used elsewhere (recovery from the key alone).
+
+        With no catalogue here, live catch-up would take the last two days of orders as new,
+        against an empty shop, and refuse them all. So its whole history is restored first, as
+        a job (catalogue, then orders with the merchant's own answers), and live ingest starts
+        for it once the job has ended.
+        """
+        from ..crud.recovery import has_catalogue
+
+        if not (self.background and self.engine and self.jobs):
+            return
+        if await has_catalogue(self.db, merchant_id):
+            return
+        self.engine.hold(merchant_id)
+        job = await self.jobs.restore(merchant_id)
+        logger.info(
+            "merchant {} imported: restoring its history first (job {})", merchant_id, job.id
+        )
+        self.tasks.append(asyncio.create_task(self._watch_after(job.id, merchant_id)))
+
+    async def _watch_after(self, job_id: str, merchant_id: str) -> None:
+        await self.jobs.wait(job_id)
+        await self.engine.release(merchant_id)
+
     async def merchant_changed(self, merchant_id: str) -> None:
         """Drop the cached merchant and resubscribe at once.
 

@@ -120,6 +120,8 @@ async def create_merchant(host: Host, account_id: str, body: MerchantCreate) -> 
         if not imported or row.relays:
             await publish.publish_dm_relays(conn, signer, dm_relays(host, row))
     logger.info("created merchant {} ({})", row.id, "imported key" if imported else "new key")
+    if imported:
+        await host.merchant_imported(row.id)  # before it is watched: see Runtime
     await merchants_changed(host, row.id)
     return await merchant_view(host.db, await merchants_crud.get_merchant(host.db, row.id))
 

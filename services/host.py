@@ -29,3 +29,7 @@ class Host(Protocol):
     async def merchant_changed(self, merchant_id: str) -> None:
         """Forget the cached merchant and resubscribe to its messages."""
         ...
+
+    async def merchant_imported(self, merchant_id: str) -> None:
+        """A merchant was created with a key it already used: bring its history back first."""
+        ...

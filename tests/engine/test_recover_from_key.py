@@ -208,3 +208,39 @@ def assert_summary(summary: RestoreSummary) -> None:
     assert summary.catalogue is not None
     assert (summary.catalogue.stalls, summary.catalogue.products) == (1, 2)
     assert summary.catalogue.zones == 1
+
+
+async def restore_job_done(runtime: Runtime, attempts: int = 400) -> dict[str, Any]:
+    """Wait (bounded) for the merchant's one restore job to end; its row."""
+    for _ in range(attempts):
+        rows = await runtime.db.fetchall("SELECT state, result, error FROM jobs")
+        if len(rows) == 1 and rows[0]["state"] not in ("queued", "running"):
+            return dict(rows[0])
+        await asyncio.sleep(0.05)
+    raise AssertionError("the restore job never ended")
+
+
+async def test_importing_the_key_into_a_running_server_restores_before_taking_live_orders(
+    tmp_path: Path, relay: EmbeddedRelay, customers: tuple[RelayCustomer, RelayCustomer]
+) -> None:
+    """With the engine running, importing the key restores the history as a job first: live
+    catch-up alone would take the last two days of orders as new against an empty shop."""
+    data_dir = tmp_path / "shop"
+    live = await server(data_dir, relay, background=True)
+    try:
+        _, before = await live_day(live, *customers)
+    finally:
+        await live.stop()
+    shutil.rmtree(data_dir)
+    fresh = await server(data_dir, relay, background=True)
+    try:
+        await import_key(fresh)
+        job = await restore_job_done(fresh)
+        await settle_outbox(fresh)
+        after = await order_state(fresh.db)
+        sent = await fresh.db.fetchone("SELECT COUNT(*) FROM outbox WHERE order_id IS NOT NULL")
+    finally:
+        await fresh.stop()
+    assert job["state"] == "done", job
+    assert after == before
+    assert sent is not None and sent[0] == 0  # nothing answered again
