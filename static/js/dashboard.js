@@ -69,7 +69,7 @@
         merchant: null,
         merchantLoaded: false,
         loadError: "",
-        tab: "orders",
+        tab: NB.route.parse(location.hash).tab || "orders",
         unread: 0,
         live: { status: "stopped" },
         serverWarnings: [],
@@ -81,6 +81,10 @@
       },
       liveIcon() {
         return (LIVE_LOOK[this.live.status] || LIVE_LOOK.stopped)[1];
+      },
+      /** The label without the retry countdown, for a phone's header. */
+      liveShort() {
+        return (LIVE_LOOK[this.live.status] || LIVE_LOOK.stopped)[2];
       },
       liveLabel() {
         const label = (LIVE_LOOK[this.live.status] || LIVE_LOOK.stopped)[2];
@@ -110,12 +114,16 @@
           this.merchantLoaded = true;
         }
       },
-      /** A notification about an order: open it on the Orders tab. */
+      /** A notification about an order: open it at its own address. */
       openOrder(orderId) {
-        this.tab = "orders";
-        NB.bus.dispatchEvent(
-          new CustomEvent("open-order", { detail: orderId }),
-        );
+        location.hash = NB.route.build("orders", orderId);
+      },
+      /** The address changed (a link, back/forward, a pasted URL): show what it names. */
+      onHash() {
+        const route = NB.route.parse(location.hash);
+        if (!route.tab) return;
+        this.tab = route.tab;
+        NB.bus.dispatchEvent(new CustomEvent("route", { detail: route }));
       },
       onSignedIn() {
         this.signedIn = true;
@@ -161,9 +169,17 @@
         });
       },
     },
+    watch: {
+      tab(value) {
+        // A tab keeps its address, unless the address already names something in it.
+        if (NB.route.parse(location.hash).tab !== value)
+          location.hash = NB.route.build(value);
+      },
+    },
     mounted() {
       this.loadServerWarnings();
       if (this.signedIn) this.start();
+      window.addEventListener("hashchange", () => this.onHash());
     },
   });
 

@@ -102,3 +102,54 @@ def test_the_timeline_reads_in_a_merchants_words_with_unit_prices_and_the_expiry
         assert raw not in words
     assert detail.locator("[data-test=invoice-expiry]").count() == 0  # paid: no expiry shown
     snap(merchant, "order-timeline")
+
+
+def test_bulk_ship_and_cancel_then_an_orders_own_address_and_its_chat(
+    open_page: Any, server: str
+) -> None:
+    key, merchant_row = shop(server, quantity=20)
+    customer = open_page(server, f"/market?merchant={merchant_row['npub']}").page
+    for count in (1, 2, 3):
+        order_on_market(customer, 1)
+        orders = orders_of(server, key, count)
+    for order in orders[:2]:
+        fake_pay(server, order["bolt11"])
+
+    merchant = open_page(server, "/").page
+    sign_in(merchant, key)
+    table_count(merchant, 3, 3)
+    merchant.locator("[data-test=orders-table]").get_by_text("paid", exact=True).nth(1).wait_for()
+    for box in merchant.locator("[data-test=orders-table] tbody .q-checkbox").all():
+        box.click()
+    bar = merchant.locator("[data-test=bulk-bar]")
+    bar.get_by_text("3 selected").wait_for()
+    snap(merchant, "orders-bulk")
+    assert merchant.locator("[data-test=order-detail]").count() == 0  # selecting opens nothing
+    bar.locator("[data-test=bulk-ship]").get_by_text("Ship 2 paid").click()
+    merchant.locator("textarea[data-test=bulk-ship-message]").fill("Posted today")
+    merchant.locator("[data-test=bulk-ship-confirm]").click()
+    result = merchant.locator("[data-test=bulk-result]")
+    result.get_by_text("2 shipped, 1 left as they were (not paid).").wait_for()
+    statuses = sorted(order["status"] for order in api(server, key, "GET", "/order"))
+    assert statuses == ["awaiting_payment", "shipped", "shipped"]
+
+    unpaid = merchant.locator("[data-test=orders-table] tbody tr", has_text="awaiting payment")
+    unpaid.locator(".q-checkbox").click()
+    bar.locator("[data-test=bulk-cancel]").get_by_text("Cancel 1 unpaid").click()
+    merchant.locator("[data-test=bulk-cancel-confirm]").click()
+    result.get_by_text("1 cancelled.").wait_for()
+    statuses = sorted(order["status"] for order in api(server, key, "GET", "/order"))
+    assert statuses == ["cancelled", "shipped", "shipped"]
+
+    shipped = next(o for o in api(server, key, "GET", "/order") if o["status"] == "shipped")
+    elsewhere = open_page(server, f"/#/orders/{shipped['id']}", "phone").page
+    sign_in(elsewhere, key)
+    detail = elsewhere.locator("[data-test=order-detail]")
+    detail.get_by_text(shipped["id"][:8]).wait_for()
+    detail.locator("[data-test=timeline]").get_by_text("Shipped: Posted today").wait_for()
+    snap(elsewhere, "order-own-address", ("phone", "desktop"))
+    detail.locator("[data-test=order-chat]").click()
+    elsewhere.locator("[data-test=chat-log]").wait_for()
+    assert elsewhere.evaluate("location.hash") == f"#/chat/{shipped['public_key']}"
+    elsewhere.go_back()
+    detail.get_by_text(shipped["id"][:8]).wait_for()

@@ -13,6 +13,10 @@ import httpx
 LIVE_TIMEOUT = 30_000  # relay round trips: order -> invoice -> payment -> paid DM
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+# Transitions done (a dialog fading in, a page sliding): spinners run forever, so finite only.
+_SETTLED = """() => document.getAnimations().every((animation) =>
+  animation.playState !== "running" ||
+  animation.effect.getComputedTiming().iterations === Infinity)"""
 _NO_TOASTS = ".q-notifications { display: none !important; }"  # they hide what is shown
 
 
@@ -90,6 +94,7 @@ def resize(page: Any, width_name: str) -> None:
         arg=width,
     )
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.wait_for_function(_SETTLED)
 
 
 def snap(page: Any, name: str, widths: tuple[str, ...] = ("desktop", "phone")) -> list[Path]:

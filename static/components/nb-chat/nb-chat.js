@@ -1,4 +1,5 @@
-/* Chat with customers: conversations with unread counts, messages, replies. */
+/* Chat with customers: conversations by name (profile, else the name in their orders) with
+   unread counts, messages (orders shown as a line with a material icon), replies. */
 (function () {
   function unreadOf(customer) {
     return Number(
@@ -6,34 +7,44 @@
     );
   }
 
-  /** A NIP-15 JSON message as one readable line; plain text as it is. */
+  /** A NIP-15 JSON message as {icon, text}: one readable line; plain text as it is. */
   function describe(text) {
     let data = null;
     try {
       data = JSON.parse(text);
     } catch {
-      return text;
+      return { icon: "", text };
     }
-    if (!data || typeof data !== "object" || !("type" in data)) return text;
+    if (!data || typeof data !== "object" || !("type" in data))
+      return { icon: "", text };
     const order = NB.format.shortId(String(data.id || ""));
     if (data.type === 0) {
       const count = (data.items || []).reduce(
         (sum, item) => sum + Number(item.quantity || 0),
         0,
       );
-      return `🛒 Order ${order}: ${count} item(s)${data.message ? ` · “${data.message}”` : ""}`;
+      return {
+        icon: "shopping_cart",
+        text: `Order ${order}: ${count} item(s)${data.message ? ` · “${data.message}”` : ""}`,
+      };
     }
     if (data.type === 1) {
       const paying = (data.payment_options || []).length
         ? "payment request"
         : "refused";
-      return `🧾 Order ${order}: ${paying}${data.message ? ` · ${data.message}` : ""}`;
+      return {
+        icon: "receipt_long",
+        text: `Order ${order}: ${paying}${data.message ? ` · ${data.message}` : ""}`,
+      };
     }
     if (data.type === 2) {
       const state = data.shipped ? "shipped" : data.paid ? "paid" : "update";
-      return `📦 Order ${order}: ${state}${data.message ? ` · ${data.message}` : ""}`;
+      return {
+        icon: "local_shipping",
+        text: `Order ${order}: ${state}${data.message ? ` · ${data.message}` : ""}`,
+      };
     }
-    return text;
+    return { icon: "", text };
   }
 
   NB.components["nb-chat"] = {
@@ -71,12 +82,24 @@
     methods: {
       unreadOf,
       describe,
+      /** What to call a customer: a name when one is known, else their short npub. */
       name(customer) {
         const profile = customer.profile || {};
         return (
-          profile.name ||
           customer.name ||
+          profile.name ||
           NB.format.shortId(NB.format.npub(customer.public_key), 10)
+        );
+      },
+      /** Whether a name is known (then the npub is shown beside it, once). */
+      named(customer) {
+        return Boolean(customer.name || (customer.profile || {}).name);
+      },
+      selectedCustomer() {
+        return (
+          this.customers.find(
+            (customer) => customer.public_key === this.selected,
+          ) || { public_key: this.selected }
         );
       },
       async loadCustomers() {
@@ -90,6 +113,11 @@
       async open(publicKey) {
         this.selected = publicKey;
         this.sendError = "";
+        // The conversation has its own address (#/chat/<public key>), e.g. from an order.
+        if (NB.route.parse(location.hash).tab === "chat") {
+          const address = NB.route.build("chat", publicKey);
+          if (location.hash !== address) location.hash = address;
+        }
         try {
           this.messages =
             (await NB.api.get(NB.api.path`/message/${publicKey}`)) || [];
@@ -147,6 +175,12 @@
           ),
         );
       },
+      /** An address naming a conversation (npub or hex): open it. */
+      onRoute(route) {
+        if (route.tab !== "chat" || !route.id) return;
+        const key = NB.format.publicKeyHex(route.id);
+        if (key && key !== this.selected) this.open(key);
+      },
       onLive(event) {
         const { kind, data } = event.detail;
         if (kind !== "message") return;
@@ -157,11 +191,15 @@
     },
     mounted() {
       this.loadCustomers();
+      this.onRoute(NB.route.parse(location.hash));
       this.listener = (event) => this.onLive(event);
+      this.router = (event) => this.onRoute(event.detail);
       NB.bus.addEventListener("live", this.listener);
+      NB.bus.addEventListener("route", this.router);
     },
     unmounted() {
       NB.bus.removeEventListener("live", this.listener);
+      NB.bus.removeEventListener("route", this.router);
     },
   };
 })();

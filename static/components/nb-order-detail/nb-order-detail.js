@@ -63,6 +63,10 @@ NB.components["nb-order-detail"] = {
         time: this.eventTime(event),
       }));
     },
+    /** The customer's conversation, on the Chat tab. */
+    chatLink() {
+      return NB.route.build("chat", this.order.public_key);
+    },
     canShip() {
       return this.order.status === "paid";
     },
@@ -132,6 +136,15 @@ NB.components["nb-order-detail"] = {
         total: NB.timeline.price(total, known.currency),
         now: !charged,
       };
+    },
+    /** Copy this order's address, to share or reopen it. */
+    async copyLink() {
+      const url = `${location.origin}${location.pathname}${NB.route.build("orders", this.orderId)}`;
+      const copied = await NB.format.copy(url);
+      this.$q.notify({
+        message: copied ? "Link to this order copied" : url,
+        type: copied ? "positive" : "info",
+      });
     },
     expiryText() {
       return NB.timeline.clock(this.expiresAt, Math.floor(Date.now() / 1000));

@@ -1,6 +1,7 @@
 /* Orders: searched, filtered by date and status, sorted, paginated on the server with a
    total; live refresh that keeps the page; refused orders apart (their own view and count);
-   CSV download; restore everything from DMs (a job). */
+   rows selected for bulk ship or cancel (nb-order-bulk); each open order at its own address
+   (#/orders/<id>); CSV download; restore everything from DMs (a job). */
 (function () {
   const ANY_YES_NO = [
     { label: "Any", value: null },
@@ -49,6 +50,7 @@
           descending: true,
         },
         openId: null,
+        selected: [],
         restoring: false,
         restoreError: "",
         downloading: false,
@@ -155,7 +157,13 @@
       /** Orders or refusals: the same filters and sort, from the first page. */
       showView(view) {
         this.view = view;
+        this.selected = [];
         this.applyFilters();
+      },
+      /** The address names an order (or another tab): open it (or close the open one). */
+      onRoute(event) {
+        const route = event.detail;
+        this.openId = route.tab === "orders" ? route.id : null;
       },
       row(order) {
         return {
@@ -211,20 +219,33 @@
         this.openId = event.detail;
       },
     },
+    watch: {
+      openId(value) {
+        // The open order is in the address (shareable, reopened by back and forward).
+        if (!value && NB.route.parse(location.hash).tab !== "orders") return;
+        const address = NB.route.build("orders", value);
+        if (location.hash !== address) location.hash = address;
+      },
+    },
     created() {
       // The current page again (same page, sort and filters), once a burst of news settles.
       this.refresh = NB.ops.debounce(() => this.request(), 300);
     },
     mounted() {
       this.request();
+      const route = NB.route.parse(location.hash);
+      if (route.tab === "orders" && route.id) this.openId = route.id;
       this.listener = (event) => this.onLive(event);
       this.opener = (event) => this.onOpenOrder(event);
+      this.router = (event) => this.onRoute(event);
       NB.bus.addEventListener("live", this.listener);
       NB.bus.addEventListener("open-order", this.opener);
+      NB.bus.addEventListener("route", this.router);
     },
     unmounted() {
       NB.bus.removeEventListener("live", this.listener);
       NB.bus.removeEventListener("open-order", this.opener);
+      NB.bus.removeEventListener("route", this.router);
     },
   };
 })();
