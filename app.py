@@ -28,7 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        if not runtime.started:  # `nostrbazaar serve` starts it before serving
+            await runtime.start()
         warning = fake_wallet_warning(runtime.settings, runtime.relays)
         if warning:
             logger.warning(warning)

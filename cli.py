@@ -11,13 +11,44 @@ from .config import ConfigError, Settings
 
 
 def _serve(settings: Settings) -> int:
+    """Start the runtime, then serve. A start-up failure (a port in use, the wallet
+    unreachable, ...) is one line on stderr and exit code 2, with nothing left running."""
+    import asyncio
+
+    return asyncio.run(_serve_async(settings))
+
+
+async def _serve_async(settings: Settings) -> int:
     import uvicorn
 
     from .app import create_app
 
+    try:
+        _check_port_free(settings.host, settings.port)
+        app = create_app(settings)
+        await app.state.runtime.start()  # stops what it started if it fails
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        print(f"cannot start: {str(error) or type(error).__name__}", file=sys.stderr)
+        return 2
     logger.info("serving on http://{}:{}", settings.host, settings.port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
+    await uvicorn.Server(config).serve()  # the app's lifespan stops the runtime
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port another process listens on before starting anything."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as error:
+            raise ConfigError("PORT", f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 def _account_create(settings: Settings, name: str) -> int:
@@ -87,7 +118,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "account" and args.action == "create":
         return _account_create(settings, args.name)
     return 1  # pragma: no cover - argparse rejects unknown commands
-
 
 
 def _to_stderr(message: str) -> None:

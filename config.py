@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 PREFIX = "NOSTRBAZAAR_"
 WALLETS = ("fake", "lnbits", "nwc")
+EMBEDDED_RELAY_PORT = 7447
 T = TypeVar("T")
 
 
@@ -55,6 +56,9 @@ class Settings:
     # Where buyers reach this server (`https://shop.example`): names the merchants'
     # lightning addresses (`<npub>@shop.example`) and the LNURL-pay callback.
     public_url: str | None = None
+    # The embedded relay's port (with no RELAYS): fixed, so a restart changes no customer's
+    # relay URL. 0 picks a free one each start (tests); `from_env` defaults to 7447.
+    embedded_relay_port: int = 0
 
     @property
     def database_path(self) -> Path:
@@ -89,7 +93,7 @@ class Settings:
             return parse(name, raw) if raw else default
 
         expiry = get("INVOICE_EXPIRY", _positive_int, 3600)
-        return cls(
+        settings = cls(
             host=get("HOST", _text, "127.0.0.1"),
             port=get("PORT", _port, 5000),
             data_dir=get("DATA_DIR", lambda _n, v: Path(v), Path("./data")),
@@ -113,7 +117,10 @@ class Settings:
             outbox_max_attempts=get("OUTBOX_MAX_ATTEMPTS", _positive_int, 20),
             log_level=get("LOG_LEVEL", _log_level, "INFO"),
             public_url=get("PUBLIC_URL", _public_url, None),
+            embedded_relay_port=get("EMBEDDED_RELAY_PORT", _port_or_zero, EMBEDDED_RELAY_PORT),
         )
+        _check_wallet(settings)
+        return settings
 
 
 def is_loopback_host(host: str) -> bool:
@@ -139,6 +146,28 @@ def _port(name: str, raw: str) -> int:
     if not 1 <= port <= 65535:
         raise ConfigError(name, f"port must be between 1 and 65535, got {raw!r}")
     return port
+
+
+def _port_or_zero(name: str, raw: str) -> int:
+    """A port (1-65535), or 0 for a free one chosen at start-up."""
+    return 0 if raw == "0" else _port(name, raw)
+
+
+def _check_wallet(settings: Settings) -> None:
+    """The chosen wallet's own settings must be there: fail now, naming the one missing,
+    rather than after the relay and the database have started."""
+    required = {
+        "lnbits": (
+            ("LNBITS_URL", settings.lnbits_url, "the LNbits base URL, e.g. https://lnbits.example"),
+            ("LNBITS_INVOICE_KEY", settings.lnbits_invoice_key, "the wallet's invoice/read key"),
+        ),
+        "nwc": (("NWC_URI", settings.nwc_uri, "nostr+walletconnect://..."),),
+    }
+    for variable, value, hint in required.get(settings.wallet, ()):
+        if not value:
+            raise ConfigError(
+                variable, f"required with NOSTRBAZAAR_WALLET={settings.wallet} ({hint})"
+            )
 
 
 def _positive_int(name: str, raw: str) -> int:

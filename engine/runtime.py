@@ -13,12 +13,13 @@ from typing import Any
 
 from loguru import logger
 
-from ..config import Settings
+from ..config import ConfigError, Settings
 from ..migrations import run_migrations
 from ..services.bus import Bus
 from ..storage.database import Database
 from ..storage.keystore import KeyStore, load_secret
-from .embedded_relay import EmbeddedRelay
+from .embedded_relay import EmbeddedRelay, RelayPortInUse
+from .relay_store import FILE_NAME as RELAY_STORE
 
 
 @dataclass
@@ -42,8 +43,22 @@ class Runtime:
     embedded_relay: EmbeddedRelay | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     background: bool = True  # False: no engine tasks (tools and some tests)
+    started: bool = False
 
     async def start(self) -> None:
+        """Start everything; if a step fails, stop what already started (the embedded relay,
+        the database, ...) and raise, so a failed start leaves nothing running."""
+        try:
+            await self._start()
+        except BaseException:
+            try:
+                await self.stop()
+            except Exception as error:  # the start-up failure is the news; this is detail
+                logger.warning("stopping after a failed start-up: {}", error)
+            raise
+        self.started = True
+
+    async def _start(self) -> None:
         settings = self.settings
         self.db = Database(settings.database_path)
         await self.db.connect()
@@ -71,12 +86,23 @@ class Runtime:
             await write_order_transitions(conn)
 
     async def _start_embedded_relay(self) -> str:
-        self.embedded_relay = EmbeddedRelay()
-        url = await self.embedded_relay.start()
+        """The relay `make run` serves when none is configured: on a fixed port, its events
+        kept in the data directory, so a restart keeps the shop where customers saw it."""
+        settings = self.settings
+        store = settings.data_dir / RELAY_STORE
+        relay = EmbeddedRelay(settings.embedded_relay_port or None, store)
+        try:
+            url = await relay.start()
+        except RelayPortInUse as error:
+            raise ConfigError(
+                "EMBEDDED_RELAY_PORT", f"{error}: stop what uses it, or choose another port"
+            ) from None
+        self.embedded_relay = relay
         logger.warning(
-            "NOSTRBAZAAR_RELAYS is empty: using an embedded relay at {} (in memory, this "
-            "machine only). Set NOSTRBAZAAR_RELAYS to reach real customers.",
+            "NOSTRBAZAAR_RELAYS is empty: using an embedded relay at {} (this machine only; "
+            "its events are kept in {}). Set NOSTRBAZAAR_RELAYS to reach real customers.",
             url,
+            store,
         )
         return url
 
@@ -160,7 +186,11 @@ class Runtime:
             await self.wallet.stop()
         if self.embedded_relay is not None:
             await self.embedded_relay.stop()
-        await self.db.close()
+            self.embedded_relay = None
+        db: Database | None = getattr(self, "db", None)  # unset when start failed before it
+        if db is not None:
+            await db.close()
+        self.started = False
 
     async def health(self) -> dict[str, Any]:
         relays = self.pool.status() if self.pool is not None else {}

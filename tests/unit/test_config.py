@@ -73,3 +73,26 @@ def test_the_new_customer_expiry_may_not_outlast_the_invoice_expiry():
         Settings.from_env(env)
     env["NOSTRBAZAAR_NEW_CUSTOMER_EXPIRY"] = "900"
     assert Settings.from_env(env).new_customer_expiry_seconds == 900
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"WALLET": "lnbits"}, "LNBITS_URL"),
+        ({"WALLET": "lnbits", "LNBITS_URL": "https://lnbits.example"}, "LNBITS_INVOICE_KEY"),
+        ({"WALLET": "nwc"}, "NWC_URI"),
+    ],
+)
+def test_a_wallet_without_its_settings_names_the_missing_variable(env, missing):
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({f"NOSTRBAZAAR_{name}": value for name, value in env.items()})
+    assert raised.value.variable == f"NOSTRBAZAAR_{missing}"
+    assert "required with NOSTRBAZAAR_WALLET=" in str(raised.value)
+
+
+def test_the_embedded_relay_has_a_fixed_port_by_default_and_zero_means_any():
+    assert Settings.from_env({}).embedded_relay_port == 7447
+    env = {"NOSTRBAZAAR_EMBEDDED_RELAY_PORT": "0"}
+    assert Settings.from_env(env).embedded_relay_port == 0
+    with pytest.raises(ConfigError, match="NOSTRBAZAAR_EMBEDDED_RELAY_PORT"):
+        Settings.from_env({"NOSTRBAZAAR_EMBEDDED_RELAY_PORT": "70000"})
