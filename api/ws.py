@@ -3,7 +3,10 @@
 The key is sent in the first message (`{"api_key": "..."}`), never in the URL,
 where it would end up in access logs. A bad key closes the socket with 4401.
 The socket subscribes to the bus for the key's merchant only, so another
-merchant's orders, payments or messages cannot reach it.
+merchant's orders, payments or messages cannot reach it. Relay health is pushed
+too: `relay` with `{url, status}` whenever one of the relays the merchant depends
+on (the server's and its own) changes state, so the header can say "Relay down"
+within a second, not at the next poll.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from loguru import logger
 
-from ..crud.merchants import MerchantRow, get_merchant_for_account
+from ..crud.merchants import MerchantRow, get_merchant, get_merchant_for_account
 from ..engine.runtime import Runtime
 from ..services.bus import Notification
 from ..services.notifications import unread_count
@@ -29,6 +32,7 @@ AUTH_TIMEOUT_SECONDS = 10.0
 CLOSE_BAD_KEY = 4401
 CLOSE_NO_MERCHANT = 4404
 CLOSE_AUTH_TIMEOUT = 4408
+RELAY_WATCH_SECONDS = 1.0
 
 
 def _key_of(message: str) -> str | None:
@@ -58,11 +62,25 @@ async def _authenticate(websocket: WebSocket, runtime: Runtime) -> MerchantRow |
     return merchant
 
 
-def _relay_status(runtime: Runtime) -> dict[str, Any]:
-    if runtime.pool is not None:
-        status: dict[str, Any] = runtime.pool.status()
-        return status
-    return dict.fromkeys(runtime.relays, "configured")
+def _relay_status(runtime: Runtime, merchant: MerchantRow) -> dict[str, str]:
+    """url -> state of the server's relays and the merchant's own (no other merchant's)."""
+    urls = list(dict.fromkeys([*runtime.relays, *merchant.relays]))
+    status = runtime.pool.status() if runtime.pool is not None else {}
+    return {url: str(status.get(url, "configured")) for url in urls}
+
+
+async def _relay_changes(
+    websocket: WebSocket, runtime: Runtime, merchant: MerchantRow, seen: dict[str, str]
+) -> None:
+    """Push `relay` {url, status} for each relay whose state changed since it was last told."""
+    while True:
+        await anyio.sleep(RELAY_WATCH_SECONDS)
+        merchant = await get_merchant(runtime.db, merchant.id) or merchant  # relays it added
+        for url, status in _relay_status(runtime, merchant).items():
+            if seen.get(url) != status:
+                seen[url] = status
+                data = {"url": url, "status": status}
+                await websocket.send_text(_text({"type": "relay", "data": data}))
 
 
 def _text(payload: dict[str, Any]) -> str:
@@ -108,10 +126,11 @@ async def api_ws(websocket: WebSocket) -> None:
         return
     async with runtime.bus.subscribe(merchant.id) as queue:
         unread = await unread_count(runtime.db, merchant.id)
-        hello = {"merchant_id": merchant.id, "relays": _relay_status(runtime),
+        relays = _relay_status(runtime, merchant)
+        hello = {"merchant_id": merchant.id, "relays": relays,
                  "unread_notifications": unread}  # fmt: skip
         await websocket.send_text(_text({"type": "hello", "data": hello}))
-        # anyio, not bare asyncio tasks: the server's cancel scopes then reach both halves.
+        # anyio, not bare asyncio tasks: the server's cancel scopes then reach every half.
         async with anyio.create_task_group() as group:
 
             async def first_of(half: Coroutine[Any, Any, None]) -> None:
@@ -120,4 +139,5 @@ async def api_ws(websocket: WebSocket) -> None:
 
             group.start_soon(first_of, _until_closed(websocket))
             group.start_soon(first_of, _forward(websocket, queue))
+            group.start_soon(first_of, _relay_changes(websocket, runtime, merchant, dict(relays)))
     logger.debug("dashboard socket of merchant {} closed", merchant.id)

@@ -70,6 +70,12 @@
     return PUBLICATION[status] || status;
   }
 
+  /** Why an object's publication waits, in words ("" once it is on the relays). */
+  function publicationWhy(item) {
+    const relays = window.NB && window.NB.relays;
+    return relays ? relays.publicationWhy(item && item.publication) : "";
+  }
+
   async function copy(text) {
     try {
       await navigator.clipboard.writeText(text);
@@ -90,6 +96,7 @@
       publicKeyHex,
       copy,
       publication,
+      publicationWhy,
     },
     components: (window.NB && window.NB.components) || {},
     config: JSON.parse(document.getElementById("nb-config").textContent),

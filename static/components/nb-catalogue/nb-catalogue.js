@@ -27,11 +27,20 @@ NB.components["nb-catalogue"] = {
         ]);
         this.zones = zones || [];
         this.stalls = (stalls || []).filter((stall) => !stall.pending);
+        this.recheckPending(this.stalls);
         if (!this.selectedStall)
           this.stallId = this.stalls.length ? this.stalls[0].id : null;
       } catch (err) {
         this.error = err.message;
       }
+    },
+    /** While a publication waits, look again now and then: the relays' answers change. */
+    recheckPending(items) {
+      clearTimeout(this.recheck);
+      const waiting = items.some(
+        (item) => item.publication && item.publication.status === "pending",
+      );
+      if (waiting) this.recheck = setTimeout(() => this.load(), 5000);
     },
     async loadCurrencies() {
       try {
@@ -67,6 +76,7 @@ NB.components["nb-catalogue"] = {
     NB.bus.addEventListener("live", this.listener);
   },
   unmounted() {
+    clearTimeout(this.recheck);
     NB.bus.removeEventListener("live", this.listener);
   },
 };

@@ -43,6 +43,10 @@
       active() {
         return Boolean(this.merchant.config && this.merchant.config.active);
       },
+      profileWhy() {
+        const publication = this.merchant.publication || {};
+        return NB.format.publicationWhy({ publication: publication.profile });
+      },
       profileStatus() {
         const publication = this.merchant.publication || {};
         return NB.format.publication({ publication: publication.profile });

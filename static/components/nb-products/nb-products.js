@@ -73,9 +73,18 @@
           this.products = (products || []).filter(
             (product) => !product.pending,
           );
+          this.recheckPending(this.products);
         } catch (err) {
           this.listError = err.message;
         }
+      },
+      /** While a publication waits, look again now and then: the relays' answers change. */
+      recheckPending(items) {
+        clearTimeout(this.recheck);
+        const waiting = items.some(
+          (item) => item.publication && item.publication.status === "pending",
+        );
+        if (waiting) this.recheck = setTimeout(() => this.load(), 5000);
       },
       edit(product) {
         this.form = product ? formOf(product, this.stall) : blank(this.stall);
@@ -176,6 +185,7 @@
       NB.bus.addEventListener("live", this.listener);
     },
     unmounted() {
+      clearTimeout(this.recheck);
       NB.bus.removeEventListener("live", this.listener);
     },
   };

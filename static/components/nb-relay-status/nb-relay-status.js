@@ -1,11 +1,7 @@
-/* Relays: the server's and the merchant's own, each with its live connection state. */
+/* Relays: the server's and the merchant's own, each with its live connection state in
+   plain words (NB.relays). */
 (function () {
   const POLL_SECONDS = 15;
-  const COLORS = {
-    connected: "positive",
-    connecting: "warning",
-    configured: "grey-7",
-  };
 
   NB.components["nb-relay-status"] = {
     template: "#nb-relay-status",
@@ -24,23 +20,18 @@
       rows() {
         const own = this.merchant.relays || [];
         const urls = [...new Set([...Object.keys(this.states), ...own])];
-        return urls.map((url) => ({
-          url,
-          own: own.includes(url),
-          state: this.stateText(this.states[url]),
-        }));
+        return urls.map((url) => {
+          const state = NB.relays.describe(this.states[url] || "configured");
+          return {
+            url,
+            own: own.includes(url),
+            state: state.text,
+            tone: state.tone,
+          };
+        });
       },
     },
     methods: {
-      stateText(state) {
-        if (!state) return "unknown";
-        return typeof state === "string"
-          ? state
-          : state.status || state.state || "unknown";
-      },
-      color(state) {
-        return COLORS[state] || "negative";
-      },
       async poll() {
         try {
           const health = await NB.api.get("/health");
