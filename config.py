@@ -59,6 +59,8 @@ class Settings:
     # The embedded relay's port (with no RELAYS): fixed, so a restart changes no customer's
     # relay URL. 0 picks a free one each start (tests); `from_env` defaults to 7447.
     embedded_relay_port: int = 0
+    # Cashu mints whose ecash every merchant accepts (each merchant may add its own).
+    cashu_mints: tuple[str, ...] = ()
 
     @property
     def database_path(self) -> Path:
@@ -118,6 +120,7 @@ class Settings:
             log_level=get("LOG_LEVEL", _log_level, "INFO"),
             public_url=get("PUBLIC_URL", _public_url, None),
             embedded_relay_port=get("EMBEDDED_RELAY_PORT", _port_or_zero, EMBEDDED_RELAY_PORT),
+            cashu_mints=get("CASHU_MINTS", _mint_list, ()),
         )
         _check_wallet(settings)
         return settings
@@ -230,6 +233,12 @@ def _http_url(name: str, raw: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError(name, f"not an http:// or https:// URL: {raw!r}")
     return raw.rstrip("/")
+
+
+def _mint_list(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated http(s) mint URLs, without a trailing slash (as tokens name them)."""
+    urls = [_http_url(name, part.strip()) for part in raw.split(",") if part.strip()]
+    return tuple(dict.fromkeys(urls))
 
 
 def _nwc_uri(name: str, raw: str) -> str:

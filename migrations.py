@@ -478,6 +478,72 @@ CREATE TABLE notification_settings (
 """
 
 
+async def m008_shopstr_conduit_cashu(conn: Connection) -> None:
+    """Orders in the Shopstr and Conduit dialects (the dialect column's CHECK widened: a new
+    column, copied, the old one dropped, the new one renamed), and Cashu ecash: each token
+    received (`cashu_redemptions`, its proofs' Y values UNIQUE in `cashu_spent_ys`, so the
+    same token pays once) and the proofs the mint gave in exchange, sealed (`cashu_proofs`),
+    with each merchant's trusted mints and each withdrawal."""
+    await execute_script(conn, _M008_SHOPSTR_CONDUIT_CASHU)
+
+
+_M008_SHOPSTR_CONDUIT_CASHU = """
+ALTER TABLE orders ADD COLUMN dialect_v2 TEXT NOT NULL DEFAULT 'nip15'
+    CHECK (dialect_v2 IN ('nip15', 'gamma', 'shopstr', 'conduit'));
+UPDATE orders SET dialect_v2 = dialect;
+ALTER TABLE orders DROP COLUMN dialect;
+ALTER TABLE orders RENAME COLUMN dialect_v2 TO dialect;
+CREATE TABLE cashu_redemptions (
+    id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL REFERENCES merchants(id) ON DELETE CASCADE,
+    order_id TEXT NOT NULL,
+    mint TEXT NOT NULL,
+    amount_msat INTEGER NOT NULL CHECK (amount_msat >= 0),
+    fee_msat INTEGER NOT NULL DEFAULT 0 CHECK (fee_msat >= 0),
+    state TEXT NOT NULL CHECK (state IN ('claimed', 'redeemed', 'refused')),
+    reason TEXT,
+    token_sealed TEXT,
+    outputs_sealed TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX cashu_redemptions_by_order ON cashu_redemptions(merchant_id, order_id);
+CREATE TABLE cashu_spent_ys (
+    y TEXT PRIMARY KEY,
+    redemption_id TEXT NOT NULL REFERENCES cashu_redemptions(id) ON DELETE CASCADE
+);
+CREATE TABLE cashu_proofs (
+    y TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL REFERENCES merchants(id) ON DELETE CASCADE,
+    mint TEXT NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    sealed TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('unspent', 'withdrawing', 'spent')),
+    redemption_id TEXT,
+    withdrawal_id TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX cashu_proofs_by_merchant ON cashu_proofs(merchant_id, mint, state);
+CREATE TABLE cashu_withdrawals (
+    id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL REFERENCES merchants(id) ON DELETE CASCADE,
+    mint TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('melt', 'token')),
+    amount INTEGER NOT NULL,
+    fee INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    detail TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE cashu_settings (
+    merchant_id TEXT PRIMARY KEY REFERENCES merchants(id) ON DELETE CASCADE,
+    mints TEXT NOT NULL DEFAULT '[]',
+    updated_at INTEGER NOT NULL
+);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     m001_catalogue,
     m002_orders,
@@ -486,6 +552,7 @@ MIGRATIONS: list[Migration] = [
     m005_hashed_api_keys,
     m006_gamma_orders,
     m007_console,
+    m008_shopstr_conduit_cashu,
 ]
 
 

@@ -58,3 +58,17 @@ async def claim_address_invoice(
         (order_id, payment_hash, merchant_id, merchant_id, order_id),
     )
     return bool(cursor.rowcount == 1)
+
+
+async def unclaimed_of_amount(
+    db: Database, merchant_id: str, amount_msat: int, since: int
+) -> list[AddressInvoice]:
+    """The merchant's lightning-address invoices of exactly `amount_msat`, minted since
+    `since` and not yet claimed for an order, oldest first (a payment that names no invoice,
+    only its amount and the address, is matched among these)."""
+    found = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM lnurl_invoices WHERE merchant_id = ? AND amount_msat = ?"  # noqa: S608
+        " AND used_by_order IS NULL AND created_at >= ? ORDER BY created_at, payment_hash LIMIT 20",
+        (merchant_id, amount_msat, since),
+    )
+    return [AddressInvoice(*tuple(row)) for row in found]

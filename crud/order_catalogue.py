@@ -108,3 +108,15 @@ async def autoreplies(db: Database, merchant_id: str, product_ids: list[str]) ->
     )
     by_id = {row["id"]: row["autoreply_message"] for row in rows}
     return [by_id[pid] for pid in product_ids if pid in by_id]
+
+
+async def default_zone(db: Database, merchant_id: str, product_id: str) -> str | None:
+    """The shipping zone of the product's stall with the lowest base cost (ties by id): the
+    zone of an order whose client names none (Shopstr shows no zone of ours)."""
+    row = await db.fetchone(
+        "SELECT z.id FROM products p JOIN stall_zones sz ON sz.stall_id = p.stall_id"
+        " JOIN zones z ON z.id = sz.zone_id WHERE p.merchant_id = ? AND p.id = ?"
+        " ORDER BY CAST(z.cost AS REAL), z.id LIMIT 1",
+        (merchant_id, product_id),
+    )
+    return None if row is None else str(row["id"])

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loguru import logger
 
 from ..crud import inbox as inbox_crud
-from ..market import gamma
-from ..market.dialect import GAMMA
+from ..market import gamma, shopstr
+from ..market.dialect import GAMMA, SHOPSTR, dialect_of_rumor, read_rumor
 from ..market.nip15 import (
     MAX_CONTENT_BYTES,
     MessageError,
@@ -29,7 +29,6 @@ from ..market.nip15 import (
     PlainText,
     Reply,
     StatusUpdate,
-    parse_message,
 )
 from ..nostr.event import Event, InvalidEvent, parse_event
 from ..nostr.nip04 import Nip04Error
@@ -40,7 +39,6 @@ from ..nostr.nip59 import Nip59Error, Rumor
 from ..services.chat import receive_chat
 from ..services.conversation import AlreadyHandled, Incoming, Verdict
 from ..services.deps import Deps, Merchant
-from ..services.gamma_orders import note_marker, receive_gamma
 from ..services.intake import (
     ParkedReply,
     WalletUnavailable,
@@ -53,6 +51,7 @@ from ..services.intake import (
 from ..services.merchant_messages import record_outgoing, refuse_customer_status
 from ..services.outgoing import NIP04, send_replies
 from ..storage.errors import StorageUnavailable
+from .market_routes import MarketMessage, route_market
 
 DM_KIND, WRAP_KIND = 4, 1059
 FUTURE_TOLERANCE = 15 * 60
@@ -66,7 +65,7 @@ class Unreadable(ValueError):
 @dataclass(frozen=True)
 class Opened:
     incoming: Incoming
-    message: OrderMessage | PaymentRequest | StatusUpdate | PlainText | gamma.Extra | None
+    message: OrderMessage | PaymentRequest | StatusUpdate | PlainText | MarketMessage | None
     error: MessageError | None = None
 
 
@@ -188,7 +187,7 @@ def _open_wrap(merchant: Merchant, event: Event, now: int) -> tuple[Incoming, Ru
     customer = (recipients[0] if recipients else "") if outgoing else opened.sender_pubkey
     if not customer:
         raise Unreadable("the merchant's message names no recipient")
-    dialect = GAMMA if rumor.kind in gamma.KINDS else "nip15"
+    dialect = dialect_of_rumor(rumor.kind, rumor.tags)
     incoming = Incoming(merchant, event.id, rumor.id, customer, outgoing, "nip17",
                         rumor.created_at, rumor.content, dialect)  # fmt: skip
     return incoming, rumor
@@ -202,14 +201,22 @@ def read(merchant: Merchant, event: Event, now: int) -> Opened:
         kind, tags = rumor.kind, rumor.tags
     else:
         incoming, kind, tags = open_event(merchant, event, now), event.kind, event.tags
+    if incoming.dialect == SHOPSTR:  # a token in the text is money: never kept in clear
+        incoming = replace(incoming, content=shopstr.redact(incoming.content))
     try:
-        if kind not in gamma.KINDS:
-            return Opened(incoming, parse_message(incoming.content))
-        message = gamma.parse_rumor(kind, tags, incoming.content, merchant.public_key,
-                                    incoming.outgoing, public=event.kind != WRAP_KIND)  # fmt: skip
-        return Opened(incoming, message)
+        read = read_rumor(kind, tags, incoming.content, merchant.public_key,
+                          incoming.outgoing, public=event.kind != WRAP_KIND)  # fmt: skip
     except MessageError as error:
-        return Opened(incoming, None, error)
+        return Opened(_as_buyer(incoming, shopstr.buyer_of(tags)), None, error)
+    return Opened(_as_buyer(incoming, read.buyer), read.message)
+
+
+def _as_buyer(incoming: Incoming, buyer: str | None) -> Incoming:
+    """Shopstr signs with a random key per checkout and names the buyer in `b`: the order,
+    and every reply, belong to that buyer."""
+    if buyer is None or incoming.outgoing or incoming.dialect != SHOPSTR:
+        return incoming
+    return replace(incoming, customer=buyer)
 
 
 async def process(
@@ -262,10 +269,9 @@ async def route(deps: Deps, opened: Opened, *, restore: bool = False) -> Verdict
                 deps, incoming.inbox_id or "", "ignored", "an order from the merchant"
             )
         return await record_outgoing(deps, incoming, message)
-    if isinstance(message, gamma.OrderMarker):
-        return await note_marker(deps, incoming, message)
-    if isinstance(message, gamma.Receipt | gamma.BuyerCancel):
-        return await receive_gamma(deps, incoming, message, restore=restore)
+    handled = await route_market(deps, incoming, message, restore=restore)
+    if handled is not None:
+        return handled
     if isinstance(message, PaymentRequest | StatusUpdate):
         return await refuse_customer_status(deps, incoming, message, quiet=restore)
     assert isinstance(message, OrderMessage)

@@ -56,6 +56,7 @@ class Receipt:
     bolt11: str
     proof: str = ""
     claimed_amount: str | None = None
+    payment_hash: str = ""  # when the claim names the hash rather than the invoice (Conduit)
 
 
 @dataclass(frozen=True)

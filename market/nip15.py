@@ -57,6 +57,7 @@ class OrderMessage:
     message: str | None = None
     contact: dict[str, str] = field(default_factory=dict)
     amount_msat: int | None = None  # the total the customer expects (Gamma's `amount`)
+    address_follows: bool = False  # the address comes in a later message (Shopstr)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,16 @@ class ReceiveAddressPayment:
 
 
 @dataclass(frozen=True)
+class ReceiveEcash:
+    """Ecash (Cashu) for this order, already redeemed at its mint: the swapped proofs are
+    the merchant's. `payment_id` names the redemption (`cashu:` and its proofs' digest)."""
+
+    payment_id: str
+    amount_msat: int
+    out_of_stock: str | None = None
+
+
+@dataclass(frozen=True)
 class CompleteOrder:
     by: str = "api"
 
@@ -101,6 +111,7 @@ OrderCommand = (
     | RejectOrder
     | ReceivePayment
     | ReceiveAddressPayment
+    | ReceiveEcash
     | ExpireInvoice
     | CancelOrder
     | ShipOrder

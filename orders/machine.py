@@ -25,6 +25,7 @@ from .commands import (
     OrderCommand,
     PlaceOrder,
     ReceiveAddressPayment,
+    ReceiveEcash,
     ReceivePayment,
     RecordMerchantStatus,
     ReissueInvoice,
@@ -246,6 +247,16 @@ def _receive_address_payment(state: OrderState, cmd: ReceiveAddressPayment) -> l
     return [received, *money]
 
 
+def _receive_ecash(state: OrderState, cmd: ReceiveEcash) -> list[OrderEvent]:
+    """Redeemed ecash pays the order like its invoice would; counted once per redemption."""
+    check_exists(state)
+    if cmd.payment_id in state.payments:
+        raise PaymentAlreadyRecorded(f"payment {cmd.payment_id} was already counted")
+    received = PaymentReceived(cmd.payment_id, cmd.amount_msat, "cashu")
+    money = _accept_money(state, cmd.payment_id, cmd.amount_msat, cmd.out_of_stock, "wallet")
+    return [received, *money]
+
+
 def _expire(state: OrderState, cmd: ExpireInvoice) -> list[OrderEvent]:
     check_unpaid(state, "expire")
     if state.status is not S.AWAITING_PAYMENT:
@@ -353,6 +364,7 @@ _DECIDERS: dict[type[Any], Callable[[OrderState, Any], list[OrderEvent]]] = {
     RejectOrder: _reject,
     ReceivePayment: _receive_payment,
     ReceiveAddressPayment: _receive_address_payment,
+    ReceiveEcash: _receive_ecash,
     ExpireInvoice: _expire,
     CancelOrder: _cancel,
     ShipOrder: _ship,

@@ -68,6 +68,11 @@ class Merchants:
         rows = await self._db.fetchall(_SELECT + " WHERE active = 1 ORDER BY created_at")
         return [self._remember(row) for row in rows]
 
+    @property
+    def keystore(self) -> KeyStore:
+        """The key store that seals the merchants' keys (and the ecash they hold)."""
+        return self._keystore
+
     def cached(self) -> list[Merchant]:
         """The merchants opened so far (no database access)."""
         return list(self._by_id.values())

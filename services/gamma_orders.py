@@ -95,7 +95,7 @@ async def _refuse(
     async with unit_of_work(deps.db) as conn:
         await claim(conn, incoming)
         await record_message(conn, incoming, STATUS_UPDATE, message.id)
-        reply = dialect.note(dialect.GAMMA, text, message.id)
+        reply = dialect.note(incoming.dialect, text, message.id)
         await send_replies(conn, incoming.merchant, incoming.customer, incoming.transport,
                            message.id, [reply], deps.now())  # fmt: skip
         await settle_verdict(conn, incoming, verdict)
@@ -160,24 +160,36 @@ async def _receipt(deps: Deps, incoming: Incoming, receipt: Receipt) -> Verdict:
         if applied is None:
             raise Refused(f"this payment was already counted for order {order.id}")
         return await _record(deps, incoming, order.id, Verdict("processed", None, order.id))
-    command = ReceiveAddressPayment(payment.payment_hash, payment.amount_msat)
+    return await pay_by_address(deps, incoming, order.id, payment.payment_hash,
+                                payment.amount_msat)  # fmt: skip
+
+
+async def pay_by_address(
+    deps: Deps, incoming: Incoming, order_id: str, payment_hash: str, amount_msat: int,
+    claim_inbox: bool = True,
+) -> Verdict:  # fmt: skip
+    """Claim a settled lightning-address invoice for `order_id` and pay the order with it,
+    in one transaction (the invoice serves one order, once); `Refused` if it was taken."""
+    command = ReceiveAddressPayment(payment_hash, amount_msat)
     async with unit_of_work(deps.db) as conn:
-        await claim(conn, incoming)
-        if not await claim_address_invoice(
-            conn, incoming.merchant.id, payment.payment_hash, order.id
-        ):
+        if claim_inbox:
+            await claim(conn, incoming)
+        if not await claim_address_invoice(conn, incoming.merchant.id, payment_hash, order_id):
             raise Refused("the invoice was already used for an order")
-        applied = await _apply(conn, deps, incoming, order.id, command)
+        applied = await _apply(conn, deps, incoming, order_id, command)
         await _answer(conn, deps, incoming, applied)
-        await record_message(conn, incoming, STATUS_UPDATE, order.id)
-        await settle_verdict(conn, incoming, Verdict("processed", None, order.id))
+        if claim_inbox:
+            await record_message(conn, incoming, STATUS_UPDATE, order_id)
+            await settle_verdict(conn, incoming, Verdict("processed", None, order_id))
     announce(deps, applied)
-    return Verdict("processed", None, order.id)
+    return Verdict("processed", None, order_id)
 
 
 async def _verified(deps: Deps, incoming: Incoming, receipt: Receipt, order: OrderRow) -> _Payment:
     """The receipt's invoice as this merchant issued it, settled says the wallet; or `Refused`."""
-    payment_hash = _payment_hash(receipt.bolt11)
+    payment_hash = receipt.payment_hash or _payment_hash(receipt.bolt11)
+    if receipt.bolt11 and receipt.payment_hash and _payment_hash(receipt.bolt11) != payment_hash:
+        raise Refused("the payment hash is not the invoice's")
     own = await find_invoice(deps.db, payment_hash)
     if own is not None and own.merchant_id == incoming.merchant.id:
         if own.order_id != order.id:
@@ -198,10 +210,13 @@ def _payment_hash(bolt11: str) -> str:
 
 async def _address_amount(deps: Deps, incoming: Incoming, receipt: Receipt, order: OrderRow) -> int:
     """The amount of a lightning-address invoice that may pay `order`, or `Refused`."""
-    found = await find_address_invoice(deps.db, _payment_hash(receipt.bolt11))
+    found = await find_address_invoice(
+        deps.db, receipt.payment_hash or _payment_hash(receipt.bolt11)
+    )
     if found is None or found.merchant_id != incoming.merchant.id:
         raise Refused("the invoice was not issued by this merchant")
-    if found.bolt11.lower() != receipt.bolt11.lower().removeprefix("lightning:"):
+    named = receipt.bolt11.lower().removeprefix("lightning:")
+    if named and found.bolt11.lower() != named:
         raise Refused("the invoice was not issued by this merchant")
     if found.used_by_order is not None:
         raise Refused("the invoice was already used for an order")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from loguru import logger
 
-from ..crud.order_catalogue import load_catalogue
+from ..crud.order_catalogue import default_zone, load_catalogue
 from ..crud.orders import placement
 from ..crud.reservations import count_new_customer_holds, is_returning, product_holds
 from ..crud.uow import unit_of_work
@@ -43,6 +43,8 @@ from .deps import Deps
 from .merchant_messages import apply_merchant_message, invoice_from_bolt11
 from .order_store import Applied, apply_command
 from .outgoing import NIP17, Presealed, preseal, send_replies
+
+ADDRESS_FOLLOWS = "(the address follows in a later message)"
 
 
 class WalletUnavailable(RuntimeError):
@@ -90,8 +92,11 @@ async def place_order(
     restore, a second device), `load_parked` opens them: the first payment request
     is adopted instead of issuing a new invoice, the rest are applied after it.
     """
-    details = order_details(incoming, msg)
     product_ids = [item.product_id for item in msg.items]
+    if not msg.shipping_id:  # Shopstr names no shipping option, Conduit may not
+        zone = await default_zone(deps.db, incoming.merchant.id, product_ids[0])
+        msg = replace(msg, shipping_id=zone or "none")
+    details = order_details(incoming, msg)
     catalogue = await load_catalogue(
         deps.db, incoming.merchant.id, product_ids, msg.shipping_id, msg.id
     )
@@ -187,7 +192,8 @@ def _refusal_reason(order_id: str, message: str | None) -> str:
 
 
 def _price(deps: Deps, msg: OrderMessage, catalogue: Catalogue) -> tuple[str, Quote]:
-    stall_id = check_order(msg.items, msg.shipping_id, msg.address, catalogue)
+    address = msg.address or (ADDRESS_FOLLOWS if msg.address_follows else None)
+    stall_id = check_order(msg.items, msg.shipping_id, address, catalogue)
     quote = price_order(msg.items, stall_id, catalogue, deps.rates)
     check_amount(msg, quote)
     return stall_id, quote
