@@ -68,6 +68,7 @@ class ServerProcess:
             "NOSTRBAZAAR_DATA_DIR": str(data_dir),
             "NOSTRBAZAAR_SECRET": "e2e-secret",
             "NOSTRBAZAAR_RELAYS": "",
+            "NOSTRBAZAAR_EMBEDDED_RELAY_PORT": "0",  # a free one: servers run side by side
             "NOSTRBAZAAR_WALLET": "fake",
             "NOSTRBAZAAR_FIAT_RATES": "USD=1600,EUR=1700",
         }
