@@ -213,6 +213,11 @@ class MerchantCreate(Body):
     )
     config: MerchantConfigIn = Field(default_factory=MerchantConfigIn)
     relays: Annotated[list[RelayUrl], Field(max_length=20)] = Field(default_factory=list)
+    default_zone: bool = Field(
+        True,
+        description="create a shipping zone 'Online' (sat, cost 0, for digital goods), as "
+        "nostrmarket does; false: no zone, the merchant creates its own",
+    )
 
     @model_validator(mode="after")
     def _keys_are_valid_and_match(self) -> MerchantCreate:

@@ -91,7 +91,8 @@ def dm_relays(host: Host, merchant: MerchantRow) -> list[str]:
 
 
 async def create_merchant(host: Host, account_id: str, body: MerchantCreate) -> Merchant:
-    """Generate or import the key, seal it, and create the merchant with an Online zone.
+    """Generate or import the key, seal it, and create the merchant, with a shipping zone
+    "Online" (0 sat, for digital goods) unless `body.default_zone` is false.
 
     An imported key may already have a profile and DM relay list on Nostr, so
     they are only overwritten when this request sets them.
@@ -112,7 +113,8 @@ async def create_merchant(host: Host, account_id: str, body: MerchantCreate) -> 
     async with host.db.transaction() as conn:
         await _check_new_merchant(conn, row)
         await merchants_crud.create_merchant(conn, row)
-        await zones_crud.create_zone(conn, row.id, _online_zone())
+        if body.default_zone:
+            await zones_crud.create_zone(conn, row.id, _online_zone())
         signer = publish.Signer(row.id, key, tuple(row.relays))
         lud16 = lightning_address(host.settings, key.public_key)
         if row.profile or (lud16 and not imported):

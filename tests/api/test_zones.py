@@ -17,6 +17,20 @@ async def test_a_new_merchant_has_the_online_zone_like_lnbits(alice, client):
     )
 
 
+async def test_a_merchant_created_with_default_zone_false_has_no_zone(client):
+    account = (await client.post("/api/v1/account", json={"name": "Dora"})).json()
+    headers = {"X-Api-Key": account["adminkey"]}
+    created = await client.post("/api/v1/merchant", json={"default_zone": False}, headers=headers)
+    assert created.status_code == 200, created.text
+    assert (await client.get("/api/v1/zone", headers=headers)).json() == []
+
+
+async def test_the_merchant_body_documents_the_default_zone(client):
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    field = schema["MerchantCreate"]["properties"]["default_zone"]
+    assert field["default"] is True and "'Online'" in field["description"]
+
+
 async def test_created_zone_is_listed_with_exact_cost(alice, client):
     zone = await alice.zone(cost="0.1", currency="sat")
     assert zone["cost"] == 0.1

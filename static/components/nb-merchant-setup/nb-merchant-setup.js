@@ -7,6 +7,7 @@ NB.components["nb-merchant-setup"] = {
       mode: "generate",
       privateKey: "",
       name: "",
+      defaultZone: true,
       busy: false,
       error: "",
     };
@@ -16,6 +17,7 @@ NB.components["nb-merchant-setup"] = {
       this.error = "";
       const body = {
         config: this.name.trim() ? { name: this.name.trim() } : {},
+        default_zone: this.defaultZone,
       };
       if (this.mode === "import") {
         const key = this.privateKey.trim();
