@@ -99,10 +99,13 @@ def profile_event(
 ) -> Event:
     """Kind 0: the merchant's metadata, only the fields that are set, and the market spec's
     `payment_preference`: `lud16` when the lightning address served here replaces the
-    profile's (buyers may pay it, then send a receipt), else `manual` (we ask for payment)."""
+    profile's (buyers may pay it, then send a receipt), else `manual` (we ask for payment).
+    `shopstr_donation: 0` tells Shopstr to send the merchant the whole price (it keeps 2.1%
+    for itself otherwise; a checkout that still carries a donation is counted all the same)."""
     content = profile.model_dump(exclude_none=True)
     if lud16:
         content["lud16"] = lud16
+    content["shopstr_donation"] = 0
     tags = [["payment_preference", "lud16" if lud16 else "manual"]]
     return sign_event(key, KIND_PROFILE, _json(content), tags, created_at)
 

@@ -145,7 +145,8 @@ async def test_without_a_public_address_the_profile_says_payment_is_requested(
 ) -> None:
     shop = await open_shop(client, "Dora")
     profile, tags = profile_of(await outbox(shop.merchant["id"]))
-    assert (profile, tags) == ({"name": "Dora"}, [["payment_preference", "manual"]])
+    expected = {"name": "Dora", "shopstr_donation": 0}  # Shopstr sends the whole price
+    assert (profile, tags) == (expected, [["payment_preference", "manual"]])
 
 
 @pytest.fixture
@@ -169,5 +170,6 @@ async def test_with_a_public_address_the_profile_carries_the_lightning_address(
         )
     events = [("", parse_event(json.loads(row["event"]))) for row in rows]
     profile, tags = profile_of(events)
-    assert profile == {"name": "Erin", "lud16": f"{npub_encode(pubkey)}@shop.example"}
+    lud16 = f"{npub_encode(pubkey)}@shop.example"
+    assert profile == {"name": "Erin", "lud16": lud16, "shopstr_donation": 0}
     assert tags == [["payment_preference", "lud16"]]
