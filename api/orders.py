@@ -144,6 +144,9 @@ class Customer(BaseModel):
     merchant_id: str
     public_key: str
     profile: dict[str, str | None]
+    name: str | None = Field(
+        description="what to call them: their profile's name, else the name in their orders"
+    )
     unread_messages: int
     last_message_at: int | None
 
@@ -164,6 +167,7 @@ def _customer(merchant_id: str, row: messages_crud.CustomerRow) -> Customer:
         merchant_id=merchant_id,
         public_key=row.public_key,
         profile={"name": row.name, "about": row.about, "picture": row.picture},
+        name=row.name or row.order_name,
         unread_messages=row.unread,
         last_message_at=row.last_message_at,
     )

@@ -110,13 +110,19 @@ class CustomerRow:
     unread: int
     last_message_at: int | None
     created_at: int
+    order_name: str | None = None  # the name given in their latest order that has one
 
 
 async def list_customers(db: Database, merchant_id: str) -> list[CustomerRow]:
-    """The merchant's customers, most recently active first."""
+    """The merchant's customers, most recently active first, each with the name given in
+    their latest named order (read by the customer index of `orders`)."""
     rows = await db.fetchall(
-        "SELECT public_key, name, about, picture, unread, last_message_at, created_at"
-        " FROM customers WHERE merchant_id = ? ORDER BY last_message_at DESC, public_key",
+        "SELECT c.public_key, c.name, c.about, c.picture, c.unread, c.last_message_at,"
+        " c.created_at, (SELECT o.name FROM orders AS o WHERE o.merchant_id = c.merchant_id"
+        "  AND o.public_key = c.public_key AND COALESCE(o.name, '') <> ''"
+        "  ORDER BY o.created_at DESC LIMIT 1) AS order_name"
+        " FROM customers AS c WHERE c.merchant_id = ?"
+        " ORDER BY c.last_message_at DESC, c.public_key",
         (merchant_id,),
     )
     return [CustomerRow(**dict(row)) for row in rows]
