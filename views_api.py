@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Request, status
 
 from . import __version__
 from .api.auth import RuntimeDep, get_runtime, runtime_of
+from .api.cashu import router as cashu_router
 from .api.catalogue import router as catalogue_router
 from .api.common import register_error_handlers
 from .api.export import router as export_router
@@ -22,6 +23,7 @@ from .api.jobs import router as jobs_router
 from .api.merchant import router as merchant_router
 from .api.notifications import router as notifications_router
 from .api.orders import router as orders_router
+from .api.refunds import router as refunds_router
 from .api.stats import router as stats_router
 from .api.ws import router as ws_router
 from .nostr.keys import InvalidKey
@@ -40,8 +42,10 @@ api_router.include_router(export_router)  # before /order/{id} and /product/{id}
 api_router.include_router(jobs_router)
 api_router.include_router(notifications_router)
 api_router.include_router(stats_router)
+api_router.include_router(cashu_router)
 api_router.include_router(catalogue_router)
 api_router.include_router(orders_router)
+api_router.include_router(refunds_router)
 api_router.include_router(ws_router)
 
 __all__ = ["api_router", "get_runtime", "register_api_errors"]

@@ -164,8 +164,16 @@ class MintClient:
             await self._call("POST", "/v1/melt/quote/bolt11", {"request": bolt11, "unit": "sat"})
         )
 
-    async def melt(self, quote_id: str, inputs: list[Proof]) -> dict[str, Any]:
-        body = {"quote": quote_id, "inputs": [p.as_json() for p in inputs]}
+    async def melt(
+        self,
+        quote_id: str,
+        inputs: list[Proof],
+        change: list[Output] = (),  # type: ignore[assignment]
+    ) -> dict[str, Any]:
+        """Pay the quote's invoice; `change` are blank outputs (NUT-08) for the fee returned."""
+        body: dict[str, Any] = {"quote": quote_id, "inputs": [p.as_json() for p in inputs]}
+        if change:
+            body["outputs"] = [o.blinded() for o in change]
         return dict(await self._call("POST", "/v1/melt/bolt11", body))
 
     async def proofs_from(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -148,6 +149,59 @@ class CashuMint:
             _signal(group, signal.SIGKILL)
             self.process.wait(timeout=15)
         self.process = None
+
+
+class NutshellWallet:
+    """The `cashu` package's own wallet (its CLI, in the same venv): the buyer's side, an
+    implementation independent of ours. `fund` mints ecash (the fake backend settles the
+    mint quote at once), `send` prints a token the way a wallet hands one over."""
+
+    def __init__(self, work_dir: Path, mint_url: str) -> None:
+        self.home = work_dir
+        self.mint_url = mint_url
+        work_dir.mkdir(parents=True, exist_ok=True)
+
+    def _run(self, *args: str) -> str:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "CASHU_DIR": str(self.home / ".cashu"),
+            "MINT_URL": self.mint_url,
+            "DEBUG": "FALSE",
+            "TOR": "FALSE",
+        }
+        done = subprocess.run(
+            [str(VENV / "bin" / "cashu"), "--yes", *args],
+            env=env, capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    def fund(self, sats: int) -> None:
+        self._run("invoice", str(sats))
+
+    def receive(self, token: str) -> None:
+        self._run("receive", token)
+
+    def balance(self) -> int:
+        found = re.search(r"Balance: (\d+) sat", self._run("balance"))
+        return int(found.group(1)) if found else 0
+
+    def invoice_only(self, sats: int) -> str:
+        """A BOLT11 of the mint's fake backend, not paid (`--no-check`): something to melt to."""
+        out = self._run("invoice", "--no-check", str(sats))
+        found = re.search(r"lnbc[0-9a-z]+", out)
+        if found is None:
+            raise RuntimeError(f"no invoice in the wallet's answer: {out[-300:]}")
+        return found.group(0)
+
+    def send(self, sats: int, include_fees: bool = True, legacy: bool = False) -> str:
+        """A token worth `sats` (plus the mint's fee for redeeming it, as Shopstr sends)."""
+        flags = [*(["--include-fees"] if include_fees else []), *(["--legacy"] if legacy else [])]
+        out = self._run("send", *flags, str(sats))
+        found = re.search(r"cashu[AB][A-Za-z0-9_\-=]+", out)
+        if found is None:
+            raise RuntimeError(f"no token in the wallet's answer: {out[-300:]}")
+        return found.group(0)
 
 
 def _signal(group: int, sig: int) -> None:
