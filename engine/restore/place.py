@@ -17,6 +17,7 @@ from loguru import logger
 
 from ...crud.inbox import InboxEntry
 from ...market.nip15 import OrderMessage, PaymentRequest, StatusUpdate
+from ...market.shopstr import ShopstrCheckout
 from ...services.conversation import AlreadyHandled, Verdict
 from ...services.deps import Deps, Merchant
 from ...services.intake import ParkedReply, WalletUnavailable, place_order
@@ -198,7 +199,10 @@ def _reply(merchant: Merchant, inbox_id: str, raw: str, now: int) -> ParkedReply
 async def _place_one(deps: Deps, opened: Opened, load_parked: Any) -> Verdict:
     assert isinstance(opened.message, OrderMessage)
     try:
-        return await place_order(deps, opened.incoming, opened.message, load_parked)
+        # A Shopstr checkout came paid: our first word to its buyer was no payment request
+        # (nothing to adopt), so its invoice is issued again in silence.
+        quiet = isinstance(opened.message, ShopstrCheckout)
+        return await place_order(deps, opened.incoming, opened.message, load_parked, quiet)
     except AlreadyHandled:
         return Verdict("ignored", "already handled")
     except WalletUnavailable as error:
