@@ -178,10 +178,10 @@ async def test_restore_of_shopstr_and_conduit_orders_equals_the_live_state(
     await conduit.wait_for("c-2", 2)
     await _outbox_sent(live)
     fields = ORDER_FIELDS.replace(" payment_hash,", "") + ", dialect"
-    expected = await live.db.fetchall(f"SELECT {fields} FROM orders ORDER BY id")  # noqa: S608
+    expected = await live.db.fetchall(f"SELECT {fields} FROM orders ORDER BY id")
     fresh = await runtimes(tmp_path / "restored", background=False)
     summary = await restore_orders(fresh.deps, fresh.pool, "merchant-1")
-    restored = await fresh.db.fetchall(f"SELECT {fields} FROM orders ORDER BY id")  # noqa: S608
+    restored = await fresh.db.fetchall(f"SELECT {fields} FROM orders ORDER BY id")
     assert [tuple(r) for r in restored] == [tuple(r) for r in expected]
     statuses = {row["id"]: row["status"] for row in restored}
     assert statuses == {"c-1": "shipped", "c-2": "cancelled", "s-1": "paid"}
