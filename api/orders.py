@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstra
 
 from ..crud import messages as messages_crud
 from ..crud import orders as orders_crud
+from ..crud.invoices import payment_method
 from ..crud.order_list import OrderFilter, list_orders
 from ..crud.order_search import count_orders
 from ..crud.orders import OrderRow
@@ -70,7 +71,14 @@ class Order(BaseModel):
     paid: bool
     shipped: bool
     transport: str
-    dialect: str = Field(description="the message format it came in: nip15 or gamma")
+    dialect: str = Field(
+        description="the message format it came in: nip15, gamma, shopstr or conduit"
+    )
+    payment_method: str | None = Field(
+        None,
+        description="how it was paid (one order's view only): lightning invoice, lightning"
+        " address, cashu ecash, or the merchant's own message",
+    )
     reason: str | None
     merchant_message: str | None
     refund_msat: int
@@ -231,8 +239,10 @@ async def api_stall_orders(
 
 @router.get("/order/{order_id}", tags=["orders"], responses=READ)
 async def api_order_get(order_id: str, merchant: ReadMerchant, runtime: RuntimeDep) -> Order:
-    """One order."""
-    return Order.of(await _order(runtime, merchant.id, order_id))
+    """One order, with how it was paid."""
+    order = Order.of(await _order(runtime, merchant.id, order_id))
+    order.payment_method = await payment_method(runtime.db, merchant.id, order_id)
+    return order
 
 
 @router.get("/order/{order_id}/events", tags=["orders"], responses=READ)

@@ -105,3 +105,21 @@ async def insert_payments(conn: Connection, payments: Iterable[PaymentRecord], n
 async def payment_recorded(conn: Connection, payment_hash: str) -> bool:
     found = await rows(conn, "SELECT 1 FROM payments WHERE payment_hash = ?", (payment_hash,))
     return bool(found)
+
+
+PAYMENT_METHODS = {
+    "wallet": "lightning invoice",
+    "lightning_address": "lightning address",
+    "cashu": "cashu ecash",
+    "merchant": "the merchant's own message",
+}
+
+
+async def payment_method(db: Database, merchant_id: str, order_id: str) -> str | None:
+    """How the order's accepted payment came (the payments row's source), in words."""
+    row = await db.fetchone(
+        "SELECT source FROM payments WHERE merchant_id = ? AND order_id = ? AND outcome = 'paid'"
+        " ORDER BY created_at LIMIT 1",
+        (merchant_id, order_id),
+    )
+    return None if row is None else PAYMENT_METHODS.get(row["source"], row["source"])

@@ -131,6 +131,8 @@ def test_a_customer_orders_pays_and_sees_it_shipped(
     paid.click()
     dialect = merchant.locator("[data-test=order-dialect]")
     assert dialect.inner_text().strip() == "NIP-15 order"  # the market page speaks NIP-15
+    method = merchant.locator("[data-test=order-payment-method]")
+    assert method.inner_text().strip() == "· paid by lightning invoice"
     fill(merchant, "ship-message", "On its way: DHL 123")
     fill(merchant, "ship-tracking", "DHL 123")
     merchant.locator("[data-test=ship]").click()

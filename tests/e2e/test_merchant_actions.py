@@ -203,3 +203,24 @@ def test_catalogue_items_can_be_edited_and_deleted(open_page: Any, server: str, 
     stalls.get_by_text("No stalls yet.").wait_for()
     shoot(page, "actions-catalogue-emptied")
     assert api(server, key, "GET", "/stall") == []
+
+
+def test_the_ecash_card_shows_what_is_held_and_saves_trusted_mints(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    key, _merchant = shop(server)
+    page = open_page(server, "/").page
+    sign_in(page, key)
+    page.locator("[data-test=tab-merchant]").click()
+    card = page.locator("[data-test=ecash]")
+    card.locator("[data-test=ecash-total]").get_by_text("Held: 0 sats").wait_for()
+    card.locator("textarea[data-test=ecash-mints]").fill("https://mint.example\nftp://bad")
+    card.locator("[data-test=ecash-save-mints]").click()
+    card.locator("[data-test=error]").get_by_text("not an http(s) mint URL").wait_for()
+    card.locator("textarea[data-test=ecash-mints]").fill("https://mint.example")
+    card.locator("[data-test=ecash-save-mints]").click()
+    deadline = time.monotonic() + 10
+    while not api(server, key, "GET", "/cashu")["merchant_mints"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert api(server, key, "GET", "/cashu")["trusted_mints"] == ["https://mint.example"]
+    shoot(page, "actions-merchant-ecash")

@@ -37,7 +37,16 @@
         publishing: false,
         publishError: "",
         publishResult: null,
+        ecash: null,
+        ecashMints: "",
+        ecashBusy: false,
+        ecashError: "",
+        meltInvoice: {},
+        exported: "",
       };
+    },
+    mounted() {
+      this.loadEcash();
     },
     computed: {
       active() {
@@ -95,6 +104,46 @@
         } finally {
           this.toggling = false;
         }
+      },
+      async loadEcash() {
+        try {
+          this.ecash = await NB.api.get("/cashu");
+          this.ecashMints = this.ecash.merchant_mints.join("\n");
+        } catch (err) {
+          this.ecashError = err.message;
+        }
+      },
+      async ecashAction(action) {
+        this.ecashError = "";
+        this.ecashBusy = true;
+        try {
+          await action();
+          await this.loadEcash();
+        } catch (err) {
+          this.ecashError = err.message;
+        } finally {
+          this.ecashBusy = false;
+        }
+      },
+      saveMints() {
+        const mints = this.ecashMints.split(/[\s,]+/).filter(Boolean);
+        return this.ecashAction(() => NB.api.put("/cashu/mints", { mints }));
+      },
+      exportToken(mint) {
+        return this.ecashAction(async () => {
+          this.exported = (await NB.api.post("/cashu/export", { mint })).token;
+        });
+      },
+      melt(mint) {
+        const bolt11 = (this.meltInvoice[mint] || "").trim();
+        return this.ecashAction(async () => {
+          const done = await NB.api.post("/cashu/melt", { mint, bolt11 });
+          this.meltInvoice[mint] = "";
+          this.$q.notify({
+            message: `Paid ${done.amount} sats (fee ${done.fee})`,
+            type: "positive",
+          });
+        });
       },
       async republish() {
         this.publishError = "";

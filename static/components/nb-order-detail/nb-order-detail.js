@@ -23,6 +23,15 @@ NB.components["nb-order-detail"] = {
     };
   },
   computed: {
+    dialectLabel() {
+      const labels = {
+        gamma: "Gamma",
+        shopstr: "Shopstr",
+        conduit: "Conduit",
+        nip15: "NIP-15",
+      };
+      return labels[this.order.dialect] || "NIP-15";
+    },
     amounts() {
       const order = this.order;
       return {
