@@ -17,7 +17,7 @@ from typing import Any
 from ..orders.state import OrderState
 from .conduit import ORDER_KIND
 from .gamma import expired_prefix, refused_prefix, sats_of
-from .nip15 import PAYMENT_REQUEST, STATUS_UPDATE, Reply, format_sats
+from .nip15 import PAYMENT_REQUEST, STATUS_UPDATE, Reply, format_sats, refunded_text
 
 
 def order_message(
@@ -131,4 +131,7 @@ _REPLIES: dict[str, Any] = {
     "OrderCancelled": _cancelled,
     "OrderRejected": _rejected,
     "RefundNeeded": _refund,
+    "RefundRecorded": lambda state, event: [
+        note(refunded_text(state.order_id, event), state.order_id)
+    ],
 }

@@ -25,7 +25,7 @@ from .gamma import (
     refused_prefix,
     sats_of,
 )
-from .nip15 import PAYMENT_REQUEST, STATUS_UPDATE, Reply, format_sats
+from .nip15 import PAYMENT_REQUEST, STATUS_UPDATE, Reply, format_sats, refunded_text
 
 CHAT_KIND = 14
 
@@ -136,4 +136,7 @@ _REPLIES: dict[str, Any] = {
     "OrderCancelled": _cancelled,
     "OrderRejected": _rejected,
     "RefundNeeded": _refund,
+    "RefundRecorded": lambda state, event: note(
+        refunded_text(state.order_id, event), state.order_id
+    ),
 }

@@ -374,6 +374,18 @@ def _refund(order_id: str, event: Any, paid: bool) -> Reply:
     return Reply(STATUS_UPDATE, status_update(order_id, paid, False, text, "refund_needed"))
 
 
+def refunded_text(order_id: str, event: Any) -> str:
+    """What every dialect tells the customer when the merchant records a refund."""
+    note = f" {event.note}" if event.note else ""
+    return f"The merchant refunded {format_sats(event.amount_msat)} for order {order_id}.{note}"
+
+
+def _refunded(order_id: str, event: Any, paid: bool) -> Reply:
+    status = None if paid else "refunded"  # a paid order had extra money back: still paid
+    text = refunded_text(order_id, event)
+    return Reply(STATUS_UPDATE, status_update(order_id, paid, False, text, status))
+
+
 _REPLIES: dict[str, Any] = {
     "InvoiceIssued": _issued,
     "OrderPaid": _paid,
@@ -383,4 +395,5 @@ _REPLIES: dict[str, Any] = {
     "OrderCancelled": _cancelled,
     "OrderRejected": _rejected,
     "RefundNeeded": _refund,
+    "RefundRecorded": _refunded,
 }

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..orders.state import OrderState
 from .gamma import expired_prefix, refused_prefix, sats_of
-from .nip15 import PAYMENT_REQUEST, STATUS_UPDATE, Reply, format_sats
+from .nip15 import PAYMENT_REQUEST, STATUS_UPDATE, Reply, format_sats, refunded_text
 from .shopstr import CHAT_KIND
 
 
@@ -128,4 +128,7 @@ _REPLIES: dict[str, Any] = {
     "OrderCancelled": _cancelled,
     "OrderRejected": _rejected,
     "RefundNeeded": _refund,
+    "RefundRecorded": lambda state, event, _buyer: note(
+        refunded_text(state.order_id, event), state.order_id
+    ),
 }

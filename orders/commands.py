@@ -106,6 +106,14 @@ class AdoptInvoice:
     out_of_stock: str | None = None
 
 
+@dataclass(frozen=True)
+class RecordRefund:
+    """The merchant refunded the money an order could not take (`refund_needed`)."""
+
+    note: str = ""
+    by: str = "api"
+
+
 OrderCommand = (
     PlaceOrder
     | RejectOrder
@@ -119,4 +127,5 @@ OrderCommand = (
     | ReissueInvoice
     | RecordMerchantStatus
     | AdoptInvoice
+    | RecordRefund
 )

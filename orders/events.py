@@ -94,6 +94,15 @@ class RefundNeeded:
     reason: str
 
 
+@dataclass(frozen=True)
+class RefundRecorded:
+    """The merchant gave back the money owed (`amount_msat`), saying how in `note`."""
+
+    amount_msat: int
+    note: str = ""
+    by: str = "api"
+
+
 OrderEvent = (
     OrderPlaced
     | OrderRejected
@@ -109,5 +118,6 @@ OrderEvent = (
     | OrderCompleted
     | OrderCancelled
     | RefundNeeded
+    | RefundRecorded
 )
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in get_args(OrderEvent)}

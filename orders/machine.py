@@ -28,6 +28,7 @@ from .commands import (
     ReceiveEcash,
     ReceivePayment,
     RecordMerchantStatus,
+    RecordRefund,
     ReissueInvoice,
     RejectOrder,
     ShipOrder,
@@ -57,6 +58,7 @@ from .events import (
     OrderShipped,
     PaymentReceived,
     RefundNeeded,
+    RefundRecorded,
     StockReleased,
     StockReserved,
     StockSold,
@@ -80,6 +82,9 @@ TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
         (S.PAID, S.SHIPPED),
         (S.PAID, S.REFUND_NEEDED),  # a superseded invoice paid as well
         (S.REFUND_NEEDED, S.SHIPPED),  # only when one payment was accepted
+        (S.REFUND_NEEDED, S.REFUNDED),  # the money went back; the order is closed
+        (S.REFUND_NEEDED, S.PAID),  # a paid order's extra payment went back
+        (S.REFUNDED, S.REFUND_NEEDED),  # money again, after the refund
         (S.SHIPPED, S.COMPLETED),
     }
 )
@@ -105,9 +110,16 @@ def apply(state: OrderState, event: OrderEvent) -> OrderState:
 
 def _refund_status(state: OrderState) -> Status | None:
     """Money for an order that cannot take it: these statuses move to refund_needed."""
-    if state.status in (S.EXPIRED, S.CANCELLED, S.PAID):
+    if state.status in (S.EXPIRED, S.CANCELLED, S.PAID, S.REFUNDED):
         return S.REFUND_NEEDED
     return state.status
+
+
+def _refunded_status(state: OrderState) -> Status | None:
+    """Refunded: a paid order goes on as paid, any other is closed as refunded."""
+    if state.status is not S.REFUND_NEEDED:
+        return state.status
+    return S.PAID if state.paid else S.REFUNDED
 
 
 # What each event changes in the state (one `replace` per event: folding is on the hot path).
@@ -134,6 +146,10 @@ _APPLIERS: dict[type[Any], Callable[[OrderState, Any], dict[str, Any]]] = {
         "status": _refund_status(s),
         "refund_msat": s.refund_msat + e.amount_msat,
         "reason": e.reason,
+    },
+    RefundRecorded: lambda s, e: {
+        "status": _refunded_status(s),
+        "refund_msat": s.refund_msat - e.amount_msat,
     },
 }
 
@@ -274,6 +290,14 @@ def _cancel(state: OrderState, cmd: CancelOrder) -> list[OrderEvent]:
     return [cancelled]
 
 
+def _record_refund(state: OrderState, cmd: RecordRefund) -> list[OrderEvent]:
+    """Only money still owed can be refunded; the amount is what the order owes."""
+    check_exists(state)
+    if state.refund_msat <= 0:
+        raise IllegalTransition(f"order {state.order_id} is {state.status}; nothing to refund")
+    return [RefundRecorded(state.refund_msat, cmd.note, cmd.by)]
+
+
 def _ship(state: OrderState, cmd: ShipOrder) -> list[OrderEvent]:
     check_shippable(state)
     return [OrderShipped(cmd.message, cmd.by, cmd.tracking, cmd.carrier)]
@@ -372,4 +396,5 @@ _DECIDERS: dict[type[Any], Callable[[OrderState, Any], list[OrderEvent]]] = {
     ReissueInvoice: _reissue,
     RecordMerchantStatus: _merchant_status,
     AdoptInvoice: _adopt_invoice,
+    RecordRefund: _record_refund,
 }

@@ -22,6 +22,7 @@ class Status(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     REFUND_NEEDED = "refund_needed"
+    REFUNDED = "refunded"  # the merchant says the money that needed refunding went back
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from ..wallets.invoice_codec import InvoiceDecodeError, decode_invoice
 from .conversation import Incoming, Verdict, announce, claim, record_message, settle_verdict
 from .deps import Deps
 from .intake import WalletUnavailable
+from .invoices import void_unpaid_invoices
 from .order_store import Applied, apply_command
 from .outgoing import send_replies
 from .payments import receive_payment, republish_stock
@@ -115,6 +116,7 @@ async def _cancel(deps: Deps, incoming: Incoming, cancel: BuyerCancel) -> Verdic
         await record_message(conn, incoming, STATUS_UPDATE, order.id)
         await settle_verdict(conn, incoming, Verdict("processed", None, order.id))
     announce(deps, applied)
+    await void_unpaid_invoices(deps, applied)
     return Verdict("processed", None, order.id)
 
 

@@ -1,4 +1,5 @@
-"""The merchant's actions on an order: ship, complete, cancel, reissue the invoice.
+"""The merchant's actions on an order: ship, complete, cancel, reissue the invoice, record
+a refund.
 
 One function per use case, one transaction each; each returns the order as the
 API shows it, or raises a domain error the API maps to a status (404 for
@@ -12,12 +13,20 @@ from loguru import logger
 from ..crud.orders import OrderRow, get_order, load_state
 from ..crud.uow import unit_of_work
 from ..market.dialect import replies
-from ..orders.commands import CancelOrder, CompleteOrder, OrderCommand, ReissueInvoice, ShipOrder
+from ..orders.commands import (
+    CancelOrder,
+    CompleteOrder,
+    OrderCommand,
+    RecordRefund,
+    ReissueInvoice,
+    ShipOrder,
+)
 from ..orders.errors import OrderError, OrderNotFound
 from ..orders.state import OrderItem
 from .conversation import announce
 from .deps import Deps
 from .intake import new_invoice, quote_for
+from .invoices import void_unpaid_invoices
 from .order_store import Applied, apply_command
 from .outgoing import send_replies
 from .payments import republish_stock
@@ -41,8 +50,18 @@ async def complete_order(deps: Deps, merchant_id: str, order_id: str) -> OrderRo
 
 
 async def cancel_order(deps: Deps, merchant_id: str, order_id: str, reason: str = "") -> OrderRow:
-    """Cancel an unpaid order, release its stock and tell the customer."""
-    await _run(deps, merchant_id, order_id, CancelOrder(reason), "api:cancel")
+    """Cancel an unpaid order, release its stock, tell the customer, and cancel its invoice
+    at the wallet (where the wallet can), so it can no longer be paid."""
+    applied = await _run(deps, merchant_id, order_id, CancelOrder(reason), "api:cancel")
+    await void_unpaid_invoices(deps, applied)
+    return await _row(deps, merchant_id, order_id)
+
+
+async def record_refund(deps: Deps, merchant_id: str, order_id: str, note: str = "") -> OrderRow:
+    """The merchant gave back the money an order could not take: `RefundRecorded` in the
+    log with the merchant's note, the customer told in the order's dialect. An unpaid order
+    is closed as `refunded`; a paid one (an extra payment went back) is `paid` again."""
+    await _run(deps, merchant_id, order_id, RecordRefund(note), "api:refund")
     return await _row(deps, merchant_id, order_id)
 
 

@@ -84,6 +84,7 @@
     "expired",
     "cancelled",
     "refund_needed",
+    "refunded",
   ];
 
   /** The status a type 2 announces: its `status` field when the merchant sends one

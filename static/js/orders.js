@@ -9,6 +9,7 @@
     expired: "grey-7",
     cancelled: "grey-7",
     refund_needed: "deep-orange",
+    refunded: "grey-7",
   };
 
   function first(...values) {

@@ -138,6 +138,11 @@
       data.reason || "",
       "negative",
     ],
+    RefundRecorded: (data) => [
+      `Refunded: ${sats(data.amount_msat)}`,
+      data.note || "",
+      "",
+    ],
   };
 
   /** Plain values of an event we have no words for yet: "note: sent by post". */

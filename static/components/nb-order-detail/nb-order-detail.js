@@ -13,6 +13,7 @@ NB.components["nb-order-detail"] = {
       shipMessage: "",
       shipTracking: "",
       shipCarrier: "",
+      refundNote: "",
       productNames: {},
       productPrices: {},
       restored: null,
@@ -84,6 +85,10 @@ NB.components["nb-order-detail"] = {
     },
     canReissue() {
       return ["awaiting_payment", "expired"].includes(this.order.status);
+    },
+    /** Money arrived that the order could not take: the merchant refunds it, then says so. */
+    canRefund() {
+      return Number(this.order.refund_msat || 0) > 0;
     },
   },
   methods: {
@@ -185,6 +190,12 @@ NB.components["nb-order-detail"] = {
     cancel() {
       return this.act("cancel", () =>
         NB.api.put(NB.api.path`/order/${this.orderId}/cancel`),
+      );
+    },
+    markRefunded() {
+      const note = this.refundNote.trim();
+      return this.act("refund", () =>
+        NB.api.put(NB.api.path`/order/${this.orderId}/refunded`, { note }),
       );
     },
     reissue() {

@@ -10,6 +10,7 @@
     rejected: ["negative", "Rejected"],
     completed: ["teal", "Completed"],
     refund_needed: ["deep-orange", "Refund due: the merchant will contact you"],
+    refunded: ["grey-7", "Refunded"],
   };
 
   NB.components["nb-order-status"] = {

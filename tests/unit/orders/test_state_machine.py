@@ -21,6 +21,7 @@ from nostrbazaar.orders.commands import (
     ReceiveAddressPayment,
     ReceivePayment,
     RecordMerchantStatus,
+    RecordRefund,
     ReissueInvoice,
     RejectOrder,
     ShipOrder,
@@ -64,6 +65,7 @@ def build_states() -> dict[str, OrderState]:
     cancelled = run(awaiting, CancelOrder("changed my mind"))
     reissued = run(awaiting, ReissueInvoice(invoice("h2"), QUOTE))
     paid_twice = run(run(reissued, ReceivePayment("h2", 2500)), ReceivePayment("h1", 2500))
+    refund_due = run(cancelled, ReceivePayment("h1", 2500))
     return {
         "new": new,
         "awaiting_payment": awaiting,
@@ -73,8 +75,9 @@ def build_states() -> dict[str, OrderState]:
         "rejected": run(new, RejectOrder(DETAILS, "unknown product")),
         "expired": run(awaiting, ExpireInvoice("h1")),
         "cancelled": cancelled,
-        "refund_needed_unpaid": run(cancelled, ReceivePayment("h1", 2500)),
+        "refund_needed_unpaid": refund_due,
         "refund_needed_paid": paid_twice,
+        "refunded": run(refund_due, RecordRefund("sent back to your lightning address")),
         "paid_after_reissue": run(reissued, ReceivePayment("h2", 2500)),
     }
 
@@ -109,10 +112,11 @@ COMMANDS: dict[str, Callable[[OrderState], OrderCommand]] = {
     "merchant_expired": lambda s: RecordMerchantStatus(False, False, status="expired"),
     "merchant_completed": lambda s: RecordMerchantStatus(True, True, status="completed"),
     "pay_address": lambda s: ReceiveAddressPayment("paid-to-the-lightning-address", 2500),
+    "record_refund": lambda s: RecordRefund("sent back"),
 }
 
 A, P, SH, C = "awaiting_payment", "paid", "shipped", "completed"
-R, E, X, RN = "rejected", "expired", "cancelled", "refund_needed"
+R, E, X, RN, RF = "rejected", "expired", "cancelled", "refund_needed", "refunded"
 NF, DUP, TAKEN = OrderNotFound, DuplicateOrder, OrderIdTaken
 ILL, PAID_, NOTPAID = IllegalTransition, OrderAlreadyPaid, OrderNotPaid
 TWICE, UNK, SHIPPED_, STOCK = (
@@ -126,18 +130,20 @@ TWICE, UNK, SHIPPED_, STOCK = (
 # place_same place_other place_no_stock reject pay pay_no_stock pay_unknown expire cancel ship
 # complete reissue reissue_no_stock merchant_paid merchant_shipped merchant_note adopt
 # pay_first_invoice merchant_cancelled merchant_expired merchant_completed pay_address
+# record_refund
 EXPECTED: dict[str, list[object]] = {
-    "new": [A, A, R, R, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF],
-    "awaiting_payment": [DUP, TAKEN, DUP, DUP, P, P, UNK, E, X, NOTPAID, ILL, A, A, P, SH, A, A, P, X, E, C, P],
-    "paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, TWICE, P, P, C, RN],
-    "shipped": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, C, PAID_, PAID_, SH, SH, SH, SH, TWICE, SH, SH, C, SH],
-    "completed": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, ILL, PAID_, PAID_, C, C, C, C, TWICE, C, C, C, C],
-    "rejected": [DUP, TAKEN, DUP, DUP, UNK, UNK, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, R, R, UNK, R, R, ILL, R],
-    "expired": [DUP, TAKEN, DUP, DUP, P, RN, UNK, ILL, X, NOTPAID, ILL, A, STOCK, P, SH, E, A, P, X, E, C, P],
-    "cancelled": [DUP, TAKEN, DUP, DUP, RN, RN, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, X, X, RN, X, X, ILL, RN],
-    "refund_needed_unpaid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, RN, RN, TWICE, RN, RN, ILL, RN],
-    "refund_needed_paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, RN, SH, RN, RN, TWICE, RN, RN, C, RN],
-    "paid_after_reissue": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, RN, P, P, C, RN],
+    "new": [A, A, R, R, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF],
+    "awaiting_payment": [DUP, TAKEN, DUP, DUP, P, P, UNK, E, X, NOTPAID, ILL, A, A, P, SH, A, A, P, X, E, C, P, ILL],
+    "paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, TWICE, P, P, C, RN, ILL],
+    "shipped": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, C, PAID_, PAID_, SH, SH, SH, SH, TWICE, SH, SH, C, SH, ILL],
+    "completed": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SHIPPED_, ILL, PAID_, PAID_, C, C, C, C, TWICE, C, C, C, C, ILL],
+    "rejected": [DUP, TAKEN, DUP, DUP, UNK, UNK, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, R, R, UNK, R, R, ILL, R, ILL],
+    "expired": [DUP, TAKEN, DUP, DUP, P, RN, UNK, ILL, X, NOTPAID, ILL, A, STOCK, P, SH, E, A, P, X, E, C, P, ILL],
+    "cancelled": [DUP, TAKEN, DUP, DUP, RN, RN, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, X, X, RN, X, X, ILL, RN, ILL],
+    "refund_needed_unpaid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, RN, RN, TWICE, RN, RN, ILL, RN, RF],
+    "refund_needed_paid": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, RN, SH, RN, RN, TWICE, RN, RN, C, RN, P],
+    "paid_after_reissue": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, PAID_, PAID_, SH, ILL, PAID_, PAID_, P, SH, P, P, RN, P, P, C, RN, ILL],
+    "refunded": [DUP, TAKEN, DUP, DUP, TWICE, TWICE, UNK, ILL, ILL, NOTPAID, ILL, ILL, ILL, ILL, ILL, RF, RF, TWICE, RF, RF, ILL, RN, ILL],
 }  # fmt: skip
 
 PAIRS = list(itertools.product(EXPECTED, COMMANDS))
