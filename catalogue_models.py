@@ -1,7 +1,10 @@
 """API bodies and responses for the catalogue: shipping zones, stalls and products.
 
 Shaped like the LNbits `nostrmarket` extension's models, and validated with the
-field types of `models.py` (exact decimal amounts, bounded strings and lists).
+field types of `models.py` (exact decimal amounts, bounded strings and lists). A
+zone's countries are ISO 3166-1 alpha-2 codes, names accepted and stored as codes
+(`countries.py`); a product's price is more than 0 unless `config.free` says the
+merchant gives it away. Amounts come back as JSON numbers, as nostrmarket's do.
 """
 
 from __future__ import annotations
@@ -9,8 +12,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from .countries import region_code
 from .models import (
     MAX_QUANTITY,
     Amount,
@@ -21,7 +35,6 @@ from .models import (
     ObjectId,
     Publication,
     Quantity,
-    Region,
     ShortText,
     SpecText,
     Text,
@@ -31,12 +44,34 @@ from .models import (
 # ---------------------------------------------------------------- zones
 
 
+def _country(text: str) -> str:
+    try:
+        return region_code(text)
+    except ValueError as error:
+        raise PydanticCustomError("country", str(error)) from None
+
+
+def _distinct(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+Country = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_country),
+]  # fmt: skip
+Countries = Annotated[
+    list[Country],
+    Field(max_length=300, description="ISO 3166-1 alpha-2 codes (names are turned into codes)"),
+    AfterValidator(_distinct),
+]
+
+
 class ZoneCreate(Body):
     id: str | None = Field(None, description="ignored: the server chooses ids")
     name: ShortText | None = None
     currency: Currency = "sat"
     cost: Amount = Decimal(0)
-    countries: Annotated[list[Region], Field(max_length=300)] = Field(default_factory=list)
+    countries: Countries = Field(default_factory=list)
 
 
 class ZoneUpdate(Body):
@@ -44,7 +79,7 @@ class ZoneUpdate(Body):
     name: ShortText | None = None
     currency: Currency | None = None
     cost: Amount | None = None
-    countries: Annotated[list[Region], Field(max_length=300)] | None = None
+    countries: Countries | None = None
 
 
 class Zone(BaseModel):
@@ -125,6 +160,20 @@ class ProductConfigIn(Body):
     max_per_order: MaxPerOrder | None = Field(
         None, description="units of this product one order may ask for; null: no limit"
     )
+    free: StrictBool = Field(
+        False, description="given away: the price must then be 0 (and only then may it be)"
+    )
+
+
+def _check_price(price: Decimal | None, config: ProductConfigIn | None) -> None:
+    """A price of 0 only for a product marked free, and a free product only at 0."""
+    free = config is not None and config.free
+    if price is not None and price == 0 and not free:
+        raise PydanticCustomError(
+            "price", "price must be more than 0; to give a product away set config.free to true"
+        )
+    if free and price != 0:
+        raise PydanticCustomError("price", "a product with config.free true has price 0")
 
 
 _Images = Annotated[list[Url], Field(max_length=20)]
@@ -145,6 +194,11 @@ class ProductCreate(Body):
     event_id: str | None = Field(None, description="read-only; ignored")
     event_created_at: int | None = Field(None, description="read-only; ignored")
 
+    @model_validator(mode="after")
+    def _priced(self) -> ProductCreate:
+        _check_price(self.price, self.config)
+        return self
+
 
 class ProductUpdate(Body):
     """`PATCH /product/{id}`: fields left out keep their value; `pending: false` accepts."""
@@ -162,6 +216,12 @@ class ProductUpdate(Body):
     event_id: str | None = Field(None, description="read-only; ignored")
     event_created_at: int | None = Field(None, description="read-only; ignored")
 
+    @model_validator(mode="after")
+    def _priced(self) -> ProductUpdate:
+        if self.price is not None or (self.config is not None and self.config.free):
+            _check_price(self.price, self.config)
+        return self
+
 
 class ProductConfig(BaseModel):
     description: str | None
@@ -171,6 +231,7 @@ class ProductConfig(BaseModel):
     shipping: list[ProductShipping]
     specs: list[list[str]]
     max_per_order: int | None = None
+    free: bool = False
 
 
 class Product(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
+from pydantic import BaseModel
 
 from ..catalogue_models import (
     Product,
@@ -15,6 +16,7 @@ from ..catalogue_models import (
     ZoneCreate,
     ZoneUpdate,
 )
+from ..countries import choices
 from ..services import catalogue, catalogue_products, reservations
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
 from .common import READ, WRITE
@@ -24,6 +26,20 @@ NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 
 # ---------------------------------------------------------------- zones
+
+
+class Country(BaseModel):
+    """A region a zone may list: `code` is what the zone stores, `name` what people read."""
+
+    code: str
+    name: str
+
+
+@router.get("/countries", tags=["zones"])
+async def api_countries() -> list[Country]:
+    """Every region a zone may list (ISO 3166-1 alpha-2 codes, plus EU, Worldwide and
+    Free (digital)), with English names; a zone also takes the names, stored as codes."""
+    return [Country(**choice) for choice in choices()]
 
 
 @router.get("/zone", tags=["zones"], responses=READ)

@@ -190,6 +190,7 @@ async def _products(src: Source, rows: list[aiosqlite.Row]) -> list[Product]:
                 shipping=shipping.get(row["id"], []),
                 specs=json.loads(row["specs"]),
                 max_per_order=row["max_per_order"],
+                free=Decimal(row["price"]) == 0,  # a price of 0 is only taken when free
             ),
             event_id=row["event_id"],
             event_created_at=row["event_created_at"],

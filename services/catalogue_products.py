@@ -96,6 +96,7 @@ def _merged(product: Product, body: ProductUpdate) -> ProductCreate:
             shipping=product.config.shipping,
             specs=product.config.specs,
             max_per_order=product.config.max_per_order,
+            free=product.config.free,
         ),
     )
     given = body.model_dump(exclude_unset=True, exclude={"id", "pending"})

@@ -7,6 +7,15 @@
     return `${Number(value).toLocaleString("en-US")} sats`;
   }
 
+  /** A JSON number as a plain decimal for a form field: 1e-8 -> "0.00000001". */
+  function decimal(value) {
+    if (value === null || value === undefined || value === "") return "";
+    const number = Number(value);
+    if (!Number.isFinite(number)) return String(value);
+    if (!/e/i.test(String(number))) return String(number);
+    return number.toFixed(8).replace(/0+$/, "").replace(/\.$/, "");
+  }
+
   function msatToSats(msat) {
     if (msat === null || msat === undefined) return null;
     return Math.floor(Number(msat) / 1000);
@@ -88,6 +97,7 @@
   window.NB = Object.assign(window.NB || {}, {
     format: {
       sats,
+      decimal,
       msatToSats,
       money,
       date,

@@ -82,3 +82,46 @@ def test_the_chat_lists_each_customer_once_by_name_with_icons_not_emoji(
     font = icons.first.evaluate("icon => getComputedStyle(icon).fontFamily")
     assert "Material Icons" in font
     snap(page, "chat-by-name")
+
+
+def test_a_zone_takes_countries_by_name_and_a_price_of_zero_needs_free(
+    open_page: Any, server: str
+) -> None:
+    key, _ = shop(server)
+    page = open_page(server, "/#/catalogue").page
+    sign_in(page, key)
+    page.locator("[data-test=add-zone]").click()
+    page.locator("input[data-test=zone-name]").fill("Iberia")
+    page.locator("input[data-test=zone-cost]").fill("50")
+    picker = "input[data-test=zone-countries], [data-test=zone-countries] input"
+    countries = page.locator(picker).first
+    countries.fill("portu")
+    page.get_by_role("option", name="Portugal").click()
+    countries.fill("spain")
+    countries.press("Enter")
+    countries.fill("Atlantis")
+    countries.press("Enter")
+    dialog = page.locator(".q-dialog")
+    dialog.get_by_text("Spain").wait_for()
+    page.locator("[data-test=save-zone]").click()
+    dialog.get_by_text("'Atlantis' is not a country").wait_for()
+    snap(page, "catalogue-countries")
+    dialog.locator(".q-chip", has_text="Atlantis").locator(".q-chip__icon--remove").click()
+    page.locator("[data-test=save-zone]").click()
+    zones = page.locator("[data-test=zones]")
+    zones.get_by_text("Portugal, Spain").wait_for()
+    iberia = next(z for z in api(server, key, "GET", "/zone") if z["name"] == "Iberia")
+    assert iberia["countries"] == ["PT", "ES"]
+
+    page.locator("[data-test=add-product]").click()
+    page.locator("input[data-test=product-name]").fill("Sticker")
+    page.locator("input[data-test=product-price]").fill("0")
+    page.locator("[data-test=save-product]").click()
+    dialog.get_by_text("switch on \u201cFree\u201d").wait_for()
+    page.locator("[data-test=product-free]").click()
+    page.locator("[data-test=save-product]").click()
+    page.locator("[data-test=products]").get_by_text("Free · 1 in stock").wait_for()
+    stall = api(server, key, "GET", "/stall")[0]
+    products = api(server, key, "GET", f"/stall/product/{stall['id']}")
+    sticker = next(p for p in products if p["name"] == "Sticker")
+    assert (sticker["price"], sticker["config"]["free"]) == (0, True)

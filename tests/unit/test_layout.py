@@ -15,9 +15,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED_DIRS = {"tests", "bench", "scripts", "static", "templates", "docs", "data"}
 
-# Root modules every layer may read: settings and the API's data shapes (they
-# import nothing of ours but `nostr`), and the migrations the engine runs.
-SHARED = {"config", "models", "catalogue_models"}
+# Root modules every layer may read: settings, the API's data shapes (they
+# import nothing of ours but `nostr`) and the country table they validate with,
+# and the migrations the engine runs.
+SHARED = {"config", "models", "catalogue_models", "countries"}
 ALLOWED: dict[str, set[str]] = {
     "orders": set(),
     "nostr": set(),
@@ -32,7 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"engine", "services", "orders", "market", "crud", "storage", "wallets", "nostr"}
     | SHARED,
     "models": {"nostr"},
-    "catalogue_models": {"models", "nostr"},
+    "catalogue_models": {"models", "nostr", "countries"},
+    "countries": set(),
     "config": set(),
     "migrations": {"storage", "orders"},
 }

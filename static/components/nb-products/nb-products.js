@@ -14,6 +14,7 @@
       use_autoreply: false,
       autoreply_message: "",
       max_per_order: "",
+      free: false,
       shipping: Object.fromEntries(
         stall.shipping_zones.map((zone) => [zone.id, "0"]),
       ),
@@ -23,12 +24,12 @@
   function formOf(product, stall) {
     const shipping = blank(stall).shipping;
     for (const item of product.config.shipping)
-      shipping[item.id] = String(item.cost);
+      shipping[item.id] = NB.format.decimal(item.cost);
     return {
       id: product.id,
       name: product.name,
       description: product.config.description || "",
-      price: String(product.price),
+      price: NB.format.decimal(product.price),
       quantity: String(product.quantity),
       imagesText: product.images.join("\n"),
       categories: [...product.categories],
@@ -39,6 +40,7 @@
         product.config.max_per_order == null
           ? ""
           : String(product.config.max_per_order),
+      free: Boolean(product.config.free),
       shipping,
     };
   }
@@ -119,7 +121,7 @@
         return {
           stall_id: this.stall.id,
           name: form.name.trim(),
-          price: String(form.price).trim(),
+          price: form.free ? "0" : String(form.price).trim(),
           quantity: Number.isInteger(quantity) ? quantity : form.quantity,
           images: form.imagesText
             .split("\n")
@@ -132,6 +134,7 @@
             use_autoreply: form.use_autoreply,
             autoreply_message: form.autoreply_message.trim() || null,
             max_per_order: this.maxPerOrder(),
+            free: form.free,
             shipping: Object.entries(form.shipping)
               .filter(
                 ([, cost]) => String(cost).trim() !== "" && Number(cost) !== 0,
@@ -141,6 +144,12 @@
         };
       },
       async save() {
+        const price = String(this.form.price).trim();
+        if (!this.form.free && price !== "" && Number(price) === 0) {
+          this.error =
+            "A price of 0 gives the product away: switch on “Free” to do that.";
+          return;
+        }
         this.error = "";
         this.busy = true;
         try {

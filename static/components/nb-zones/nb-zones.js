@@ -1,7 +1,20 @@
-/* Shipping zones: name, currency, base cost and the regions they cover. */
+/* Shipping zones: name, currency, base cost and the countries they cover, picked by name
+   (GET /countries; the zone keeps ISO 3166-1 codes). */
 (function () {
+  let countryList = null; // one GET /countries per page
+
   function blank() {
     return { id: null, name: "", currency: "sat", cost: "0", countries: [] };
+  }
+
+  function loadCountries() {
+    countryList =
+      countryList ||
+      NB.api.get("/countries", "").catch(() => {
+        countryList = null;
+        return [];
+      });
+    return countryList;
   }
 
   NB.components["nb-zones"] = {
@@ -18,12 +31,54 @@
         busy: false,
         error: "",
         listError: "",
+        countries: [],
+        countryOptions: [],
       };
     },
+    computed: {
+      countryNames() {
+        return Object.fromEntries(
+          this.countries.map((country) => [country.code, country.name]),
+        );
+      },
+    },
     methods: {
+      /** A zone's regions by name: "Germany, France" (a code we do not know as it is). */
+      regionNames(zone) {
+        return zone.countries
+          .map((code) => this.countryNames[code] || code)
+          .join(", ");
+      },
+      filterCountries(text, update) {
+        const wanted = text.trim().toLowerCase();
+        update(() => {
+          this.countryOptions = wanted
+            ? this.countries.filter(
+                (country) =>
+                  country.name.toLowerCase().includes(wanted) ||
+                  country.code.toLowerCase() === wanted,
+              )
+            : this.countries;
+        });
+      },
+      /** Enter on typed text: the country it names (code or name), else the text itself,
+          which the server then explains. */
+      addCountry(text, done) {
+        const wanted = text.trim().toLowerCase();
+        const found = this.countries.find(
+          (country) =>
+            country.code.toLowerCase() === wanted ||
+            country.name.toLowerCase() === wanted,
+        );
+        done(found ? found.code : text.trim(), "add-unique");
+      },
       edit(zone) {
         this.form = zone
-          ? { ...zone, cost: String(zone.cost), countries: [...zone.countries] }
+          ? {
+              ...zone,
+              cost: NB.format.decimal(zone.cost),
+              countries: [...zone.countries],
+            }
           : blank();
         this.error = "";
         this.open = true;
@@ -58,6 +113,10 @@
           this.listError = `Could not delete ${zone.name || "the zone"}: ${err.message}`;
         }
       },
+    },
+    async mounted() {
+      this.countries = await loadCountries();
+      this.countryOptions = this.countries;
     },
   };
 })();
