@@ -85,6 +85,17 @@
     return relays ? relays.publicationWhy(item && item.publication) : "";
   }
 
+  const NO_IMAGE = "/static/images/no-image.svg";
+
+  /** An <img> whose picture cannot be loaded shows a placeholder, not a broken icon. */
+  function imageFallback(event) {
+    const image = event && event.target;
+    if (!image || image.dataset.fallback) return;
+    image.dataset.fallback = "1";
+    image.src = NO_IMAGE;
+    image.alt = "No picture";
+  }
+
   async function copy(text) {
     try {
       await navigator.clipboard.writeText(text);
@@ -107,6 +118,7 @@
       copy,
       publication,
       publicationWhy,
+      imageFallback,
     },
     components: (window.NB && window.NB.components) || {},
     config: JSON.parse(document.getElementById("nb-config").textContent),

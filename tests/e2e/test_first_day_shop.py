@@ -125,3 +125,22 @@ def test_a_zone_takes_countries_by_name_and_a_price_of_zero_needs_free(
     products = api(server, key, "GET", f"/stall/product/{stall['id']}")
     sticker = next(p for p in products if p["name"] == "Sticker")
     assert (sticker["price"], sticker["config"]["free"]) == (0, True)
+
+
+def test_a_picture_that_cannot_load_shows_a_placeholder_on_both_pages(
+    open_page: Any, server: str
+) -> None:
+    missing = f"{server}/static/images/no-such-photo.jpg"
+    key, merchant_row = shop(server, images=[missing])
+    market = open_page(server, f"/market?merchant={merchant_row['npub']}").page
+    dashboard = open_page(server, "/#/catalogue").page
+    sign_in(dashboard, key)
+    for page in (market, dashboard):
+        image = page.locator("img[data-test=product-image]").first
+        image.wait_for(timeout=LIVE_TIMEOUT)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('img[data-test=product-image]')].every("
+            "i => i.complete && i.naturalWidth > 0 && i.src.endsWith('/no-image.svg'))"
+        )
+        assert image.get_attribute("alt") == "No picture"
+    snap(market, "market-placeholder")
