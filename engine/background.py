@@ -29,6 +29,7 @@ from ..crud.inbox import newest_received
 from ..crud.messages import customers_without_profile, set_profile
 from ..nostr.event import Event
 from ..nostr.relay_pool import RelayPool
+from ..services.cashu_payments import resume_claimed
 from ..services.deps import Deps, Merchant
 from ..services.notifications import Notifier
 from ..services.payments import expire_due, receive_payment, recheck_unsettled
@@ -192,6 +193,7 @@ class OrderEngine:
     async def _recheck(self) -> None:
         await self._guarded(recheck_unsettled(self.deps), "start-up invoice re-check")
         await self._guarded(self._resume_interrupted(), "start-up resume of claimed events")
+        await self._guarded(resume_claimed(self.deps), "start-up resume of ecash redemptions")
 
     async def _resume_interrupted(self) -> None:
         """Events the last run claimed in the inbox but did not finish (killed between the
@@ -207,6 +209,7 @@ class OrderEngine:
     async def _retry(self) -> None:
         for merchant in await self.deps.merchants.active():
             await retry_waiting(self.deps, merchant)
+        await resume_claimed(self.deps)  # a token whose mint was away is swapped when it is back
 
     async def fetch_profiles(self) -> None:
         """Fetch the kind 0 of customers we have not described yet."""

@@ -132,3 +132,18 @@ async def test_one_lightning_payment_pays_one_checkout_and_a_duplicate_changes_n
     assert [(await shop.order(i)).status for i in ("s-1", "s-2")] == ["paid", "awaiting_payment"]
     paid = await shop.db.fetchall("SELECT order_id FROM payments WHERE outcome = 'paid'")
     assert [row["order_id"] for row in paid] == ["s-1"]
+
+
+async def test_a_checkout_for_an_unknown_listing_is_refused_and_its_payment_not_taken(
+    shop: Shop, buyer: ShopstrBuyer
+) -> None:
+    pk = shop.merchant.public_key
+    _, melted = shopstr_melt(ONE_P1)
+    await melt_to_address(shop, melted)
+    verdict = await send(shop, buyer, buyer.payment(pk, "s-1", "p9", melted, "lightning", "x@y"))
+    assert verdict.verdict == "rejected" and "unknown product p9" in (verdict.reason or "")
+    (refusal,) = await buyer.inbox(shop, "s-1")
+    assert (value(refusal, "subject"), value(refusal, "status")) == ("order-info", "canceled")
+    assert refusal["content"].startswith("Order s-1 refused: ")
+    claimed = await shop.db.fetchone("SELECT COUNT(*) FROM lnurl_invoices WHERE used_by_order")
+    assert claimed is not None and claimed[0] == 0  # the money waits, unclaimed

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from nostrbazaar.engine.ingest import ingest_event
-from nostrbazaar.services import cashu_wallet
+from nostrbazaar.services import cashu_payments, cashu_wallet
 from nostrbazaar.services.cashu_payments import resume_claimed
-from nostrbazaar.wallets.cashu_client import MintClient
+from nostrbazaar.wallets.cashu_client import MintClient, input_fee, new_outputs
 from nostrbazaar.wallets.cashu_nut00 import y_of
 from nostrbazaar.wallets.cashu_token import decode
 from support.cashu_mint import CashuMint, NutshellWallet
@@ -172,9 +172,26 @@ async def test_the_merchant_withdraws_by_melting_to_a_lightning_invoice(
     assert left == 107 - 50 - done.fee and left > 0  # the fee reserve came back as change
 
 
-async def test_a_redemption_cut_short_is_finished_later_without_losing_the_ecash(
-    shop: Shop, wallet: NutshellWallet
+async def test_a_swap_whose_answer_was_lost_is_recovered_from_the_mint(
+    shop: Shop, mint: CashuMint, wallet: NutshellWallet
 ) -> None:
-    """Nothing claimed is left behind: `resume_claimed` finds no claim after a full run."""
-    await checkout(shop, ShopstrBuyer(), "s-1", wallet.send(107))
-    assert await resume_claimed(shop.deps) == 0
+    """We stopped after the mint signed our outputs (the claim is committed, the answer
+    lost): `resume_claimed` asks the mint for the same signatures (NUT-09) and pays."""
+    buyer = ShopstrBuyer()
+    pk = shop.merchant.public_key
+    built = buyer.payment(pk, "s-1", "p1", 99, "lightning", "x@y", 3)  # no payment found
+    await ingest_event(shop.deps, shop.merchant, buyer.wrapped(pk, 14, *built))
+    assert (await shop.order("s-1")).status == "awaiting_payment"
+    text = wallet.send(107)
+    token, client = decode(text), MintClient(mint.url)
+    keysets = await client.keysets()
+    proofs = cashu_payments._resolved(token, keysets)
+    net = token.amount - input_fee(proofs, keysets)
+    outputs = new_outputs(net, cashu_payments._active(keysets).id)
+    ys = [y_of(proof.secret) for proof in proofs]
+    await cashu_payments._claim(shop.deps, shop.merchant, "s-1", token, text, ys, outputs)
+    await client.swap(proofs, outputs)  # the mint signed; we never stored its answer
+    assert await resume_claimed(shop.deps) == 1
+    assert (await shop.order("s-1")).status == "paid"
+    assert (await cashu_wallet.summary(shop.deps, shop.merchant_id))["total_sats"] == net
+    assert await resume_claimed(shop.deps) == 0  # nothing left claimed
