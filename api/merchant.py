@@ -93,6 +93,7 @@ async def api_merchant_unpublish(
 async def api_merchant_toggle(
     merchant_id: str, merchant: WriteMerchant, runtime: RuntimeDep
 ) -> Merchant:
-    """Switch order processing on or off."""
+    """Switch order taking on or off. An inactive merchant's new orders are refused at once
+    ("this shop is not taking orders right now"), never queued; its open orders go on."""
     check_merchant_id(merchant, merchant_id)
     return await accounts.toggle_merchant(runtime, merchant)

@@ -1,7 +1,8 @@
 """The order engine's background work, started and stopped by the Runtime.
 
-- ingest: one subscription per active merchant (kind 4 to and from it, gift
-  wraps to it), handed from the pool's dispatcher to a bounded queue and a few
+- ingest: one subscription per merchant, active or not (kind 4 to and from it, gift
+  wraps to it; an inactive merchant's new orders are refused at once, with the
+  reason), handed from the pool's dispatcher to a bounded queue and a few
   workers, so the pool never waits on a wallet call and nothing is dropped;
 - catch-up (`catchup.py`): when a merchant is first watched and whenever a relay
   (re)connects, that relay's history since we last heard it is paged to the end
@@ -91,8 +92,8 @@ class OrderEngine:
         self._tasks.clear()
 
     async def refresh(self) -> None:
-        """Subscribe to merchants that became active; drop the ones that did not stay."""
-        active = {merchant.id: merchant for merchant in await self.deps.merchants.active()}
+        """Subscribe to new merchants; drop the ones that were deleted."""
+        active = {merchant.id: merchant for merchant in await self.deps.merchants.all()}
         for merchant_id in list(self._watched):
             if merchant_id not in active:
                 await self.pool.unsubscribe(self._watched.pop(merchant_id))
@@ -200,14 +201,14 @@ class OrderEngine:
         claim's commit and the work's): the catch-up skips them as known, so they are
         processed now rather than after the wallet retry's 30 s."""
         older_than = self.deps.now() - self._started + 1  # claimed before this run began
-        for merchant in await self.deps.merchants.active():
+        for merchant in await self.deps.merchants.all():
             await retry_waiting(self.deps, merchant, older_than)
 
     async def _sweep(self) -> None:
         await expire_due(self.deps)
 
     async def _retry(self) -> None:
-        for merchant in await self.deps.merchants.active():
+        for merchant in await self.deps.merchants.all():
             await retry_waiting(self.deps, merchant)
         await resume_claimed(self.deps)  # a token whose mint was away is swapped when it is back
 

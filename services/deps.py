@@ -63,6 +63,12 @@ class Merchants:
         row = await self._db.fetchone(_SELECT + " WHERE public_key = ?", (public_key,))
         return None if row is None else self._remember(row)
 
+    async def all(self) -> list[Merchant]:
+        """Every merchant, active or not, read fresh: an inactive one is still watched (its
+        open orders go on; its new orders are refused)."""
+        rows = await self._db.fetchall(_SELECT + " ORDER BY created_at")
+        return [self._remember(row) for row in rows]
+
     async def active(self) -> list[Merchant]:
         """Every active merchant, read fresh (merchants come and go while we run)."""
         rows = await self._db.fetchall(_SELECT + " WHERE active = 1 ORDER BY created_at")

@@ -45,6 +45,9 @@ from .order_store import Applied, apply_command
 from .outgoing import NIP17, Presealed, preseal, send_replies
 
 ADDRESS_FOLLOWS = "(the address follows in a later message)"
+# An inactive merchant (PUT /merchant/{id}/toggle) refuses new orders at once, never
+# queues them: the customer reads this, in the order's dialect.
+NOT_TAKING_ORDERS = "this shop is not taking orders right now"
 
 
 class WalletUnavailable(RuntimeError):
@@ -127,6 +130,8 @@ async def _command(
     catalogue: Catalogue,
 ) -> OrderCommand:
     """Price the order and get its invoice (new, or the merchant's earlier one)."""
+    if not incoming.merchant.active and adopted is None:
+        return RejectOrder(details, NOT_TAKING_ORDERS)
     try:
         stall_id, quote = _price(deps, msg, catalogue)
     except OrderInvalid as invalid:
