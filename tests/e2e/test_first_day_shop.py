@@ -144,3 +144,35 @@ def test_a_picture_that_cannot_load_shows_a_placeholder_on_both_pages(
         )
         assert image.get_attribute("alt") == "No picture"
     snap(market, "market-placeholder")
+
+
+WRAPPED_NPUBS = """() => [...document.querySelectorAll('body *')]
+  .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.includes('npub1')))
+  .filter(e => e.offsetParent !== null && e.getClientRects().length > 0)
+  .filter(e => e.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(e).lineHeight))
+  .map(e => e.textContent.trim())"""
+
+
+def test_at_phone_width_every_tab_fits_and_no_npub_wraps(open_page: Any, server: str) -> None:
+    key, merchant_row = shop(server, quantity=20)
+    customer = open_page(server, f"/market?merchant={merchant_row['npub']}", "phone").page
+    order_on_market(customer, 1)
+    page = open_page(server, "/", "phone").page
+    sign_in(page, key)
+    assert page.locator(".nb-tabs.q-tabs--scrollable").count() == 0
+    for tab in ("orders", "stats", "catalogue", "chat", "merchant"):
+        box = page.locator(f"[data-test=tab-{tab}]").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (tab, box)
+    page.locator("[data-test=orders-table]").get_by_text("awaiting payment").click()
+    page.locator("[data-test=customer-npub]").wait_for()
+    assert page.evaluate(WRAPPED_NPUBS) == []
+    snap(page, "phone-order", ("phone",))
+    page.keyboard.press("Escape")
+    page.locator("[data-test=order-detail]").wait_for(state="detached")
+    page.locator("[data-test=tab-merchant]").click()
+    page.locator("[data-test=show-keys]").wait_for()
+    assert page.evaluate(WRAPPED_NPUBS) == []
+    page.locator("[data-test=tab-chat]").click()
+    page.locator("[data-test=customers]").get_by_text("Alice").wait_for()
+    assert page.evaluate(WRAPPED_NPUBS) == []
+    snap(page, "phone-chat", ("phone", "desktop"))
