@@ -40,6 +40,7 @@ from .catalogue import CatalogueSummary, recover_first
 from .history import Fetcher, history_pages
 from .place import place_parked
 from .progress import RestoreProgress
+from .reach import Reach, reachable
 from .stock import StockLoans
 
 T = TypeVar("T")
@@ -56,6 +57,8 @@ class RestoreSummary:
     errors: int = 0
     reasons: list[str] = field(default_factory=list)
     catalogue: CatalogueSummary | None = None  # recovered from the relays: there was none
+    relays_read: list[str] = field(default_factory=list)
+    relays_unread: dict[str, str] = field(default_factory=dict)  # url -> why not read
 
     def count(self, verdict: str, reason: str | None) -> None:
         self.events_scanned += 1
@@ -179,11 +182,13 @@ async def restore_orders(
 ) -> RestoreSummary:
     """All of a merchant's orders from the relays' DM history and the local inbox."""
     merchant = await deps.merchants.get(merchant_id)
+    reach = await reachable(pool)  # NoRelayRead: the job fails saying so
     loans, catalogue = await recover_first(deps, pool, merchant)
     customers = await _customers(deps, merchant_id)
-    pages = history_pages(pool, history_filters(merchant), customers)
+    pages = history_pages(pool, history_filters(merchant), customers, relays=reach.read)
     summary = await restore_pages(deps, merchant, pages, progress=progress, loans=loans)
     summary.catalogue = catalogue
+    _report(summary, reach, pool)
     logger.info("restore for {}: {} events from relays", merchant_id, summary.events_scanned)
     return summary
 
@@ -205,6 +210,7 @@ async def restore_order(
 ) -> RestoreSummary:
     """One order, from one event id (the order, or the merchant's reply about it)."""
     merchant = await deps.merchants.get(merchant_id)
+    reach = await reachable(pool)
     event = await _find_event(deps, pool, event_id)
     if event is None:
         raise LookupError(f"event {event_id} was found neither on the relays nor in the inbox")
@@ -220,7 +226,16 @@ async def restore_order(
     history = [event, *conversation]
     summary = await restore_events(deps, merchant, history, order_id, progress, loans)
     summary.catalogue = catalogue
+    _report(summary, reach, pool)
     return summary
+
+
+def _report(summary: RestoreSummary, reach: Reach, pool: Fetcher) -> None:
+    """Which relays the summary's counts come from, and which were not (fully) read."""
+    reach.recheck(pool)
+    summary.relays_read, summary.relays_unread = list(reach.read), dict(reach.unread)
+    for url, why in sorted(reach.unread.items()):
+        logger.warning("restore: relay {} not read: {}", url, why)
 
 
 async def _find_event(deps: Deps, pool: Fetcher, event_id: str) -> Event | None:
