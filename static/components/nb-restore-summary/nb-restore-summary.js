@@ -24,6 +24,12 @@
       reasons() {
         return Array.isArray(this.summary.reasons) ? this.summary.reasons : [];
       },
+      /** Relays the restore could not read (fully): their part of the history may be missing. */
+      unread() {
+        return Object.entries(this.summary.relays_unread || {}).map(
+          ([url, why]) => `${url}: ${why}`,
+        );
+      },
     },
   };
 })();
