@@ -37,13 +37,16 @@ class MintsUpdate(Body):
     mints: list[str] = Field(max_length=50, description="http(s) mint URLs")
 
 
+MINT_URL = r"^https?://\S+$"
+
+
 class MeltRequest(Body):
-    mint: str = Field(max_length=500)
+    mint: str = Field(max_length=500, pattern=MINT_URL)
     bolt11: str = Field(min_length=10, max_length=4000, description="the invoice to pay")
 
 
 class ExportRequest(Body):
-    mint: str = Field(max_length=500)
+    mint: str = Field(max_length=500, pattern=MINT_URL)
 
 
 class Withdrawal(BaseModel):

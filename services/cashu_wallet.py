@@ -94,6 +94,8 @@ async def export_token(deps: Deps, merchant_id: str, mint: str) -> Withdrawn:
 
 async def melt(deps: Deps, merchant_id: str, mint: str, bolt11: str) -> Withdrawn:
     """Pay `bolt11` with a mint's proofs; the change comes back as new proofs."""
+    if not await cashu_crud.unspent_proofs(deps.db, merchant_id, mint.rstrip("/")):
+        raise NotFound(f"no ecash of mint {mint} is held")
     client = MintClient(mint)
     try:
         quote = await client.melt_quote(bolt11)

@@ -107,7 +107,7 @@ class MintClient:
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT, transport=self._transport) as client:
                 response = await client.request(method, self.url + path, json=body)
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise MintUnavailable(f"mint {self.url} cannot be reached: {error!r}") from None
         if response.status_code >= 500:
             raise MintUnavailable(f"mint {self.url} answered {response.status_code}")
