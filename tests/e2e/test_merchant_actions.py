@@ -95,9 +95,14 @@ def test_a_reissued_invoice_replaces_the_old_one_on_the_customer_page(
     open_the_order(merchant)
     merchant.locator("[data-test=reissue]").click()
     invoice = customer.locator("[data-test=invoice]")
-    deadline = time.monotonic() + LIVE_TIMEOUT / 1000
-    while invoice.inner_text().strip() == first and time.monotonic() < deadline:
-        customer.wait_for_timeout(250)
+    # the page follows the merchant's new payment request: wait for that, not for a while
+    customer.wait_for_function(
+        "old => { const shown = document.querySelector('[data-test=invoice]');"
+        " const text = shown ? shown.innerText.trim() : '';"
+        " return text !== '' && text !== old; }",
+        arg=first,
+        timeout=LIVE_TIMEOUT,
+    )
     assert invoice.inner_text().strip() not in ("", first)
     shoot(customer, "actions-customer-reissued")
 
@@ -127,26 +132,35 @@ def test_stalls_found_on_relays_can_be_accepted(open_page: Any, server: str, sho
     page.locator("[data-test=stalls]").get_by_text("Coffee stall").wait_for()
 
 
+def merchant_call(method: str) -> Any:
+    """A predicate for `expect_response`: the dashboard's `method` call on its merchant."""
+    return lambda response: response.request.method == method and "/api/v1/merchant" in response.url
+
+
 def test_the_profile_and_the_active_switch_are_saved(
     open_page: Any, server: str, shoot: Any
 ) -> None:
+    """Each step waits for what it caused (the server's answer, the value shown), never for
+    a while: under load a step takes longer, and nothing is read before it is there."""
     key, merchant_row = shop(server)
     page = open_page(server, "/", "phone").page
     sign_in(page, key)
     page.locator("[data-test=tab-merchant]").click()
     page.locator("[data-test=show-keys]").click()
-    assert page.locator(f"input[value='{merchant_row['npub']}']").count() == 1
+    page.locator(f"input[value='{merchant_row['npub']}']").wait_for()
     page.locator("input[data-test=profile-display_name]").fill("Bean Counter Lisbon")
     page.locator("input[data-test=profile-website]").fill("not a url")
-    page.locator("[data-test=save-profile]").click()
+    with page.expect_response(merchant_call("PATCH")) as refused:
+        page.locator("[data-test=save-profile]").click()
+    assert refused.value.status == 422
     page.locator("[data-test=error]").get_by_text("website").wait_for()
     page.locator("input[data-test=profile-website]").fill("https://beans.example.org")
-    page.locator("[data-test=save-profile]").click()
-    page.get_by_text("Profile saved").wait_for()
-    page.locator("[data-test=merchant-active]").click()
-    deadline = time.monotonic() + 10
-    while api(server, key, "GET", "/merchant")["config"]["active"] and time.monotonic() < deadline:
-        time.sleep(0.2)
+    with page.expect_response(merchant_call("PATCH")) as saved_profile:
+        page.locator("[data-test=save-profile]").click()
+    assert saved_profile.value.status == 200
+    with page.expect_response(merchant_call("PUT")) as toggled:
+        page.locator("[data-test=merchant-active]").click()
+    assert toggled.value.status == 200 and toggled.value.url.endswith("/toggle")
     saved = api(server, key, "GET", "/merchant")["config"]
     assert (saved["display_name"], saved["active"]) == ("Bean Counter Lisbon", False)
     shoot(page, "actions-merchant-profile-phone")
