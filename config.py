@@ -48,6 +48,10 @@ class Settings:
     # None: true only when `host` is a loopback address (see `private_relays_allowed`).
     allow_private_relays: bool | None = None
     fiat_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    # Live rates: a URL answering `{"USD": 62500.5, ...}` (the price of one BTC in each
+    # currency), fetched every `rates_refresh_seconds`; `fiat_rates` is the fallback.
+    rates_url: str | None = None
+    rates_refresh_seconds: int = 300
     max_open_orders_per_customer: int = 5
     new_customer_expiry_seconds: int = 600
     new_customer_stock_share: int = 50
@@ -109,6 +113,8 @@ class Settings:
             allow_signup=get("ALLOW_SIGNUP", _boolean, None),
             allow_private_relays=get("ALLOW_PRIVATE_RELAYS", _boolean, None),
             fiat_rates=get("FIAT_RATES", _fiat_rates, {}),
+            rates_url=get("RATES_URL", _http_url, None),
+            rates_refresh_seconds=get("RATES_REFRESH", _positive_int, 300),
             max_open_orders_per_customer=get("MAX_OPEN_ORDERS", _positive_int, 5),
             new_customer_expiry_seconds=get(
                 "NEW_CUSTOMER_EXPIRY",

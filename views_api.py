@@ -68,7 +68,8 @@ async def api_health(request: Request) -> dict[str, Any]:
 
 @api_router.get("/currencies", tags=["health"])
 async def api_currencies(runtime: RuntimeDep) -> list[str]:
-    """The currencies prices can be in: `sat` and each fiat code with a configured rate."""
+    """The currencies prices can be in: `sat` and each fiat code with a rate (configured,
+    or from the live provider while its rates are fresh)."""
     return currencies(runtime)
 
 

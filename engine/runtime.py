@@ -41,6 +41,7 @@ class Runtime:
     engine: Any = None  # services.background.OrderEngine
     jobs: Any = None  # engine.jobs.JobRunner: restores as jobs (runs without `background` too)
     embedded_relay: EmbeddedRelay | None = None
+    rates: Any = None  # orders.rates.RateProvider: fixed, or live (services.live_rates)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     background: bool = True  # False: no engine tasks (tools and some tests)
     started: bool = False
@@ -66,6 +67,7 @@ class Runtime:
         await self._check_transitions()
         self.keystore = KeyStore(load_secret(settings.secret, settings.data_dir))
         self.relays = settings.relays or (await self._start_embedded_relay(),)
+        self.rates = self._rates()
         await self._start_wallet()
         await self._start_engine()
 
@@ -106,6 +108,22 @@ class Runtime:
         )
         return url
 
+    def _rates(self) -> Any:
+        """Live rates from NOSTRBAZAAR_RATES_URL (fixed ones as the fallback), or fixed."""
+        from ..orders.rates import FixedRates
+        from ..services.live_rates import LiveRates
+
+        settings = self.settings
+        if settings.rates_url is None:
+            return FixedRates(settings.fiat_rates)
+        return LiveRates(settings.rates_url, settings.fiat_rates, settings.rates_refresh_seconds)
+
+    async def _keep_rates_fresh(self, rates: Any) -> None:
+        """Fetch the live rates now and every refresh interval (failures keep the last)."""
+        while True:
+            await rates.refresh()
+            await asyncio.sleep(rates.refresh_seconds)
+
     async def _start_wallet(self) -> None:
         """The configured backend; a wrong or unreachable one stops start-up, named."""
         from ..wallets import make_wallet
@@ -128,6 +146,8 @@ class Runtime:
         await self.pool.start()
         if self.background:
             await self.engine.start()
+            if hasattr(self.rates, "refresh"):
+                self.tasks.append(asyncio.create_task(self._keep_rates_fresh(self.rates)))
 
     async def merchant_imported(self, merchant_id: str) -> None:
         """A merchant created with a key it already used elsewhere (recovery from the key alone).
@@ -199,6 +219,7 @@ class Runtime:
             "relays": {url: relays.get(url, "configured") for url in self.relays},
             "embedded_relay": self.embedded_relay is not None,
             "wallet": await self._wallet_health(),
+            "rates": self.rates.status() if hasattr(self.rates, "status") else {"source": "fixed"},
         }
 
     async def _wallet_health(self) -> dict[str, Any]:

@@ -24,7 +24,10 @@ from .host import Host
 
 
 def currencies(host: Host) -> list[str]:
-    """`sat` and every fiat currency with a configured rate."""
+    """`sat` and every fiat currency with a rate: configured, or live (while fresh)."""
+    listed = getattr(getattr(host, "rates", None), "currencies", None)
+    if callable(listed):
+        return ["sat", *listed()]
     return ["sat", *sorted(host.settings.fiat_rates)]
 
 

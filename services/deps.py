@@ -125,5 +125,5 @@ class Deps:
             merchants=Merchants(runtime.db, runtime.keystore),
             wallet=runtime.wallet,
             bus=runtime.bus,
-            rates=FixedRates(runtime.settings.fiat_rates),
+            rates=getattr(runtime, "rates", None) or FixedRates(runtime.settings.fiat_rates),
         )

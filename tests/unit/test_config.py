@@ -26,6 +26,8 @@ def test_defaults_are_the_embedded_setup():
         ("ALLOW_SIGNUP", "maybe"),
         ("FIAT_RATES", "USD=abc"),
         ("INVOICE_EXPIRY", "-5"),
+        ("RATES_URL", "ftp://rates.example"),
+        ("RATES_REFRESH", "0"),
     ],
 )
 def test_bad_value_names_the_variable(variable, value):
@@ -96,3 +98,14 @@ def test_the_embedded_relay_has_a_fixed_port_by_default_and_zero_means_any():
     assert Settings.from_env(env).embedded_relay_port == 0
     with pytest.raises(ConfigError, match="NOSTRBAZAAR_EMBEDDED_RELAY_PORT"):
         Settings.from_env({"NOSTRBAZAAR_EMBEDDED_RELAY_PORT": "70000"})
+
+
+def test_live_rates_are_off_by_default_and_refresh_every_five_minutes():
+    settings = Settings.from_env({})
+    assert (settings.rates_url, settings.rates_refresh_seconds) == (None, 300)
+    env = {
+        "NOSTRBAZAAR_RATES_URL": "https://rates.example/ticker/",
+        "NOSTRBAZAAR_RATES_REFRESH": "60",
+    }
+    live = Settings.from_env(env)
+    assert (live.rates_url, live.rates_refresh_seconds) == ("https://rates.example/ticker", 60)
