@@ -145,11 +145,11 @@ def test_bulk_ship_and_cancel_then_an_orders_own_address_and_its_chat(
     elsewhere = open_page(server, f"/#/orders/{shipped['id']}", "phone").page
     sign_in(elsewhere, key)
     detail = elsewhere.locator("[data-test=order-detail]")
-    detail.get_by_text(shipped["id"][:8]).wait_for()
+    detail.get_by_text(shipped["id"][:6]).wait_for()
     detail.locator("[data-test=timeline]").get_by_text("Shipped: Posted today").wait_for()
     snap(elsewhere, "order-own-address", ("phone", "desktop"))
     detail.locator("[data-test=order-chat]").click()
     elsewhere.locator("[data-test=chat-log]").wait_for()
     assert elsewhere.evaluate("location.hash") == f"#/chat/{shipped['public_key']}"
     elsewhere.go_back()
-    detail.get_by_text(shipped["id"][:8]).wait_for()
+    detail.get_by_text(shipped["id"][:6]).wait_for()
