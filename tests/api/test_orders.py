@@ -274,9 +274,10 @@ async def test_restoring_all_orders_reports_what_it_did(client, runtime, alice, 
     summary = await finished_restore(client, runtime, alice)
     assert set(summary) - {"orders_adopted"} == {
         "events_scanned", "events_new", "orders_restored", "orders_updated", "errors", "reasons",
-        "catalogue",
+        "catalogue", "relays_read", "relays_unread",
     }  # fmt: skip
     assert summary["catalogue"] is None  # alice has a catalogue: nothing was recovered
+    assert (summary["relays_read"], summary["relays_unread"]) == (list(runtime.relays), {})
     order = (await client.get(f"/api/v1/order/{alices_order}", headers=alice.reader)).json()
     assert order["status"] == "awaiting_payment"
 
