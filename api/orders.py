@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstra
 
 from ..crud import messages as messages_crud
 from ..crud import orders as orders_crud
-from ..crud.invoices import payment_method
+from ..crud.invoices import payment_method, payment_methods
 from ..crud.order_list import OrderFilter, list_orders
 from ..crud.order_search import count_orders
 from ..crud.orders import OrderRow
@@ -218,7 +218,7 @@ async def api_orders_list(
     if total:
         count = await count_orders(runtime.db, merchant.id, filters.query)
         response.headers["X-Total-Count"] = str(count)
-    return [Order.of(row) for row in rows]
+    return await _with_payment_methods(runtime, merchant.id, rows)
 
 
 @router.get("/stall/order/{stall_id}", tags=["stalls"], responses=READ)
@@ -234,7 +234,16 @@ async def api_stall_orders(
     await get_stall(runtime.db, merchant, stall_id)
     wanted = OrderFilter(stall_id=stall_id, paid=paid, shipped=shipped, public_key=pubkey)
     rows = await list_orders(runtime.db, merchant.id, wanted, limit=500)
-    return [Order.of(row) for row in rows]
+    return await _with_payment_methods(runtime, merchant.id, rows)
+
+
+async def _with_payment_methods(runtime: Runtime, merchant_id: str, rows: list[Any]) -> list[Order]:
+    """The orders of a list, each with how it was paid (one query for the page)."""
+    orders = [Order.of(row) for row in rows]
+    methods = await payment_methods(runtime.db, merchant_id, [order.id for order in orders])
+    for order in orders:
+        order.payment_method = methods.get(order.id)
+    return orders
 
 
 @router.get("/order/{order_id}", tags=["orders"], responses=READ)

@@ -123,3 +123,18 @@ async def payment_method(db: Database, merchant_id: str, order_id: str) -> str |
         (merchant_id, order_id),
     )
     return None if row is None else PAYMENT_METHODS.get(row["source"], row["source"])
+
+
+async def payment_methods(db: Database, merchant_id: str, order_ids: list[str]) -> dict[str, str]:
+    """`payment_method` for a page of orders in one query: order id -> how it was paid."""
+    if not order_ids:
+        return {}
+    marks = ", ".join("?" * len(order_ids))
+    sql = (
+        "SELECT order_id, source FROM payments"  # noqa: S608 - only placeholders are joined in
+        f" WHERE merchant_id = ? AND outcome = 'paid' AND order_id IN ({marks})"
+        " ORDER BY created_at DESC"
+    )
+    rows = await db.fetchall(sql, (merchant_id, *order_ids))
+    found = {row["order_id"]: row["source"] for row in rows}  # the earliest wins (last written)
+    return {order_id: PAYMENT_METHODS.get(source, source) for order_id, source in found.items()}

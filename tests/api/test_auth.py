@@ -1,4 +1,5 @@
-"""X-Api-Key: every route but sign-up, health and currencies needs a key; writes the admin key."""
+"""X-Api-Key: every route but sign-up, health, currencies and countries needs a key; writes
+the admin key."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ PUBLIC = {
     ("POST", "/api/v1/account"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/currencies"),
+    ("GET", "/api/v1/countries"),  # reference data: ISO codes and names for the zone picker
     # The fake wallet's "pay this invoice" stands in for a customer's wallet (dev only).
     ("POST", "/api/v1/fakewallet/pay"),
 }

@@ -14,7 +14,8 @@ async def test_new_merchant_publishes_its_profile_and_dm_relays(alice, outbox, r
     assert kinds(events) == [0, 10050]
     profile, dm_relays = events[0][1], events[1][1]
     assert profile.pubkey == alice.merchant["public_key"]
-    assert json.loads(profile.content) == {"name": "Alice"}
+    # shopstr_donation 0: Shopstr buyers send the whole price (README, Shopstr and Conduit)
+    assert json.loads(profile.content) == {"name": "Alice", "shopstr_donation": 0}
     assert dm_relays.tags == [["relay", url] for url in runtime.relays]
 
 
@@ -141,6 +142,7 @@ async def test_changing_the_profile_publishes_kind_0_with_merged_fields(alice, c
         "name": "Alice",
         "about": "Tea from Japan",
         "website": "https://tea.example",
+        "shopstr_donation": 0,
     }
 
 
