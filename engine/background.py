@@ -27,6 +27,7 @@ from typing import Any
 from loguru import logger
 
 from ..crud.inbox import newest_received
+from ..crud.jobs import active_job
 from ..crud.messages import customers_without_profile, set_profile
 from ..nostr.event import Event
 from ..nostr.relay_pool import RelayPool
@@ -37,6 +38,7 @@ from ..services.payments import expire_due, receive_payment, recheck_unsettled
 from ..storage.errors import StorageUnavailable
 from .catchup import LOOKBACK, CatchUp, CompleteFetcher, dm_filters
 from .ingest import ingest_event, record_invalid, retry_waiting
+from .jobs import RESTORE
 from .publisher import Publisher
 from .watch import WATCH_SECONDS, HealthWatch
 
@@ -209,7 +211,15 @@ class OrderEngine:
 
     async def _retry(self) -> None:
         for merchant in await self.deps.merchants.all():
-            await retry_waiting(self.deps, merchant)
+            if not await self._restoring(merchant.id):
+                await retry_waiting(self.deps, merchant)
+
+    async def _restoring(self, merchant_id: str) -> bool:
+        """A restore is placing this merchant's events itself, oldest first and with its
+        stock loans: the retry loop must not place them out of turn meanwhile."""
+        if merchant_id in self._held:
+            return True
+        return await active_job(self.deps.db, merchant_id, RESTORE) is not None
         await resume_claimed(self.deps)  # a token whose mint was away is swapped when it is back
 
     async def fetch_profiles(self) -> None:
