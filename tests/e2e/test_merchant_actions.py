@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import nostr_sdk as sdk
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -107,7 +112,35 @@ def test_a_reissued_invoice_replaces_the_old_one_on_the_customer_page(
     shoot(customer, "actions-customer-reissued")
 
 
-def test_stalls_found_on_relays_can_be_accepted(open_page: Any, server: str, shoot: Any) -> None:
+def publish_from_another_device(server: str, secret: str, name: str, zone: dict[str, Any]) -> None:
+    """A NIP-15 stall signed with the merchant's key elsewhere, sent straight to our relay."""
+    relays = httpx.get(f"{server}/market/config.json").json()["relays"]
+    keys = sdk.Keys.parse(secret)
+    shipping = [{"id": zone["id"], "name": zone["name"], "cost": 100, "regions": ["EU"]}]
+    stall = {"id": "elsewhere-1", "name": name, "currency": "sat", "shipping": shipping}
+    event = (
+        sdk.EventBuilder(sdk.Kind(30017), json.dumps(stall))
+        .tags([sdk.Tag.identifier("elsewhere-1")])
+        .finalize(keys)
+    )
+
+    async def send() -> None:
+        client = sdk.Client()
+        for url in relays:
+            await client.add_relay(sdk.RelayUrl.parse(url))
+        await client.connect(timedelta(seconds=5))
+        await client.send_event(event)
+        await client.shutdown()
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright holds this thread's event loop
+        thread.submit(asyncio.run, send()).result(timeout=30)
+
+
+def test_a_reimported_key_brings_its_stalls_back_and_others_found_on_relays_can_be_accepted(
+    open_page: Any, server: str, shoot: Any
+) -> None:
+    """Importing the key restores the catalogue it published (signed by its own key, so
+    accepted); a stall published later from another device comes back as pending."""
     secret = "3c" * 32
     old_key, old_merchant = shop(server, private_key=secret)
     stalls = api(server, old_key, "GET", "/stall")
@@ -118,18 +151,23 @@ def test_stalls_found_on_relays_can_be_accepted(open_page: Any, server: str, sho
     api(server, old_key, "DELETE", f"/merchant/{old_merchant['id']}")
 
     key = httpx.post(f"{server}/api/v1/account", json={"name": "again"}).json()["adminkey"]
-    api(server, key, "POST", "/merchant", {"private_key": secret})
+    api(server, key, "POST", "/merchant", {"private_key": secret, "default_zone": False})
     page = open_page(server, "/").page
     sign_in(page, key)
+    page.locator("[data-test=tab-catalogue]").click()
+    page.locator("[data-test=stalls]").get_by_text("Coffee stall").wait_for(timeout=LIVE_TIMEOUT)
+
+    zone = api(server, key, "GET", "/zone")[0]  # restored with the stall that ships to it
+    publish_from_another_device(server, secret, "Tea stall", zone)
     page.locator("[data-test=tab-merchant]").click()
     page.locator("[data-test=republish]").click()
     page.locator("[data-test=republish-result]").wait_for(timeout=LIVE_TIMEOUT)
     page.locator("[data-test=tab-catalogue]").click()
     pending = page.locator("[data-test=pending]")
-    pending.get_by_text("Stall: Coffee stall").wait_for()
+    pending.get_by_text("Stall: Tea stall").wait_for()
     shoot(page, "actions-pending-stall")
     pending.get_by_role("button", name="Accept").first.click()
-    page.locator("[data-test=stalls]").get_by_text("Coffee stall").wait_for()
+    page.locator("[data-test=stalls]").get_by_text("Tea stall").wait_for()
 
 
 def merchant_call(method: str) -> Any:
