@@ -4,12 +4,15 @@ Plebeian Market's buyers (and any client following the market spec's `lud16`
 payment preference) pay the merchant's lightning address themselves, then send a
 kind 17 receipt naming the invoice. So the address is served here: the name is
 the merchant's npub, the host is `NOSTRBAZAAR_PUBLIC_URL`'s, and every invoice is
-minted by the merchant's wallet backend and recorded (`lnurl_invoices`), so a
-receipt can be checked against what we issued and claimed for one order, once.
+minted by the merchant's wallet backend, commits to sha256 of the metadata as its
+description hash (LUD-06; paying wallets check it), and is recorded
+(`lnurl_invoices`), so a receipt can be checked against what we issued and
+claimed for one order, once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 from urllib.parse import urlparse
@@ -59,14 +62,16 @@ async def pay_request(deps: Deps, name: str, base_url: str) -> dict[str, Any]:
 
 
 async def address_invoice(deps: Deps, name: str, amount: str | None) -> dict[str, Any]:
-    """The callback: an invoice for `amount` msat from the merchant's wallet, recorded."""
+    """The callback: an invoice for `amount` msat from the merchant's wallet, committing to
+    sha256 of the pay request's metadata (LUD-06's `h`; wallets check it), recorded."""
     merchant = await _merchant(deps, name)
     amount_msat = _amount(amount)
-    memo = f"Payment to {lightning_address(deps.settings, merchant.public_key) or name}"
+    metadata = _metadata(deps.settings, merchant)  # the very string the pay request sends
     expiry = deps.settings.invoice_expiry_seconds
     extra = {"merchant_id": merchant.id, "lightning_address": True}
+    digest = hashlib.sha256(metadata.encode()).digest()  # LUD-06: the invoice's `h`
     try:
-        new = await deps.wallet.create_invoice(amount_msat, memo, expiry, extra)
+        new = await deps.wallet.create_invoice(amount_msat, metadata, expiry, extra, digest)
     except WalletError as error:
         logger.warning("lightning address of {}: no invoice: {}", merchant.id, error)
         raise LnurlError("the merchant's wallet cannot issue invoices right now", 503) from None

@@ -62,8 +62,17 @@ class Wallet(Protocol):
     async def stop(self) -> None: ...
 
     async def create_invoice(
-        self, amount_msat: int, memo: str, expiry_seconds: int, extra: dict[str, Any] | None = None
-    ) -> NewInvoice: ...
+        self,
+        amount_msat: int,
+        memo: str,
+        expiry_seconds: int,
+        extra: dict[str, Any] | None = None,
+        description_hash: bytes | None = None,
+    ) -> NewInvoice:
+        """Mint an invoice. With `description_hash` (32 bytes) the invoice commits to it
+        (BOLT11 `h`, no `d`), and `memo` should be the text it hashes (LUD-06: sha256 of
+        the LNURL metadata), for backends that hash the description themselves."""
+        ...
 
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus: ...
 

@@ -97,9 +97,15 @@ class FakeWallet:
         self._store.close()
 
     async def create_invoice(
-        self, amount_msat: int, memo: str, expiry_seconds: int, extra: dict[str, Any] | None = None
+        self,
+        amount_msat: int,
+        memo: str,
+        expiry_seconds: int,
+        extra: dict[str, Any] | None = None,
+        description_hash: bytes | None = None,
     ) -> NewInvoice:
-        """Mint and store a signed invoice; its preimage stays in the wallet."""
+        """Mint and store a signed invoice (`h` instead of `d` when `description_hash` is
+        given); its preimage stays in the wallet."""
         self._check_started()
         _check_request(amount_msat, expiry_seconds)
         preimage = os.urandom(32)
@@ -111,6 +117,7 @@ class FakeWallet:
             description=memo,
             timestamp=now,
             expiry=expiry_seconds,
+            description_hash=description_hash,
         )
         try:
             bolt11 = encode_invoice(fields, self._node_key())

@@ -34,6 +34,7 @@ _GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 _FEATURES = (1 << 8) | (1 << 14)
 _TAG_PAYMENT_HASH = 1
 _TAG_DESCRIPTION = 13
+_TAG_DESCRIPTION_HASH = 23
 _TAG_EXPIRY = 6
 _TAG_PAYMENT_SECRET = 16
 _TAG_MIN_FINAL_CLTV = 24
@@ -46,7 +47,9 @@ NETWORKS = {"bitcoin": "bc", "testnet": "tb", "signet": "tbs", "regtest": "bcrt"
 
 @dataclass(frozen=True)
 class InvoiceFields:
-    """What goes into one invoice; `timestamp` and `expiry` are in seconds."""
+    """What goes into one invoice; `timestamp` and `expiry` are in seconds. With a
+    `description_hash` (32 bytes, e.g. LUD-06's sha256 of the metadata) the invoice
+    carries it as `h` and no `d`: `description` is then not written."""
 
     amount_msat: int
     payment_hash: bytes
@@ -54,6 +57,7 @@ class InvoiceFields:
     description: str
     timestamp: int
     expiry: int
+    description_hash: bytes | None = None
 
 
 def amount_part(amount_msat: int) -> str:
@@ -74,6 +78,8 @@ def encode_invoice(fields: InvoiceFields, key: EcdsaKey, network: str = "regtest
     """
     if len(fields.payment_hash) != 32 or len(fields.payment_secret) != 32:
         raise ValueError("payment hash and payment secret must be 32 bytes each")
+    if fields.description_hash is not None and len(fields.description_hash) != 32:
+        raise ValueError("a description hash must be 32 bytes (a sha256)")
     if not 0 <= fields.timestamp < 1 << 5 * _TIMESTAMP_WORDS:
         raise ValueError("timestamp does not fit in 35 bits")
     hrp = "ln" + NETWORKS[network] + amount_part(fields.amount_msat)
@@ -81,7 +87,7 @@ def encode_invoice(fields: InvoiceFields, key: EcdsaKey, network: str = "regtest
     for tagged in (
         _bytes_field(_TAG_PAYMENT_HASH, fields.payment_hash),
         _bytes_field(_TAG_PAYMENT_SECRET, fields.payment_secret),
-        _bytes_field(_TAG_DESCRIPTION, fields.description.encode()),
+        _description_field(fields),
         _int_field(_TAG_EXPIRY, fields.expiry),
         _int_field(_TAG_MIN_FINAL_CLTV, MIN_FINAL_CLTV_EXPIRY),
         _int_field(_TAG_FEATURES, _FEATURES),
@@ -106,6 +112,13 @@ def _bytes_field(tag: int, data: bytes) -> tuple[int, int]:
     words = -(-len(data) * 8 // 5)
     value = int.from_bytes(data, "big") << words * 5 - len(data) * 8
     return _tagged(tag, value, words)
+
+
+def _description_field(fields: InvoiceFields) -> tuple[int, int]:
+    """`h` (the description's hash) when there is one, else `d` (the text): BOLT11 wants one."""
+    if fields.description_hash is not None:
+        return _bytes_field(_TAG_DESCRIPTION_HASH, fields.description_hash)
+    return _bytes_field(_TAG_DESCRIPTION, fields.description.encode())
 
 
 def _int_field(tag: int, value: int) -> tuple[int, int]:
@@ -187,6 +200,7 @@ def _step(checksum: int, word: int) -> int:
 _BECH32_CHARS = frozenset(_CHARSET)
 _BECH32_TO_DIGITS = str.maketrans(_CHARSET, _DIGITS)
 _PICO_PER_UNIT = {"": 10**12, "m": 10**9, "u": 10**6, "n": 10**3, "p": 1}  # pico-bitcoin
+_HASH_TAGS = (_TAG_PAYMENT_HASH, _TAG_PAYMENT_SECRET, _TAG_DESCRIPTION_HASH)  # 52 words each
 _SIGNATURE_WORDS = 104  # 65 bytes: 64-byte compact signature and the recovery id
 _RECOVER = EcdsaKey()  # any context able to recover public keys
 
@@ -207,10 +221,11 @@ class DecodedInvoice:
     description: str | None
     payment_secret: str | None
     payee: str  # the 33-byte node key recovered from the signature, hex
+    description_hash: str | None = None  # `h`, hex
 
 
 def decode_invoice(text: str, recover_payee: bool = True) -> DecodedInvoice:
-    """Read a BOLT11 string: checksum, amount, timestamp, p/s/d/x fields, and the payee
+    """Read a BOLT11 string: checksum, amount, timestamp, p/s/d/h/x fields, and the payee
     recovered from the signature (an invalid signature is refused). About 100x faster
     than `bolt11.decode` (bitstring); unknown fields are skipped, as BOLT11 asks.
 
@@ -239,6 +254,7 @@ def decode_invoice(text: str, recover_payee: bool = True) -> DecodedInvoice:
     description = fields.get(_TAG_DESCRIPTION)
     secret = fields.get(_TAG_PAYMENT_SECRET)
     expiry = fields.get(_TAG_EXPIRY)
+    description_hash = fields.get(_TAG_DESCRIPTION_HASH)
     return DecodedInvoice(
         currency=currency,
         amount_msat=amount_msat,
@@ -248,6 +264,7 @@ def decode_invoice(text: str, recover_payee: bool = True) -> DecodedInvoice:
         description=None if description is None else description.decode("utf-8", "replace"),
         payment_secret=None if secret is None else secret.hex(),
         payee=payee,
+        description_hash=None if description_hash is None else description_hash.hex(),
     )
 
 
@@ -270,7 +287,7 @@ def _read_hrp(rest: str) -> tuple[str, int | None]:
 
 
 def _read_fields(words: str) -> dict[int, bytes]:
-    """Tagged fields by type: the first usable one of each (p and s need 52 words)."""
+    """Tagged fields by type: the first usable one of each (p, s and h need 52 words)."""
     fields: dict[int, bytes] = {}
     i = 0
     while i + 3 <= len(words):
@@ -279,7 +296,7 @@ def _read_fields(words: str) -> dict[int, bytes]:
         i += 3 + length
         if len(data) != length:
             raise InvoiceDecodeError("tagged field runs past the end")
-        if tag in fields or (tag in (_TAG_PAYMENT_HASH, _TAG_PAYMENT_SECRET) and length != 52):
+        if tag in fields or (tag in _HASH_TAGS and length != 52):
             continue
         if tag == _TAG_EXPIRY:
             fields[tag] = _words_to_int(data).to_bytes(8, "big")

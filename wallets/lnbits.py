@@ -91,9 +91,15 @@ class LNbitsWallet:
             self._http = None
 
     async def create_invoice(
-        self, amount_msat: int, memo: str, expiry_seconds: int, extra: dict[str, Any] | None = None
+        self,
+        amount_msat: int,
+        memo: str,
+        expiry_seconds: int,
+        extra: dict[str, Any] | None = None,
+        description_hash: bytes | None = None,
     ) -> NewInvoice:
-        """Ask LNbits for an invoice of `amount_msat` rounded up to whole sats."""
+        """Ask LNbits for an invoice of `amount_msat` rounded up to whole sats (with
+        `description_hash`, LNbits writes it as `h` and drops the memo)."""
         sats = sats_for(amount_msat)
         if expiry_seconds <= 0:
             raise WalletError(f"lnbits: expiry must be positive seconds, got {expiry_seconds}")
@@ -105,6 +111,8 @@ class LNbitsWallet:
             "expiry": expiry_seconds,
             "extra": extra or {},
         }
+        if description_hash is not None:
+            body["description_hash"] = description_hash.hex()
         payment = await self._request("POST", "/api/v1/payments", json=body)
         new = NewInvoice(
             payment_hash=payment["payment_hash"],

@@ -130,9 +130,15 @@ class NWCWallet:
             self._pool = None
 
     async def create_invoice(
-        self, amount_msat: int, memo: str, expiry_seconds: int, extra: dict[str, Any] | None = None
+        self,
+        amount_msat: int,
+        memo: str,
+        expiry_seconds: int,
+        extra: dict[str, Any] | None = None,
+        description_hash: bytes | None = None,
     ) -> NewInvoice:
-        """`make_invoice` for exactly `amount_msat` (NIP-47 amounts are msat)."""
+        """`make_invoice` for exactly `amount_msat` (NIP-47 amounts are msat), with
+        NIP-47's `description_hash` (hex) when given."""
         if not isinstance(amount_msat, int) or amount_msat <= 0:
             raise WalletError(f"nwc: amount must be a positive msat integer, got {amount_msat!r}")
         params: dict[str, Any] = {
@@ -142,6 +148,8 @@ class NWCWallet:
         }
         if extra:
             params["metadata"] = extra
+        if description_hash is not None:
+            params["description_hash"] = description_hash.hex()
         result = await self._call("make_invoice", params)
         try:
             new = NewInvoice(

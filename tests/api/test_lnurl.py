@@ -5,6 +5,7 @@ with LNURL's error shape."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -52,6 +53,17 @@ async def test_the_callback_answers_a_real_invoice_for_the_amount_asked(
                                     (decoded.payment_hash,))  # fmt: skip
     assert row is not None and tuple(row) == (alice.merchant["id"], 21000, None)
     assert runtime.wallet.invoice(decoded.payment_hash) is not None  # the merchant's wallet's
+
+
+async def test_the_invoice_commits_to_the_metadata_of_the_well_known_document(
+    client: httpx.AsyncClient, alice: Shop
+) -> None:
+    doc = (await client.get(f"/.well-known/lnurlp/{npub_of(alice)}")).json()
+    response = await client.get(doc["callback"], params={"amount": 5000})
+    decoded = bolt11_lib.decode(response.json()["pr"])
+    expected = hashlib.sha256(doc["metadata"].encode("utf-8")).hexdigest()
+    assert decoded.description_hash == expected  # LUD-06: what paying wallets check
+    assert decoded.description is None  # BOLT11: `h` instead of `d`, never both
 
 
 async def test_the_hex_public_key_names_the_same_address(
@@ -128,3 +140,7 @@ async def test_the_public_address_names_the_callback_and_the_lightning_address(
     assert json.loads(doc["metadata"]) == [
         ["text/plain", f"Payment to {address}"], ["text/identifier", address],
     ]  # fmt: skip
+    callback = doc["callback"].removeprefix("https://shop.example")
+    answer = (await public_client.get(callback, params={"amount": 1000})).json()
+    expected = hashlib.sha256(doc["metadata"].encode("utf-8")).hexdigest()
+    assert bolt11_lib.decode(answer["pr"]).description_hash == expected

@@ -8,6 +8,7 @@ LNbits wallet, or the NIP-47 test service settling and notifying.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -141,6 +142,18 @@ async def test_created_invoice_is_a_real_bolt11_with_amount_hash_and_expiry(
     assert decoded.description == "order 7: two mugs"
     assert decoded.expiry == 900
     assert abs(decoded.date + decoded.expiry - new.expires_at) <= 1  # whole-second clocks
+
+
+async def test_an_invoice_for_a_description_hash_carries_it_instead_of_a_description(
+    harness: Harness,
+) -> None:
+    metadata = '[["text/plain", "Payment to a lightning address"]]'
+    digest = hashlib.sha256(metadata.encode()).digest()
+    new = await harness.wallet.create_invoice(13_000, metadata, 600, None, digest)
+    decoded = bolt11.decode(new.bolt11)
+    assert decoded.description_hash == digest.hex()  # LUD-06's `h`, what payers check
+    assert decoded.description is None
+    assert (decoded.amount_msat, decoded.payment_hash) == (13_000, new.payment_hash)
 
 
 async def test_an_amount_that_is_not_whole_sats_is_never_under_charged(harness: Harness) -> None:

@@ -136,11 +136,13 @@ class NWCService:
 
     async def _make_invoice(self, params: dict[str, Any]) -> dict[str, Any]:
         metadata = params.get("metadata")
+        description_hash = params.get("description_hash")
         new = await self.wallet.create_invoice(
             int(params["amount"]),
             str(params.get("description") or ""),
             int(params.get("expiry") or 3600),
             metadata if isinstance(metadata, dict) else None,
+            bytes.fromhex(description_hash) if description_hash else None,
         )
         invoice = self.wallet.invoice(new.payment_hash)
         assert invoice is not None

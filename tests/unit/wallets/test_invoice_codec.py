@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import bolt11
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nostrbazaar.wallets.invoice_codec import InvoiceFields, amount_part, encode_invoice
+from nostrbazaar.wallets.invoice_codec import (
+    InvoiceFields,
+    amount_part,
+    decode_invoice,
+    encode_invoice,
+)
 from secp256k1 import PrivateKey
 
 KEY = PrivateKey(hashlib.sha256(b"codec test key").digest())
@@ -105,3 +111,20 @@ def test_hash_and_secret_must_be_32_bytes() -> None:
     short = InvoiceFields(1000, b"\x00" * 31, b"\x00" * 32, "", 1, 1)
     with pytest.raises(ValueError, match="32 bytes"):
         encode_invoice(short, KEY)
+
+
+def test_a_description_hash_is_written_as_h_and_replaces_the_description() -> None:
+    digest = hashlib.sha256(b'[["text/plain","Payment to someone"]]').digest()
+    fields = replace(_fields(description="not written"), description_hash=digest)
+    text = encode_invoice(fields, KEY)
+    theirs, ours = bolt11.decode(text), decode_invoice(text)
+    assert theirs.description_hash == ours.description_hash == digest.hex()
+    assert theirs.description is None and ours.description is None
+    assert theirs.payee == ours.payee == NODE_ID
+    assert theirs.payment_hash == ours.payment_hash == fields.payment_hash.hex()
+    assert decode_invoice(encode_invoice(_fields(), KEY)).description_hash is None
+
+
+def test_a_description_hash_must_be_32_bytes() -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        encode_invoice(replace(_fields(), description_hash=b"\x01" * 31), KEY)
