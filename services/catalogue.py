@@ -95,6 +95,10 @@ async def update_zone(host: Host, merchant: MerchantRow, zone_id: str, body: Zon
         await zones_crud.update_zone(conn, merchant.id, updated)
         signer = publish.signer_for(host.keystore, merchant)
         await publish.publish_stalls(conn, signer, stall_ids)
+        if (updated.cost, updated.countries) != (zone.cost, zone.countries):
+            await publish.publish_products(
+                conn, signer, await _products_of(conn, merchant, stall_ids)
+            )
     announce(host, merchant.id, "zone", zone_id, "updated")
     return updated
 
@@ -126,8 +130,19 @@ async def delete_zone(host: Host, merchant: MerchantRow, zone_id: str) -> None:
             target = (events.KIND_SHIPPING_OPTION, zone_id, None)
             await publish.publish_deletion(conn, signer, [target], "zone deleted", newest)
         await publish.publish_stalls(conn, signer, stall_ids)
+        product_ids += await _products_of(conn, merchant, stall_ids)
         await publish.publish_products(conn, signer, product_ids)
     announce(host, merchant.id, "zone", zone_id, "deleted")
+
+
+async def _products_of(conn: Connection, merchant: MerchantRow, stall_ids: list[str]) -> list[str]:
+    """The products of these stalls: their 30402 listings carry the stall's zones (and
+    Shopstr's `shipping` cost, from its cheapest zone), so a zone change republishes them."""
+    found: list[str] = []
+    for stall_id in stall_ids:
+        products = await products_crud.list_products(conn, merchant.id, stall_id=stall_id)
+        found += [product.id for product in products if product.active]
+    return found
 
 
 # ---------------------------------------------------------------- stalls
@@ -195,8 +210,8 @@ async def create_stall(host: Host, merchant: MerchantRow, body: StallBody) -> St
 async def update_stall(host: Host, merchant: MerchantRow, stall_id: str, body: StallBody) -> Stall:
     """`PUT /stall/{id}`: replace it and republish; `pending: false` accepts an imported one.
 
-    A stall is never made pending again. When its currency changes, its products
-    (priced in the stall's currency) are republished too.
+    A stall is never made pending again. When its currency or its zones change, its
+    products (priced in the stall's currency, listing its zones) are republished too.
     """
     check_path_id(body.id, stall_id)
     check_currency(host, body.currency)
@@ -208,9 +223,11 @@ async def update_stall(host: Host, merchant: MerchantRow, stall_id: str, body: S
         await stalls_crud.set_stall_zones(conn, stall_id, zone_ids)
         signer = publish.signer_for(host.keystore, merchant)
         await publish.publish_stall(conn, signer, stall_id)
-        if stall.currency != body.currency:
-            products = await products_crud.list_products(conn, merchant.id, stall_id=stall_id)
-            await publish.publish_products(conn, signer, [p.id for p in products])
+        old_zones = {zone.id for zone in stall.shipping_zones}
+        if stall.currency != body.currency or old_zones != set(zone_ids):
+            await publish.publish_products(
+                conn, signer, await _products_of(conn, merchant, [stall_id])
+            )
     announce(host, merchant.id, "stall", stall_id, "updated")
     return await get_stall(host.db, merchant, stall_id)
 

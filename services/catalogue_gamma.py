@@ -6,6 +6,13 @@ ids as `d`: a buyer's `item 30402:<pubkey>:<d>` names one of our products and
 `shipping 30406:<pubkey>:<d>` one of our zones (`market.gamma` reads them so).
 The tags are the spec's (`../shared/specs/gamma/market-spec.md`), in the shapes
 Plebeian Market's schemas accept; prices in satoshis say `SATS`, as it does.
+
+Shopstr reads none of the spec's shipping options: only its own listing tag
+`["shipping", <type>, <cost>, <currency>]`, and it charges price + that cost
+(`utils/parsers/product-tag-helpers.ts`: `parseShippingTag`, `calculateTotalCost`).
+Its orders name no zone, so we place them on the stall's cheapest zone
+(`crud.order_catalogue.default_zone`); each listing carries that zone's cost
+plus the product's extra cost for it, so what Shopstr sends is what we charge.
 """
 
 from __future__ import annotations
@@ -66,9 +73,28 @@ def listing_event(key: PrivateKey, product: Product, stall: Stall, created_at: i
         option = ["shipping_option", address(SHIPPING_OPTION_KIND, pk, zone.id)]
         cost = extra.get(zone.id)
         tags.append([*option, _amount(cost)] if cost else option)
+    tags += shopstr_shipping(product, stall)
     tags.append(["a", address(COLLECTION_KIND, pk, stall.id)])
     content = product.config.description or ""
     return sign_event(key, LISTING_KIND, content, tags, created_at)
+
+
+def shopstr_zone(zones: list[Zone]) -> Zone | None:
+    """The zone a Shopstr order is placed on: the lowest base cost, ties by id, as
+    `default_zone` orders them in SQL."""
+    return min(zones, key=lambda zone: (float(zone.cost), zone.id), default=None)
+
+
+def shopstr_shipping(product: Product, stall: Stall) -> Tags:
+    """Shopstr's `shipping` tag: the cost of the zone its orders are priced on, in the
+    listing's currency; "Free" (or "N/A" for a digital zone, no address asked) at 0."""
+    zone = shopstr_zone(stall.shipping_zones)
+    if zone is None:
+        return []
+    extra = next((i.cost for i in product.config.shipping if i.id == zone.id), Decimal(0))
+    cost = zone.cost + extra
+    kind = "Added Cost" if cost > 0 else "Free" if _physical(zone) else "N/A"
+    return [["shipping", kind, _amount(cost), spec_currency(stall.currency)]]
 
 
 def collection_event(

@@ -45,7 +45,8 @@ async def test_a_product_is_also_a_30402_listing(alice: Shop, outbox: Any) -> No
         ["summary", "Steamed green tea"],
         ["image", "https://example.com/sencha.jpg", "", "0"], ["spec", "origin", "Japan"],
         ["t", "tea"], ["t", "green"],
-        ["shipping_option", f"30406:{pk}:{zone_id}", "1"], ["a", f"30405:{pk}:{stall_id}"],
+        ["shipping_option", f"30406:{pk}:{zone_id}", "1"],
+        ["shipping", "Added Cost", "501", "SATS"], ["a", f"30405:{pk}:{stall_id}"],
     ]  # fmt: skip
 
 
@@ -85,6 +86,58 @@ async def test_a_digital_zone_is_a_digital_option_and_fiat_prices_keep_their_cur
     listing = latest(events, 30402)
     assert ["price", "3.99", "USD"] in listing.tags
     assert ["type", "simple", "digital"] in listing.tags
+    assert ["shipping", "N/A", "0", "USD"] in listing.tags  # Shopstr asks no address
+
+
+def shopstr_shipping(listing: Event) -> list[list[str]]:
+    return [tag for tag in listing.tags if tag[0] == "shipping"]
+
+
+async def test_the_listing_tells_shopstr_the_cost_of_the_zone_its_orders_are_priced_on(
+    alice: Shop, client: httpx.AsyncClient, outbox: Any
+) -> None:
+    """Shopstr (utils/parsers/product-tag-helpers.ts, `parseShippingTag`) reads only its own
+    `["shipping", type, cost, currency]` and charges price + cost; its orders go to the
+    stall's cheapest zone by base cost (`default_zone`), with the product's extra cost."""
+    cheap = await alice.zone(name="Iberia", cost=300, countries=["PT", "ES"])
+    dear = await alice.zone(name="World", cost=400, countries=["US"])
+    stall = await alice.stall(dear, shipping_zones=[dear["id"], cheap["id"]])
+    extra = [{"id": cheap["id"], "cost": "150.5"}]  # Iberia: 450.5, World: 400
+    product = await alice.product(stall, price="12.5", config={"shipping": extra})
+    listing = latest(await outbox(alice.merchant["id"]), 30402)
+    assert shopstr_shipping(listing) == [["shipping", "Added Cost", "450.5", "SATS"]]
+    kinds = {tag[0] for tag in listing.tags}
+    assert {"shipping_option", "price", "a"} <= kinds  # the Gamma spec's tags are kept
+    response = await client.patch(f"/api/v1/zone/{cheap['id']}", json={"cost": 0},
+                                  headers=alice.admin)  # fmt: skip
+    assert response.status_code == 200
+    listing = latest(await outbox(alice.merchant["id"]), 30402, product["id"])
+    assert shopstr_shipping(listing) == [["shipping", "Added Cost", "150.5", "SATS"]]
+
+
+async def test_a_cheaper_zone_given_to_the_stall_republishes_the_listing_for_shopstr(
+    alice: Shop, client: httpx.AsyncClient, outbox: Any
+) -> None:
+    stall = await alice.stall()  # Europe, 500 sat; the product adds 1 there
+    product = await alice.product(stall)
+    cheap = await alice.zone(name="Iberia", cost=120, countries=["PT"])
+    zones = [stall["shipping_zones"][0]["id"], cheap["id"]]
+    body = {"name": stall["name"], "currency": "sat", "shipping_zones": zones}
+    response = await client.put(f"/api/v1/stall/{stall['id']}", json=body, headers=alice.admin)
+    assert response.status_code == 200
+    listing = latest(await outbox(alice.merchant["id"]), 30402, product["id"])
+    assert shopstr_shipping(listing) == [["shipping", "Added Cost", "120", "SATS"]]
+    assert f"30406:{alice.merchant['public_key']}:{cheap['id']}" in listing.tag_values(
+        "shipping_option"
+    )
+
+
+async def test_a_free_cheapest_zone_is_free_shipping_for_shopstr(alice: Shop, outbox: Any) -> None:
+    free = await alice.zone(name="Local", cost=0, countries=["PT"])
+    stall = await alice.stall(free)
+    await alice.product(stall, config={})
+    listing = latest(await outbox(alice.merchant["id"]), 30402)
+    assert shopstr_shipping(listing) == [["shipping", "Free", "0", "SATS"]]
 
 
 async def test_a_deactivated_product_leaves_its_collection_and_its_listing_is_deleted(

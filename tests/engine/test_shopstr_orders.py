@@ -5,17 +5,24 @@ them (`support/market_buyers.py`: `utils/nostr/gift-wrap.ts`,
 checkouts, with a real mint, are in tests/integration/test_cashu_checkout.py.
 
 The shop sells `p1` at 100 sat (+2 sat shipping) to zone `zone-1` (5 sat): 107 sat.
+Shopstr knows that total only from our 30402 listing's `["shipping", type, cost, currency]`
+tag (utils/parsers/product-tag-helpers.ts, `parseShippingTag` and `calculateTotalCost`):
+the last tests read it from the listing we publish and pay what Shopstr would.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from nostrbazaar.crud.products import get_product
+from nostrbazaar.crud.stalls import get_stall
 from nostrbazaar.engine.ingest import ingest_event
 from nostrbazaar.market.shopstr import required_msat
 from nostrbazaar.nostr.nip19 import npub_encode
 from nostrbazaar.services import lnurl
+from nostrbazaar.services.catalogue_gamma import listing_event
 from nostrbazaar.services.order_admin import ship_order
 from support.gamma_buyer import tag, value
 from support.market_buyers import ShopstrBuyer
@@ -147,3 +154,77 @@ async def test_a_checkout_for_an_unknown_listing_is_refused_and_its_payment_not_
     assert refusal["content"].startswith("Order s-1 refused: ")
     claimed = await shop.db.fetchone("SELECT COUNT(*) FROM lnurl_invoices WHERE used_by_order")
     assert claimed is not None and claimed[0] == 0  # the money waits, unclaimed
+
+
+# -- what Shopstr charges, read from our 30402 listing ---------------------------------------
+
+SHIPPING_TYPES = ("N/A", "Free", "Pickup", "Free/Pickup", "Added Cost")
+
+
+def shopstr_total(tags: list[list[str]]) -> float:
+    """Shopstr's `totalCost` for a shipped order (utils/parsers/product-tag-helpers.ts:
+    `parseShippingFromTags` keeps the last valid 4-element `shipping` tag of a known type,
+    `calculateTotalCost` adds its cost to the price; `product-invoice-card.tsx` charges it)."""
+    price = next(float(t[1]) for t in tags if t[0] == "price")
+    cost = 0.0
+    for t in tags:
+        if t[0] == "shipping" and len(t) == 4 and t[1] in SHIPPING_TYPES and t[3]:
+            if t[2].strip() and float(t[2]) >= 0:
+                cost = float(t[2])
+    return price + cost
+
+
+async def published_listing(shop: Shop, product_id: str) -> list[list[str]]:
+    """The 30402 we publish for the product, as `catalogue_publish` builds it."""
+    product = await get_product(shop.db, shop.merchant_id, product_id)
+    assert product is not None
+    stall = await get_stall(shop.db, shop.merchant_id, product.stall_id)
+    assert stall is not None
+    return listing_event(shop.merchant.key, product, stall, int(time.time())).tags
+
+
+async def add_zone(shop: Shop, zone_id: str, cost: str) -> None:
+    """Another zone on `stall-1`: dearer by base cost, cheaper than zone-1 with p1's extra."""
+    async with shop.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO zones (id, merchant_id, name, currency, cost, countries, created_at,"
+            " updated_at) VALUES (?, 'merchant-1', 'World', 'sat', ?, '[\"Spain\"]', 0, 0)",
+            (zone_id, cost),
+        )
+        await conn.execute(
+            "INSERT INTO stall_zones (stall_id, zone_id) VALUES ('stall-1', ?)", (zone_id,)
+        )
+
+
+async def test_a_checkout_paying_what_the_listing_tells_shopstr_is_paid_in_full(
+    shop: Shop, buyer: ShopstrBuyer
+) -> None:
+    """The stall's cheapest zone (zone-1, 5 sat, +2 for p1) costs more than 0: Shopstr,
+    reading only our `shipping` tag, charges 100 + 7 and the order is priced the same."""
+    await add_zone(shop, "zone-2", "6")
+    tags = await published_listing(shop, "p1")
+    assert ["shipping", "Added Cost", "7", "SATS"] in tags
+    total = shopstr_total(tags)
+    assert total == ONE_P1
+    pk = shop.merchant.public_key
+    donation, melted = shopstr_melt(int(total))
+    await melt_to_address(shop, melted)
+    await send(shop, buyer, buyer.payment(pk, "s-1", "p1", melted, "lightning", "x@y", donation))
+    order = await shop.order("s-1")
+    assert (order.status, order.zone_id, order.total_msat) == ("paid", "zone-1", total * 1000)
+
+
+async def test_a_checkout_paying_the_price_alone_is_refused_as_short_with_the_reason(
+    shop: Shop, buyer: ShopstrBuyer
+) -> None:
+    """What Shopstr sent before the listing carried its `shipping` tag: the price alone."""
+    tags = await published_listing(shop, "p1")
+    price_alone = shopstr_total([t for t in tags if t[0] != "shipping"])
+    donation, melted = shopstr_melt(int(price_alone))
+    assert (price_alone, donation, melted) == (100, 3, 93)
+    await melt_to_address(shop, melted)
+    pk = shop.merchant.public_key
+    await send(shop, buyer, buyer.payment(pk, "s-1", "p1", melted, "lightning", "x@y", donation))
+    assert (await shop.order("s-1")).status == "awaiting_payment"
+    note = (await buyer.inbox(shop, "s-1"))[0]
+    assert "the payment of 93 sat is short of the 98 sat this order needs" in note["content"]
