@@ -6,7 +6,7 @@ JS_DIR  := tests/interop/js
 JS_STAMP := $(JS_DIR)/node_modules/.installed-stamp
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test test-deps check format bench clean
+.PHONY: install run test test-deps check format bench clean package serve-package
 
 # PYTHONWARNINGS: setuptools always says that an editable install of this layout is one.
 $(STAMP): pyproject.toml
@@ -49,5 +49,16 @@ format: install
 bench: install
 	$(PY) -m bench
 
+# The LNbits extension: dist/nostrbazaar-<version>.zip and dist/manifest.json, whose
+# archive URL starts with PACKAGE_URL (where dist/ is served; see "Install into LNbits").
+PACKAGE_URL ?= http://127.0.0.1:8765
+DIST ?= dist
+package:
+	python3 scripts/package.py --out $(DIST) --base-url $(PACKAGE_URL)
+
+# Serve dist/ on this machine, for an LNbits on the same host (the default PACKAGE_URL).
+serve-package: package
+	python3 -m http.server 8765 --bind 127.0.0.1 --directory $(DIST)
+
 clean:
-	rm -rf $(VENV) $(JS_DIR)/node_modules
+	rm -rf $(VENV) $(JS_DIR)/node_modules dist
