@@ -21,6 +21,7 @@ from pathlib import Path
 import bolt11 as bolt11_lib
 import nostr_sdk
 from nostrbazaar.engine.embedded_relay import EmbeddedRelay
+from nostrbazaar.nostr.secp import EcdsaKey
 from nostrbazaar.tests.support.lnbits_server import LNbitsServer
 from nostrbazaar.tests.support.nwc_service import NWCService
 from nostrbazaar.wallets.base import Wallet
@@ -28,7 +29,6 @@ from nostrbazaar.wallets.fake import FakeWallet
 from nostrbazaar.wallets.invoice_codec import InvoiceFields, decode_invoice, encode_invoice
 from nostrbazaar.wallets.lnbits import LNbitsWallet
 from nostrbazaar.wallets.nwc import NWCWallet
-from secp256k1 import PrivateKey as EcdsaKey
 
 
 def bench_encoder(count: int) -> tuple[float, float]:
@@ -58,7 +58,7 @@ def bench_encoder(count: int) -> tuple[float, float]:
                 }
             ),
         )
-        bolt11_lib.encode(invoice, key.private_key.hex())
+        bolt11_lib.encode(invoice, key.secret.hex())
     theirs = theirs_count / (time.perf_counter() - start)
     return ours, theirs
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
+from enum import Enum
 from typing import Any
-
-import orjson
 
 from ..orders.events import EVENT_TYPES, OrderEvent
 from ..orders.machine import fold
@@ -25,9 +24,34 @@ from .uow import rows, run
 # -- event codec -----------------------------------------------------------------------------
 
 
+def _plain(value: Any) -> Any:
+    """What orjson makes of a dataclass (its fields, in order) and an enum (its value)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _dumps_json(value: Any) -> str:
+    """The stdlib's JSON, written as orjson writes it (compact, UTF-8 unescaped)."""
+    return json.dumps(value, default=_plain, separators=(",", ":"), ensure_ascii=False)
+
+
+try:  # orjson is faster; LNbits does not ship it, and the text is the same either way
+    import orjson
+
+    def dumps(value: Any) -> str:
+        """Compact JSON of events, tuples, dataclasses and enums (orjson when installed)."""
+        return orjson.dumps(value).decode()
+
+except ImportError:  # pragma: no cover - exercised in LNbits' venv
+    dumps = _dumps_json
+
+
 def encode_event(event: OrderEvent) -> tuple[str, str]:
-    """(type name, JSON data) for the log: orjson writes dataclasses, tuples and enums."""
-    return type(event).__name__, orjson.dumps(event).decode()
+    """(type name, JSON data) for the log: dataclasses, tuples and enums as orjson writes them."""
+    return type(event).__name__, dumps(event)
 
 
 def decode_event(type_name: str, data: str | dict[str, Any]) -> OrderEvent:
@@ -171,7 +195,7 @@ def projection_values(state: OrderState) -> tuple[Any, ...]:
     details = state.details or OrderDetails(customer="", items=())
     quote = state.quote or Quote(details.zone_id, 0, 0, 0)
     items = [{"product_id": item.product_id, "quantity": item.quantity} for item in details.items]
-    contact, items_json = orjson.dumps(details.contact).decode(), orjson.dumps(items).decode()
+    contact, items_json = dumps(details.contact), dumps(items)
     return (
         str(state.status), details.customer, details.stall_id, quote.zone_id or details.zone_id,
         details.address, details.name, contact, items_json,

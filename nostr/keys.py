@@ -1,6 +1,7 @@
 """secp256k1 keys for Nostr: x-only public keys, BIP-340 signatures, ECDH.
 
-Calls libsecp256k1 through the `secp256k1` package's cffi bindings directly:
+Calls libsecp256k1 through its cffi binding directly (`secp.current`: the
+`secp256k1` package, or `coincurve` where only that is installed, as in LNbits):
 it is the fastest path here and keeps every check explicit.
 """
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from secp256k1 import ffi, lib, secp256k1_ctx
+from . import secp
 
 _CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -33,8 +34,9 @@ def _hex32(value: str, what: str) -> bytes:
 @lru_cache(maxsize=65536)
 def _parse_xonly(pubkey: bytes) -> object | None:
     """Parse a 32-byte x-only key into libsecp256k1's form; None when off the curve."""
-    parsed = ffi.new("secp256k1_xonly_pubkey *")
-    if not lib.secp256k1_xonly_pubkey_parse(secp256k1_ctx, parsed, pubkey):
+    b = secp.current
+    parsed = b.ffi.new("secp256k1_xonly_pubkey *")
+    if not b.lib.secp256k1_xonly_pubkey_parse(b.ctx, parsed, pubkey):
         return None
     return parsed
 
@@ -54,18 +56,19 @@ def verify_signature(pubkey: bytes, message: bytes, signature: bytes) -> bool:
     parsed = _parse_xonly(pubkey)
     if parsed is None:
         return False
-    return bool(
-        lib.secp256k1_schnorrsig_verify(secp256k1_ctx, signature, message, len(message), parsed)
-    )
+    b = secp.current
+    return bool(b.lib.secp256k1_schnorrsig_verify(b.ctx, signature, message, len(message), parsed))
 
 
 @dataclass(frozen=True)
 class PrivateKey:
-    """A secp256k1 secret key with its x-only public key."""
+    """A secp256k1 secret key with its x-only public key (and libsecp256k1's keypair,
+    made by the binding named in `_binding`)."""
 
     secret: bytes
     _keypair: object = field(repr=False, compare=False)
     public_key: str = ""
+    _binding: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def generate(cls) -> PrivateKey:
@@ -86,14 +89,13 @@ class PrivateKey:
         """Load a 32-byte secret in [1, n-1] and derive its x-only public key."""
         if len(secret) != 32 or not 0 < int.from_bytes(secret, "big") < _CURVE_ORDER:
             raise InvalidKey("private key out of range")
-        keypair = ffi.new("secp256k1_keypair *")
-        if not lib.secp256k1_keypair_create(secp256k1_ctx, keypair, secret):
-            raise InvalidKey("private key rejected by libsecp256k1")
-        xonly = ffi.new("secp256k1_xonly_pubkey *")
-        lib.secp256k1_keypair_xonly_pub(secp256k1_ctx, xonly, ffi.NULL, keypair)
-        out = ffi.new("unsigned char [32]")
-        lib.secp256k1_xonly_pubkey_serialize(secp256k1_ctx, out, xonly)
-        return cls(secret, keypair, bytes(ffi.buffer(out, 32)).hex())
+        b = secp.current
+        keypair = _keypair(b, secret)
+        xonly = b.ffi.new("secp256k1_xonly_pubkey *")
+        b.lib.secp256k1_keypair_xonly_pub(b.ctx, xonly, b.ffi.NULL, keypair)
+        out = b.ffi.new("unsigned char [32]")
+        b.lib.secp256k1_xonly_pubkey_serialize(b.ctx, out, xonly)
+        return cls(secret, keypair, bytes(b.ffi.buffer(out, 32)).hex(), b.name)
 
     @property
     def hex(self) -> str:
@@ -105,26 +107,17 @@ class PrivateKey:
         aux = os.urandom(32) if aux_rand is None else aux_rand
         if len(aux) != 32:
             raise ValueError("aux_rand must be 32 bytes")
-        sig = ffi.new("unsigned char [64]")
+        b = secp.current
+        # A key made before the binding changed (tests switch it) gets a keypair of this one.
+        keypair = self._keypair if self._binding == b.name else _keypair(b, self.secret)
+        sig = b.ffi.new("unsigned char [64]")
         if len(message) == 32:  # an event id: the plain call, no parameter struct to build
-            ok = lib.secp256k1_schnorrsig_sign(secp256k1_ctx, sig, message, self._keypair, aux)
+            ok = b.schnorrsig_sign32(b.ctx, sig, message, keypair, aux)
         else:
-            ok = self._sign_custom(sig, message, aux)
+            ok = _sign_custom(b, sig, message, keypair, aux)
         if not ok:  # pragma: no cover - only with a corrupted keypair
             raise RuntimeError("libsecp256k1 refused to sign")
-        return bytes(ffi.buffer(sig, 64))
-
-    def _sign_custom(self, sig: object, message: bytes, aux: bytes) -> int:
-        """BIP-340 over a message of any length (the extraparams form of the call)."""
-        params = ffi.new("secp256k1_schnorrsig_extraparams *")
-        params.magic = bytes((0xDA, 0x6F, 0xB3, 0x8C))
-        params.noncefp = ffi.NULL
-        params.ndata = ffi.from_buffer(aux)
-        return int(
-            lib.secp256k1_schnorrsig_sign_custom(
-                secp256k1_ctx, sig, message, len(message), self._keypair, params
-            )
-        )
+        return bytes(b.ffi.buffer(sig, 64))
 
     def ecdh_x(
         self, pubkey_hex: str, *, cache: bool = True, peer_is_ephemeral: bool = False
@@ -142,11 +135,30 @@ class PrivateKey:
         return _multiply_x(self.secret, parse(pubkey_hex))
 
 
+def _keypair(b: secp.Binding, secret: bytes) -> Any:
+    keypair = b.ffi.new("secp256k1_keypair *")
+    if not b.lib.secp256k1_keypair_create(b.ctx, keypair, secret):
+        raise InvalidKey("private key rejected by libsecp256k1")
+    return keypair
+
+
+def _sign_custom(b: secp.Binding, sig: Any, message: bytes, keypair: Any, aux: bytes) -> int:
+    """BIP-340 over a message of any length (the extraparams form of the call)."""
+    params = b.ffi.new("secp256k1_schnorrsig_extraparams *")
+    params.magic = bytes((0xDA, 0x6F, 0xB3, 0x8C))
+    params.noncefp = b.ffi.NULL
+    params.ndata = b.ffi.from_buffer(aux)
+    return int(
+        b.lib.secp256k1_schnorrsig_sign_custom(b.ctx, sig, message, len(message), keypair, params)
+    )
+
+
 def _parse_even_point(pubkey_hex: str) -> Any:
     """The point with x = `pubkey_hex` and even y (parsing it takes a square root)."""
     compressed = b"\x02" + _hex32(pubkey_hex, "public key")
-    point = ffi.new("secp256k1_pubkey *")
-    if not lib.secp256k1_ec_pubkey_parse(secp256k1_ctx, point, compressed, 33):
+    b = secp.current
+    point = b.ffi.new("secp256k1_pubkey *")
+    if not b.lib.secp256k1_ec_pubkey_parse(b.ctx, point, compressed, 33):
         raise InvalidKey("public key is not on the curve")
     return point
 
@@ -154,22 +166,17 @@ def _parse_even_point(pubkey_hex: str) -> Any:
 _even_point = lru_cache(maxsize=16384)(_parse_even_point)
 
 
-@ffi.callback("int(unsigned char *, const unsigned char *, const unsigned char *, void *)")
-def _copy_x(output: Any, x32: Any, _y32: Any, _data: Any) -> int:
-    """secp256k1_ecdh's hash step, replaced by a copy: NIP-04 and NIP-44 use x unhashed."""
-    ffi.memmove(output, x32, 32)
-    return 1
-
-
 def _multiply_x(secret: bytes, parsed: Any) -> bytes:
     """The x coordinate of `secret` times the parsed point.
 
     `secp256k1_ecdh` runs in constant time; `ec_pubkey_tweak_mul` (faster by about
     10 us) does not, and here the point can be chosen by anyone who sends us a gift
-    wrap while the scalar is the merchant's long-lived key.
+    wrap while the scalar is the merchant's long-lived key. Its hash step is the
+    binding's `copy_x` (see `secp`).
     """
-    out = ffi.new("unsigned char [32]")
-    if not lib.secp256k1_ecdh(secp256k1_ctx, out, parsed, secret, _copy_x, ffi.NULL):
+    b = secp.current
+    out = b.ffi.new("unsigned char [32]")
+    if not b.lib.secp256k1_ecdh(b.ctx, out, parsed, secret, b.copy_x, b.ffi.NULL):
         raise InvalidKey("ECDH failed")
     return bytes(out)
 
@@ -179,3 +186,14 @@ def _shared_x(secret: bytes, pubkey_hex: str) -> bytes:
     """ECDH between two long-lived keys, remembered: a merchant hears from the same
     customers again and again."""
     return _multiply_x(secret, _even_point(pubkey_hex))
+
+
+def _forget_parsed(_binding: secp.Binding) -> None:
+    """Parsed points are the old binding's objects; results are dropped too, so that
+    a test of the new binding computes them again."""
+    _parse_xonly.cache_clear()
+    _even_point.cache_clear()
+    _shared_x.cache_clear()
+
+
+secp.on_switch(_forget_parsed)

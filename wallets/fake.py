@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from secp256k1 import PrivateKey as EcdsaKey
 
+from ..nostr.secp import EcdsaKey
 from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletError
 from .fake_store import FakeInvoice, FakeStore
 from .invoice_codec import InvoiceDecodeError, InvoiceFields, decode_invoice, encode_invoice
@@ -54,7 +54,7 @@ def load_node_key(data_dir: Path) -> EcdsaKey:
     except FileExistsError:
         secret = bytes.fromhex(path.read_text().strip())
     else:
-        secret = EcdsaKey().private_key
+        secret = EcdsaKey().secret
         with os.fdopen(fd, "w") as handle:
             handle.write(secret.hex() + "\n")
     return EcdsaKey(secret)
@@ -77,7 +77,7 @@ class FakeWallet:
     @property
     def node_pubkey(self) -> str:
         """The payee node id (33-byte compressed key, hex) every invoice recovers to."""
-        return self._node_key().pubkey.serialize().hex()
+        return self._node_key().public_key.hex()
 
     async def start(self) -> None:
         """Load the node key and the stored invoices."""

@@ -12,12 +12,10 @@ JavaScript decoder in the tests.
 from __future__ import annotations
 
 import base64
-import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from secp256k1 import PrivateKey as EcdsaKey
-from secp256k1 import PublicKey as EcdsaPublicKey
+from ..nostr.secp import EcdsaKey, recover
 
 _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 # Python reads and base64 writes 5-bit groups in these alphabets; translating
@@ -102,9 +100,7 @@ def encode_invoice(fields: InvoiceFields, key: EcdsaKey, network: str = "regtest
 
 def _sign(message: bytes, key: EcdsaKey) -> bytes:
     """BOLT11 signature: recoverable ECDSA over sha256(hrp bytes || data bytes), 65 bytes."""
-    raw = key.ecdsa_sign_recoverable(message, digest=hashlib.sha256)
-    compact, recovery_id = key.ecdsa_recoverable_serialize(raw)
-    return bytes(compact) + bytes((recovery_id,))
+    return key.sign_recoverable(message)
 
 
 def _bytes_field(tag: int, data: bytes) -> tuple[int, int]:
@@ -202,7 +198,6 @@ _BECH32_TO_DIGITS = str.maketrans(_CHARSET, _DIGITS)
 _PICO_PER_UNIT = {"": 10**12, "m": 10**9, "u": 10**6, "n": 10**3, "p": 1}  # pico-bitcoin
 _HASH_TAGS = (_TAG_PAYMENT_HASH, _TAG_PAYMENT_SECRET, _TAG_DESCRIPTION_HASH)  # 52 words each
 _SIGNATURE_WORDS = 104  # 65 bytes: 64-byte compact signature and the recovery id
-_RECOVER = EcdsaKey()  # any context able to recover public keys
 
 
 class InvoiceDecodeError(ValueError):
@@ -322,8 +317,6 @@ def _recover_payee(hrp: str, body: str, signature: bytes) -> str:
         raise InvoiceDecodeError("malformed signature")
     message = hrp.encode() + _words_to_bytes(body)
     try:
-        recoverable = _RECOVER.ecdsa_recoverable_deserialize(signature[:64], signature[64])
-        public = _RECOVER.ecdsa_recover(message, recoverable, digest=hashlib.sha256)
-    except Exception as error:  # libsecp256k1 reports a bad signature in several ways
+        return recover(message, signature).hex()
+    except ValueError as error:
         raise InvoiceDecodeError(f"signature does not recover a key: {error}") from None
-    return bytes(EcdsaPublicKey(public).serialize()).hex()

@@ -20,8 +20,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from nostrbazaar.engine.embedded_relay import free_port
+from nostrbazaar.nostr.secp import EcdsaKey
 from nostrbazaar.wallets.invoice_codec import InvoiceFields, encode_invoice
-from secp256k1 import PrivateKey as EcdsaKey
 
 
 class LNbitsStandIn:

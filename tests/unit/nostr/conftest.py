@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.nostr.relay_pool import RelayPool
+from support.bindings import libsecp_binding  # noqa: F401 - every test here runs on both
 from support.fake_relay_sockets import FAST, Connector
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from nostrbazaar.engine.restore.stock import Loan, loan_for, to_take_back
 from nostrbazaar.market.nip15 import PaymentRequest, StatusUpdate
 from nostrbazaar.nostr.keys import PrivateKey
+from nostrbazaar.nostr.secp import EcdsaKey as NodeKey
 from nostrbazaar.orders.state import OrderItem
 from nostrbazaar.services.conversation import Incoming
 from nostrbazaar.services.deps import Merchant
 from nostrbazaar.services.intake import ParkedReply
 from nostrbazaar.wallets.invoice_codec import InvoiceFields, encode_invoice
-from secp256k1 import PrivateKey as NodeKey
 
 KEY = PrivateKey.generate()
 MERCHANT = Merchant("m", KEY.public_key, KEY)

@@ -9,16 +9,16 @@ import bolt11
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nostrbazaar.nostr.secp import EcdsaKey as PrivateKey
 from nostrbazaar.wallets.invoice_codec import (
     InvoiceFields,
     amount_part,
     decode_invoice,
     encode_invoice,
 )
-from secp256k1 import PrivateKey
 
 KEY = PrivateKey(hashlib.sha256(b"codec test key").digest())
-NODE_ID = KEY.pubkey.serialize().hex()
+NODE_ID = KEY.public_key.hex()
 
 
 def _fields(
