@@ -9,21 +9,13 @@ merchant gives it away. Amounts come back as JSON numbers, as nostrmarket's do.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    StringConstraints,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field, StrictBool
 
+from . import compat
 from .countries import region_code
 from .models import (
     MAX_QUANTITY,
@@ -48,22 +40,33 @@ def _country(text: str) -> str:
     try:
         return region_code(text)
     except ValueError as error:
-        raise PydanticCustomError("country", str(error)) from None
+        raise compat.custom_error("country", str(error)) from None
 
 
 def _distinct(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-Country = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(_country),
-]  # fmt: skip
-Countries = Annotated[
-    list[Country],
-    Field(max_length=300, description="ISO 3166-1 alpha-2 codes (names are turned into codes)"),
-    AfterValidator(_distinct),
-]
+if TYPE_CHECKING:  # what the fields hold; the checks are in the types built below
+    Countries = list[str]
+    Specs = list[list[str]]
+    MaxPerOrder = int
+    AutoreplyText = str
+    Images = list[str]
+    Categories = list[str]
+else:
+    Country = compat.text(strip=True, min_length=1, max_length=100, check=_country)
+    Countries = compat.items(
+        Country,
+        max_length=300,
+        description="ISO 3166-1 alpha-2 codes (names are turned into codes)",
+        check=_distinct,
+    )
+    Specs = compat.items(compat.items(SpecText, min_length=2, max_length=2), max_length=50)
+    MaxPerOrder = compat.integer(ge=1, le=MAX_QUANTITY)
+    AutoreplyText = compat.text(max_length=1000)
+    Images = compat.items(Url, max_length=20)
+    Categories = compat.items(Category, max_length=20)
 
 
 class ZoneCreate(Body):
@@ -91,10 +94,15 @@ class Zone(BaseModel):
 
 
 class ZoneReference(BaseModel):
-    """A zone given by object in a stall body: only its `id` is used."""
+    """A zone given by object in a stall body: only its `id` is used (others are ignored)."""
 
-    model_config = ConfigDict(extra="ignore")
     id: ObjectId
+
+
+if TYPE_CHECKING:
+    ZoneIds = list[str | ZoneReference]
+else:
+    ZoneIds = compat.items(ObjectId | ZoneReference, min_length=1, max_length=50)
 
 
 # ---------------------------------------------------------------- stalls
@@ -112,7 +120,7 @@ class StallBody(Body):
     wallet: str | None = Field(None, description="LNbits field; ignored")
     name: Name
     currency: Currency = "sat"
-    shipping_zones: Annotated[list[ObjectId | ZoneReference], Field(min_length=1, max_length=50)]
+    shipping_zones: ZoneIds
     config: StallConfig = Field(default_factory=StallConfig)
     pending: StrictBool = False
     event_id: str | None = Field(None, description="read-only; ignored")
@@ -146,17 +154,19 @@ class ProductShipping(Body):
     cost: Amount
 
 
-Spec = Annotated[list[SpecText], Field(min_length=2, max_length=2)]
-MaxPerOrder = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
+if TYPE_CHECKING:
+    Shippings = list[ProductShipping]
+else:
+    Shippings = compat.items(ProductShipping, max_length=50)
 
 
 class ProductConfigIn(Body):
     description: Text | None = None
     currency: Currency | None = Field(None, description="always the stall's currency")
     use_autoreply: StrictBool = False
-    autoreply_message: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    shipping: Annotated[list[ProductShipping], Field(max_length=50)] = Field(default_factory=list)
-    specs: Annotated[list[Spec], Field(max_length=50)] = Field(default_factory=list)
+    autoreply_message: AutoreplyText | None = None
+    shipping: Shippings = Field(default_factory=list)
+    specs: Specs = Field(default_factory=list)
     max_per_order: MaxPerOrder | None = Field(
         None, description="units of this product one order may ask for; null: no limit"
     )
@@ -169,15 +179,21 @@ def _check_price(price: Decimal | None, config: ProductConfigIn | None) -> None:
     """A price of 0 only for a product marked free, and a free product only at 0."""
     free = config is not None and config.free
     if price is not None and price == 0 and not free:
-        raise PydanticCustomError(
+        raise compat.custom_error(
             "price", "price must be more than 0; to give a product away set config.free to true"
         )
     if free and price != 0:
-        raise PydanticCustomError("price", "a product with config.free true has price 0")
+        raise compat.custom_error("price", "a product with config.free true has price 0")
 
 
-_Images = Annotated[list[Url], Field(max_length=20)]
-_Categories = Annotated[list[Category], Field(max_length=20)]
+def _priced_create(values: Mapping[str, Any]) -> None:
+    _check_price(values.get("price"), values.get("config"))
+
+
+def _priced_update(values: Mapping[str, Any]) -> None:
+    config = values.get("config")
+    if values.get("price") is not None or (config is not None and config.free):
+        _check_price(values.get("price"), config)
 
 
 class ProductCreate(Body):
@@ -186,18 +202,15 @@ class ProductCreate(Body):
     name: Name
     price: Amount
     quantity: Quantity
-    images: _Images = Field(default_factory=list)
-    categories: _Categories = Field(default_factory=list)
+    images: Images = Field(default_factory=list)
+    categories: Categories = Field(default_factory=list)
     active: StrictBool = True
     pending: StrictBool = False
     config: ProductConfigIn = Field(default_factory=ProductConfigIn)
     event_id: str | None = Field(None, description="read-only; ignored")
     event_created_at: int | None = Field(None, description="read-only; ignored")
 
-    @model_validator(mode="after")
-    def _priced(self) -> ProductCreate:
-        _check_price(self.price, self.config)
-        return self
+    _priced = compat.model_check(_priced_create)
 
 
 class ProductUpdate(Body):
@@ -208,19 +221,15 @@ class ProductUpdate(Body):
     name: Name | None = None
     price: Amount | None = None
     quantity: Quantity | None = None
-    images: _Images | None = None
-    categories: _Categories | None = None
+    images: Images | None = None
+    categories: Categories | None = None
     active: StrictBool | None = None
     pending: StrictBool | None = None
     config: ProductConfigIn | None = None
     event_id: str | None = Field(None, description="read-only; ignored")
     event_created_at: int | None = Field(None, description="read-only; ignored")
 
-    @model_validator(mode="after")
-    def _priced(self) -> ProductUpdate:
-        if self.price is not None or (self.config is not None and self.config.free):
-            _check_price(self.price, self.config)
-        return self
+    _priced = compat.model_check(_priced_update)
 
 
 class ProductConfig(BaseModel):

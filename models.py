@@ -14,22 +14,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    StrictBool,
-    StrictInt,
-    StringConstraints,
-    model_validator,
-)
+from pydantic import BaseModel, Field, StrictBool
 
+from . import compat
+from .compat import Body
 from .nostr.keys import InvalidKey
 from .nostr.nip19 import normalize_public_key, parse_private_key
 
@@ -108,37 +101,40 @@ def _email_like(value: str) -> str:
     return value
 
 
-Amount = Annotated[
-    Decimal,
-    Field(ge=0, le=MAX_AMOUNT, max_digits=15, decimal_places=8),
-    PlainSerializer(decimal_to_number, return_type=float, when_used="json"),
-]
-Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ShortText = Annotated[str, StringConstraints(max_length=100)]
-Text = Annotated[str, StringConstraints(max_length=5000)]
-ObjectId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(_currency)]
-Url = Annotated[
-    str,
-    StringConstraints(max_length=2048, pattern=r"^https?://[^\s/?#]+[^\s]*$"),
-    AfterValidator(_http_url),
-]
-RelayUrl = Annotated[
-    str,
-    StringConstraints(max_length=512, pattern=r"^wss?://[^\s/?#]+[^\s]*$"),
-    AfterValidator(_relay_url),
-]
-EmailLike = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email_like)]
-Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-SpecText = Annotated[str, StringConstraints(max_length=500)]
-
-
-class Body(BaseModel):
-    """A request body: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
+if TYPE_CHECKING:  # what the fields hold; the checks are in the types built below
+    Amount = Decimal
+    Quantity = int
+    Name = str
+    ShortText = str
+    Text = str
+    ObjectId = str
+    Currency = str
+    Url = str
+    RelayUrl = str
+    EmailLike = str
+    Region = str
+    Category = str
+    SpecText = str
+    KeyText = str
+    RelayList = list[str]
+else:
+    Amount = compat.decimal(
+        ge=0, le=MAX_AMOUNT, max_digits=15, decimal_places=8, to_json=decimal_to_number
+    )
+    Quantity = compat.integer(ge=0, le=MAX_QUANTITY)
+    Name = compat.text(strip=True, min_length=1, max_length=100)
+    ShortText = compat.text(max_length=100)
+    Text = compat.text(max_length=5000)
+    ObjectId = compat.text(min_length=1, max_length=128)
+    Currency = compat.text(pattern=r"^[A-Za-z]{3}$", check=_currency)
+    Url = compat.text(max_length=2048, pattern=r"^https?://[^\s/?#]+[^\s]*$", check=_http_url)
+    RelayUrl = compat.text(max_length=512, pattern=r"^wss?://[^\s/?#]+[^\s]*$", check=_relay_url)
+    EmailLike = compat.text(max_length=320, check=_email_like)
+    Region = compat.text(strip=True, min_length=1, max_length=100)
+    Category = compat.text(strip=True, min_length=1, max_length=64)
+    SpecText = compat.text(max_length=500)
+    KeyText = compat.text(max_length=200)
+    RelayList = compat.items(RelayUrl, max_length=20)
 
 
 class ErrorResponse(BaseModel):
@@ -202,50 +198,52 @@ class MerchantConfigIn(MerchantProfile):
     restore_in_progress: StrictBool | None = Field(None, description="ignored")
 
 
+def _keys_are_valid_and_match(values: Mapping[str, Any]) -> None:
+    """Reject a malformed key, or a public key that is not the private key's.
+
+    The messages never repeat the key: validation errors are sent back and logged.
+    """
+    derived = None
+    private_key, public_key = values.get("private_key"), values.get("public_key")
+    if private_key is not None:
+        try:
+            derived = parse_private_key(private_key).public_key
+        except InvalidKey:
+            raise ValueError("private_key must be an nsec or 64 hex characters") from None
+    if public_key is not None:
+        try:
+            given = normalize_public_key(public_key)
+        except InvalidKey as error:
+            raise ValueError(f"public_key: {error}") from None
+        if derived is None:
+            raise ValueError("public_key needs its private_key: the server signs events")
+        if given != derived:
+            raise ValueError("public_key does not belong to private_key")
+
+
 class MerchantCreate(Body):
     """Generate a key pair, or import `private_key` (hex or nsec)."""
 
-    private_key: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+    private_key: KeyText | None = Field(
         None, repr=False, description="hex or nsec; generated when left out"
     )
-    public_key: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+    public_key: KeyText | None = Field(
         None, description="optional check: must match private_key (npub or hex)"
     )
     config: MerchantConfigIn = Field(default_factory=MerchantConfigIn)
-    relays: Annotated[list[RelayUrl], Field(max_length=20)] = Field(default_factory=list)
+    relays: RelayList = Field(default_factory=list)
     default_zone: bool = Field(
         True,
         description="create a shipping zone 'Online' (sat, cost 0, for digital goods), as "
         "nostrmarket does; false: no zone, the merchant creates its own",
     )
 
-    @model_validator(mode="after")
-    def _keys_are_valid_and_match(self) -> MerchantCreate:
-        """Reject a malformed key, or a public key that is not the private key's.
-
-        The messages never repeat the key: validation errors are sent back and logged.
-        """
-        derived = None
-        if self.private_key is not None:
-            try:
-                derived = parse_private_key(self.private_key).public_key
-            except InvalidKey:
-                raise ValueError("private_key must be an nsec or 64 hex characters") from None
-        if self.public_key is not None:
-            try:
-                given = normalize_public_key(self.public_key)
-            except InvalidKey as error:
-                raise ValueError(f"public_key: {error}") from None
-            if derived is None:
-                raise ValueError("public_key needs its private_key: the server signs events")
-            if given != derived:
-                raise ValueError("public_key does not belong to private_key")
-        return self
+    _keys_match = compat.model_check(_keys_are_valid_and_match)
 
 
 class MerchantUpdate(Body):
     config: MerchantConfigIn | None = None
-    relays: Annotated[list[RelayUrl], Field(max_length=20)] | None = None
+    relays: RelayList | None = None
 
 
 class MerchantConfig(BaseModel):

@@ -62,7 +62,9 @@ async def api_zone_update(
     return await catalogue.update_zone(runtime, merchant, zone_id, body)
 
 
-@router.delete("/zone/{zone_id}", tags=["zones"], status_code=NO_CONTENT, responses=WRITE)
+@router.delete(
+    "/zone/{zone_id}", tags=["zones"], status_code=NO_CONTENT, responses=WRITE, response_model=None
+)
 async def api_zone_delete(zone_id: str, merchant: WriteMerchant, runtime: RuntimeDep) -> None:
     """Delete a zone (refused while it is a stall's only zone)."""
     await catalogue.delete_zone(runtime, merchant, zone_id)
@@ -99,7 +101,13 @@ async def api_stalls_list(
     return await catalogue.list_stalls(runtime, merchant, pending)
 
 
-@router.delete("/stall/{stall_id}", tags=["stalls"], status_code=NO_CONTENT, responses=WRITE)
+@router.delete(
+    "/stall/{stall_id}",
+    tags=["stalls"],
+    status_code=NO_CONTENT,
+    responses=WRITE,
+    response_model=None,
+)
 async def api_stall_delete(stall_id: str, merchant: WriteMerchant, runtime: RuntimeDep) -> None:
     """Delete a stall and its products, and ask relays to delete them (NIP-09)."""
     await catalogue.delete_stall(runtime, merchant, stall_id)
@@ -146,7 +154,13 @@ async def api_product_reservations(
     return await reservations.product_reservations(runtime.db, merchant, product_id)
 
 
-@router.delete("/product/{product_id}", tags=["products"], status_code=NO_CONTENT, responses=WRITE)
+@router.delete(
+    "/product/{product_id}",
+    tags=["products"],
+    status_code=NO_CONTENT,
+    responses=WRITE,
+    response_model=None,
+)
 async def api_product_delete(product_id: str, merchant: WriteMerchant, runtime: RuntimeDep) -> None:
     """Delete a product and ask relays to delete it (NIP-09)."""
     await catalogue_products.delete_product(runtime, merchant, product_id)

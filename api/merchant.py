@@ -62,6 +62,7 @@ async def api_merchant_update(
     "/merchant/{merchant_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**READ, **CONFLICT},
+    response_model=None,  # pydantic 1 (in LNbits) reads `-> None` as a body model
 )
 async def api_merchant_delete(
     merchant_id: str, merchant: WriteMerchant, runtime: RuntimeDep

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, StrictBool
 
+from .. import compat
 from ..crud import notifications as crud
 from ..models import Body
 from ..services import notifications as service
@@ -44,7 +45,7 @@ class Notification(BaseModel):
 
     @classmethod
     def of(cls, row: crud.NotificationRow) -> Notification:
-        return cls.model_validate(service.document(row))
+        return compat.validate(cls, service.document(row))
 
 
 class UnreadCount(BaseModel):

@@ -8,11 +8,11 @@ The plain filters (`status`, `paid`, `shipped`, `pubkey`) keep the indexed list 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Query
-from pydantic import AfterValidator, StringConstraints
 
+from .. import compat
 from ..crud.order_list import OrderFilter, list_orders
 from ..crud.order_search import OrderQuery, search_orders
 from ..crud.orders import OrderRow
@@ -28,10 +28,12 @@ def _public_key(value: str) -> str:
     return normalize_public_key(value)  # InvalidKey is a ValueError: a 422 with its reason
 
 
-PublicKey = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(_public_key)
-]
-Search = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+if TYPE_CHECKING:
+    PublicKey = str
+    Search = str
+else:
+    PublicKey = compat.text(strip=True, max_length=100, check=_public_key)
+    Search = compat.text(strip=True, max_length=200)
 Sort = Literal["created_at", "updated_at", "total", "status"]
 
 

@@ -8,11 +8,12 @@ merchant; every change is one call into the engine's services (`order_admin`,
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, Field, StrictBool
 
+from .. import compat
 from ..crud import messages as messages_crud
 from ..crud import orders as orders_crud
 from ..crud.invoices import payment_method, payment_methods
@@ -40,10 +41,18 @@ def _public_key(value: str) -> str:
     return normalize_public_key(value)  # InvalidKey is a ValueError: a 422 with its reason
 
 
-PublicKey = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(_public_key)
-]
-Text = Annotated[str, StringConstraints(max_length=10_000)]
+if TYPE_CHECKING:
+    PublicKey = str
+    Text = str
+    OrderIdText = str
+    ShippingIdText = str
+    MessageText = str
+else:
+    PublicKey = compat.text(strip=True, max_length=100, check=_public_key)
+    Text = compat.text(max_length=10_000)
+    OrderIdText = compat.text(min_length=1, max_length=200)
+    ShippingIdText = compat.text(max_length=200)
+    MessageText = compat.text(min_length=1, max_length=65_536)
 
 
 class Order(BaseModel):
@@ -123,8 +132,8 @@ class OrderCancel(Body):
 
 
 class OrderReissue(Body):
-    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    shipping_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    id: OrderIdText
+    shipping_id: ShippingIdText | None = None
 
 
 class Message(BaseModel):
@@ -141,7 +150,7 @@ class Message(BaseModel):
 
 
 class MessageCreate(Body):
-    message: Annotated[str, StringConstraints(min_length=1, max_length=65_536)]
+    message: MessageText
     public_key: PublicKey
     type: int | None = Field(None, description="LNbits field; ignored (plain text)")
     event_id: str | None = Field(None, description="read-only; ignored")
@@ -367,7 +376,13 @@ async def api_messages(
     return [_message(row) for row in rows]
 
 
-@router.put("/message/{public_key}/read", tags=["messages"], responses=WRITE, status_code=204)
+@router.put(
+    "/message/{public_key}/read",
+    tags=["messages"],
+    responses=WRITE,
+    status_code=204,
+    response_model=None,
+)
 async def api_messages_read(
     public_key: Annotated[PublicKey, Path(description="npub or hex")],
     merchant: WriteMerchant,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from .. import compat
 from ..services import stats
 from .auth import ReadMerchant, RuntimeDep
 from .common import READ
@@ -71,10 +72,10 @@ async def api_stats(
     figures: dict[str, Any] = await stats.sales(
         runtime.db, merchant.id, days, tz_offset, int(time.time())
     )
-    return Stats.model_validate(figures)
+    return compat.validate(Stats, figures)
 
 
 @router.get("/setup", responses=READ)
 async def api_setup(merchant: ReadMerchant, runtime: RuntimeDep) -> Checklist:
     """The first-run checklist: keys, a zone, a stall, a product, published to a relay."""
-    return Checklist.model_validate(await stats.setup_checklist(runtime.db, merchant.id))
+    return compat.validate(Checklist, await stats.setup_checklist(runtime.db, merchant.id))

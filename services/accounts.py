@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from loguru import logger
 
+from .. import compat
 from ..catalogue_models import Zone
 from ..crud import merchants as merchants_crud
 from ..crud import zones as zones_crud
@@ -33,7 +34,7 @@ from .catalogue_errors import Conflict, InvalidRequest, NotFound, SignupDisabled
 from .host import Host
 from .lnurl import lightning_address
 
-_PROFILE_FIELDS = tuple(MerchantProfile.model_fields)
+_PROFILE_FIELDS = compat.field_names(MerchantProfile)
 
 
 async def sign_up(host: Host, name: str) -> Account:
@@ -100,13 +101,13 @@ async def create_merchant(host: Host, account_id: str, body: MerchantCreate) -> 
     check_relays(host, body.relays)
     imported = body.private_key is not None
     key = parse_private_key(body.private_key) if body.private_key else PrivateKey.generate()
-    profile = _profile(body.config.model_dump(include=set(_PROFILE_FIELDS)))
+    profile = _profile(compat.dump(body.config, include=set(_PROFILE_FIELDS)))
     row = MerchantRow(
         id=new_id(),
         account_id=account_id,
         public_key=key.public_key,
         private_key_sealed=host.keystore.seal(key.hex),
-        profile=profile.model_dump(exclude_none=True),
+        profile=compat.dump(profile, exclude_none=True),
         relays=list(body.relays),
         active=True if body.config.active is None else body.config.active,
     )
@@ -143,7 +144,7 @@ def _online_zone() -> Zone:
 
 
 def _profile(values: dict[str, object]) -> MerchantProfile:
-    return MerchantProfile.model_validate({k: v for k, v in values.items() if v is not None})
+    return compat.validate(MerchantProfile, {k: v for k, v in values.items() if v is not None})
 
 
 async def update_merchant(host: Host, merchant: MerchantRow, body: MerchantUpdate) -> Merchant:
@@ -153,13 +154,13 @@ async def update_merchant(host: Host, merchant: MerchantRow, body: MerchantUpdat
     """
     if body.relays is not None:
         check_relays(host, body.relays)
-    config = body.config.model_dump(exclude_unset=True) if body.config else {}
+    config = compat.dump(body.config, exclude_unset=True) if body.config else {}
     changes = {k: v for k, v in config.items() if k in _PROFILE_FIELDS}
     profile = _profile({**merchant.profile, **changes})
     relays = merchant.relays if body.relays is None else list(body.relays)
     active = merchant.active if config.get("active") is None else bool(config["active"])
     updated = replace(
-        merchant, profile=profile.model_dump(exclude_none=True), relays=relays, active=active
+        merchant, profile=compat.dump(profile, exclude_none=True), relays=relays, active=active
     )
     async with host.db.transaction() as conn:
         await merchants_crud.update_merchant(conn, merchant.id, updated.profile, relays, active)

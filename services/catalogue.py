@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from loguru import logger
 
+from .. import compat
 from ..catalogue_models import Product, Stall, StallBody, Zone, ZoneCreate, ZoneUpdate
 from ..crud import products as products_crud
 from ..crud import stalls as stalls_crud
@@ -86,10 +87,10 @@ async def update_zone(host: Host, merchant: MerchantRow, zone_id: str, body: Zon
         check_currency(host, body.currency)
     async with host.db.transaction() as conn:
         zone = await get_zone(conn, merchant, zone_id)
-        changes = body.model_dump(exclude_unset=True, exclude={"id"})
+        changes = compat.dump(body, exclude_unset=True, exclude={"id"})
         # Only the name may be cleared with null; other nulls mean "leave as is".
         kept = {k: v for k, v in changes.items() if v is not None or k == "name"}
-        updated = zone.model_copy(update=kept)
+        updated = compat.copy(zone, kept)
         stall_ids = await zones_crud.get_stall_ids_using_zone(conn, zone_id)
         await _check_zone_currency(conn, merchant, stall_ids, updated.currency)
         await zones_crud.update_zone(conn, merchant.id, updated)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from .. import compat
 from ..catalogue_models import Product, Stall
 from ..models import MerchantProfile, decimal_to_number
 from ..nostr.event import Event, sign_event
@@ -102,7 +103,7 @@ def profile_event(
     profile's (buyers may pay it, then send a receipt), else `manual` (we ask for payment).
     `shopstr_donation: 0` tells Shopstr to send the merchant the whole price (it keeps 2.1%
     for itself otherwise; a checkout that still carries a donation is counted all the same)."""
-    content = profile.model_dump(exclude_none=True)
+    content = compat.dump(profile, exclude_none=True)
     if lud16:
         content["lud16"] = lud16
     content["shopstr_donation"] = 0

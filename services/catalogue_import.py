@@ -12,17 +12,11 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    TypeAdapter,
-    ValidationError,
-)
+from pydantic import BaseModel, Field, ValidationError
 
+from .. import compat
 from ..catalogue_models import ProductShipping
 from ..crud.products import ProductFields
 from ..crud.stalls import StallFields
@@ -31,42 +25,60 @@ from ..nostr.event import Event
 from . import catalogue_events as events
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._~:-]{1,128}$")
-_Id = Annotated[str, StringConstraints(pattern=_SAFE_ID.pattern)]
-_Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
-_Text = Annotated[str, StringConstraints(max_length=5000)]
-_Short = Annotated[str, StringConstraints(max_length=100)]
-_URL: TypeAdapter[str] = TypeAdapter(Url)
+_URL = compat.validator_for(Url)
+if TYPE_CHECKING:
+    _Id = str
+    _Name = str
+    _Text = str
+    _Short = str
+    _Regions = list[str]
+    _Images = list[str]
+    _Specs = list[list[str]]
+    _Count = int
+    _ProductShippings = list[ProductShipping]
+else:
+    _Id = compat.text(pattern=_SAFE_ID.pattern)
+    _Name = compat.text(strip=True, max_length=100)
+    _Text = compat.text(max_length=5000)
+    _Short = compat.text(max_length=100)
+    _Regions = compat.items(_Short, max_length=300)
+    _Images = compat.items(str, max_length=20)
+    _Specs = compat.items(list[_Text], max_length=50)
+    _Count = compat.integer(strict=False, ge=0, le=10**9)
+    _ProductShippings = compat.items(ProductShipping, max_length=50)
 
 
-class _Relaxed(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Shipping(_Relaxed):
+class _Shipping(BaseModel):  # unknown fields are ignored: other software writes these
     id: _Id
     name: _Short | None = None
     cost: Amount = Decimal(0)
-    regions: Annotated[list[_Short], Field(max_length=300)] = Field(default_factory=list)
+    regions: _Regions = Field(default_factory=list)
 
 
-class _StallContent(_Relaxed):
+if TYPE_CHECKING:
+    _Shippings = list[_Shipping]
+else:
+    _Shippings = compat.items(_Shipping, max_length=50)
+
+
+class _StallContent(BaseModel):
     id: _Id | None = None
     name: _Name
     description: _Text | None = None
     currency: Currency = "sat"
-    shipping: Annotated[list[_Shipping], Field(max_length=50)] = Field(default_factory=list)
+    shipping: _Shippings = Field(default_factory=list)
 
 
-class _ProductContent(_Relaxed):
+class _ProductContent(BaseModel):
     id: _Id | None = None
     stall_id: _Id
     name: _Name
     description: _Text | None = None
-    images: Annotated[list[str], Field(max_length=20)] = Field(default_factory=list)
+    images: _Images = Field(default_factory=list)
     price: Amount
-    quantity: Annotated[int, Field(ge=0, le=10**9)] | None = None
-    specs: Annotated[list[list[_Text]], Field(max_length=50)] = Field(default_factory=list)
-    shipping: Annotated[list[ProductShipping], Field(max_length=50)] = Field(default_factory=list)
+    quantity: _Count | None = None
+    specs: _Specs = Field(default_factory=list)
+    shipping: _ProductShippings = Field(default_factory=list)
 
 
 class Unimportable(ValueError):
@@ -121,7 +133,7 @@ def _error(error: ValidationError) -> Unimportable:
 def read_stall(event: Event) -> ImportedStall:
     """A 30017 as stall fields and the zones it ships to."""
     try:
-        content = _StallContent.model_validate(_content(event))
+        content = compat.validate(_StallContent, _content(event))
     except ValidationError as error:
         raise _error(error) from None
     stall_id = _identifier(event, content.id)
@@ -139,7 +151,7 @@ def _images(urls: list[str]) -> list[str]:
     kept = []
     for url in urls:
         try:
-            kept.append(_URL.validate_python(url))
+            kept.append(_URL(url))
         except ValidationError:
             continue
     return kept
@@ -148,7 +160,7 @@ def _images(urls: list[str]) -> list[str]:
 def read_product(event: Event) -> ImportedProduct:
     """A 30018 as product fields; an unlimited quantity (null) is imported as 0."""
     try:
-        content = _ProductContent.model_validate(_content(event))
+        content = compat.validate(_ProductContent, _content(event))
     except ValidationError as error:
         raise _error(error) from None
     product_id = _identifier(event, content.id)

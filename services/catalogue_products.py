@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import compat
 from ..catalogue_models import Product, ProductConfigIn, ProductCreate, ProductUpdate, Stall
 from ..crud import products as products_crud
 from ..crud.catalogue import Source, new_id
@@ -99,14 +100,14 @@ def _merged(product: Product, body: ProductUpdate) -> ProductCreate:
             free=product.config.free,
         ),
     )
-    given = body.model_dump(exclude_unset=True, exclude={"id", "pending"})
+    given = compat.dump(body, exclude_unset=True, exclude={"id", "pending"})
     changes = {k: getattr(body, k) for k, v in given.items() if v is not None}
     config = body.config
-    if config is not None and "max_per_order" not in config.model_fields_set:
+    if config is not None and "max_per_order" not in compat.fields_set(config):
         # a nostrmarket-shaped config knows no limit: leaving it out keeps the one set
         kept = {"max_per_order": product.config.max_per_order}
-        changes["config"] = config.model_copy(update=kept)
-    return current.model_copy(update=changes)
+        changes["config"] = compat.copy(config, kept)
+    return compat.copy(current, changes)
 
 
 async def update_product(

@@ -18,7 +18,7 @@ SKIPPED_DIRS = {"tests", "bench", "scripts", "static", "templates", "docs", "dat
 # Root modules every layer may read: settings, the API's data shapes (they
 # import nothing of ours but `nostr`) and the country table they validate with,
 # and the migrations the engine runs.
-SHARED = {"config", "models", "catalogue_models", "countries"}
+SHARED = {"config", "models", "catalogue_models", "countries", "compat"}
 ALLOWED: dict[str, set[str]] = {
     "orders": set(),
     "nostr": set(),
@@ -32,9 +32,10 @@ ALLOWED: dict[str, set[str]] = {
     | {"migrations"},
     "api": {"engine", "services", "orders", "market", "crud", "storage", "wallets", "nostr"}
     | SHARED,
-    "models": {"nostr"},
-    "catalogue_models": {"models", "nostr", "countries"},
+    "models": {"nostr", "compat"},
+    "catalogue_models": {"models", "nostr", "countries", "compat"},
     "countries": set(),
+    "compat": set(),
     "config": set(),
     "migrations": {"storage", "orders"},
 }
