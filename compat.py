@@ -158,10 +158,12 @@ def dump(model: BaseModel, **options: Any) -> dict[str, Any]:
     return model.dict(**options)
 
 
-def validate(cls: type[M], data: Any) -> M:
-    """`data` validated into `cls`."""
+def validate(cls: type[M], data: Any, *, from_attributes: bool = False) -> M:
+    """`data` validated into `cls`; `from_attributes`: read the fields off an object."""
     if V2:
-        return cls.model_validate(data)
+        return cls.model_validate(data, from_attributes=from_attributes)
+    if from_attributes:
+        data = {name: getattr(data, name) for name in field_names(cls) if hasattr(data, name)}
     return cls.parse_obj(data)
 
 

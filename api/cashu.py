@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from .. import compat
 from ..models import Body
 from ..services import cashu_wallet
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
@@ -63,7 +64,7 @@ class Withdrawal(BaseModel):
 async def api_cashu(merchant: ReadMerchant, runtime: RuntimeDep) -> EcashSummary:
     """The ecash held per mint, the trusted mints and the last withdrawals."""
     found = await cashu_wallet.summary(deps_of(runtime), merchant.id)
-    return EcashSummary.model_validate(found)
+    return compat.validate(EcashSummary, found)
 
 
 @router.put("/cashu/mints", responses=WRITE)
@@ -73,7 +74,7 @@ async def api_cashu_mints(
     """Set the merchant's own trusted mints (beside NOSTRBAZAAR_CASHU_MINTS)."""
     deps = deps_of(runtime)
     await cashu_wallet.set_mints(deps, merchant.id, body.mints)
-    return EcashSummary.model_validate(await cashu_wallet.summary(deps, merchant.id))
+    return compat.validate(EcashSummary, await cashu_wallet.summary(deps, merchant.id))
 
 
 @router.post("/cashu/melt", responses=WRITE)
@@ -82,7 +83,7 @@ async def api_cashu_melt(
 ) -> Withdrawal:
     """Withdraw a mint's ecash by having it pay a Lightning invoice."""
     done = await cashu_wallet.melt(deps_of(runtime), merchant.id, body.mint, body.bolt11)
-    return Withdrawal.model_validate(done, from_attributes=True)
+    return compat.validate(Withdrawal, done, from_attributes=True)
 
 
 @router.post("/cashu/export", responses=WRITE)
@@ -91,4 +92,4 @@ async def api_cashu_export(
 ) -> Withdrawal:
     """Withdraw a mint's ecash as one token (it leaves this server: keep it safe)."""
     done = await cashu_wallet.export_token(deps_of(runtime), merchant.id, body.mint)
-    return Withdrawal.model_validate(done, from_attributes=True)
+    return compat.validate(Withdrawal, done, from_attributes=True)

@@ -7,11 +7,11 @@ it: a `RefundRecorded` event in the order's log and a message to the customer.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
-from pydantic import StringConstraints
 
+from .. import compat
 from ..models import Body
 from ..services import order_admin
 from .auth import RuntimeDep, WriteMerchant
@@ -21,8 +21,14 @@ from .orders import Order, deps_of
 router = APIRouter()
 
 
+if TYPE_CHECKING:
+    NoteText = str
+else:
+    NoteText = compat.text(strip=True, max_length=2_000)
+
+
 class RefundNote(Body):
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)] = ""
+    note: NoteText = ""
 
 
 @router.put(

@@ -179,3 +179,48 @@ def _serialize(b: Binding, point: Any) -> bytes:
     out, size = b.ffi.new("unsigned char [33]"), b.ffi.new("size_t *", 33)
     b.lib.secp256k1_ec_pubkey_serialize(b.ctx, out, size, point, b.lib.SECP256K1_EC_COMPRESSED)
     return bytes(b.ffi.buffer(out, 33))
+
+
+# ---------------------------------------------------------------- points (Cashu's NUT-00)
+
+
+def _point(b: Binding, raw: bytes) -> Any:
+    point = b.ffi.new("secp256k1_pubkey *")
+    if len(raw) not in (33, 65) or not b.lib.secp256k1_ec_pubkey_parse(b.ctx, point, raw, len(raw)):
+        raise ValueError("not a point on the curve")
+    return point
+
+
+def point_check(raw: bytes) -> bytes:
+    """The point (33 or 65 bytes) in compressed form; ValueError when it is none."""
+    b = current
+    return _serialize(b, _point(b, raw))
+
+
+def point_add(first: bytes, second: bytes) -> bytes:
+    """The sum of two points, compressed."""
+    b = current
+    parsed = [_point(b, first), _point(b, second)]  # kept alive: the array only points to them
+    points = b.ffi.new("secp256k1_pubkey *[]", parsed)
+    total = b.ffi.new("secp256k1_pubkey *")
+    if not b.lib.secp256k1_ec_pubkey_combine(b.ctx, total, points, 2):
+        raise ValueError("the points add up to infinity")
+    return _serialize(b, total)
+
+
+def point_tweak_add(raw: bytes, scalar: bytes) -> bytes:
+    """`P + scalar*G`, compressed."""
+    b = current
+    point = _point(b, raw)
+    if not b.lib.secp256k1_ec_pubkey_tweak_add(b.ctx, point, scalar):
+        raise ValueError("invalid tweak")
+    return _serialize(b, point)
+
+
+def point_tweak_mul(raw: bytes, scalar: bytes) -> bytes:
+    """`scalar*P`, compressed (libsecp256k1's tweak_mul, as the secp256k1 package's was)."""
+    b = current
+    point = _point(b, raw)
+    if not b.lib.secp256k1_ec_pubkey_tweak_mul(b.ctx, point, scalar):
+        raise ValueError("invalid tweak")
+    return _serialize(b, point)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from secp256k1 import PublicKey
+from ..nostr import secp
 
 DOMAIN_SEPARATOR = b"Secp256k1_HashToCurve_Cashu_"
 CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -24,17 +25,24 @@ class CashuCryptoError(ValueError):
     """A point or scalar that is not valid on secp256k1."""
 
 
+@dataclass(frozen=True)
+class PublicKey:
+    """A point on secp256k1, kept compressed (33 bytes); arithmetic goes through `secp`."""
+
+    compressed: bytes
+
+
 def point(hex_or_bytes: str | bytes) -> PublicKey:
     """A compressed secp256k1 point; `CashuCryptoError` when it is none."""
-    raw = bytes.fromhex(hex_or_bytes) if isinstance(hex_or_bytes, str) else hex_or_bytes
     try:
-        return PublicKey(raw, raw=True)
-    except Exception as error:  # the binding raises bare Exception for a bad point
+        raw = bytes.fromhex(hex_or_bytes) if isinstance(hex_or_bytes, str) else hex_or_bytes
+        return PublicKey(secp.point_check(raw))
+    except ValueError as error:
         raise CashuCryptoError(f"not a secp256k1 point: {error}") from None
 
 
 def hex_of(pub: PublicKey) -> str:
-    return bytes(pub.serialize(compressed=True)).hex()
+    return pub.compressed.hex()
 
 
 def hash_to_curve(message: bytes) -> PublicKey:
@@ -43,8 +51,8 @@ def hash_to_curve(message: bytes) -> PublicKey:
     for counter in range(2**16):
         candidate = hashlib.sha256(msg_hash + counter.to_bytes(4, "little")).digest()
         try:
-            return PublicKey(b"\x02" + candidate, raw=True)
-        except Exception:  # noqa: S112 - not on the curve: try the next counter
+            return PublicKey(secp.point_check(b"\x02" + candidate))
+        except ValueError:  # not on the curve: try the next counter
             continue
     raise CashuCryptoError("no point found for this message")
 
@@ -60,25 +68,23 @@ def _scalar(value: int) -> bytes:
     return value.to_bytes(32, "big")
 
 
-def _add(a: PublicKey, b: PublicKey) -> PublicKey:
-    total = PublicKey()
-    total.public_key = total.combine([a.public_key, b.public_key])
-    return total
-
-
 def blind(secret: bytes, r: int) -> PublicKey:
     """`B_ = hash_to_curve(secret) + r*G`."""
-    return hash_to_curve(secret).tweak_add(_scalar(r))  # type: ignore[no-any-return]
+    return PublicKey(secp.point_tweak_add(hash_to_curve(secret).compressed, _scalar(r)))
 
 
 def unblind(c_: PublicKey, r: int, mint_key: PublicKey) -> PublicKey:
     """`C = C_ - r*K`, computed as `C_ + (n - r)*K`."""
-    return _add(c_, mint_key.tweak_mul(_scalar(CURVE_ORDER - r)))
+    r_k = secp.point_tweak_mul(mint_key.compressed, _scalar(CURVE_ORDER - r))
+    try:
+        return PublicKey(secp.point_add(c_.compressed, r_k))
+    except ValueError as error:
+        raise CashuCryptoError(str(error)) from None
 
 
 def sign_blinded(k: int, b_: PublicKey) -> PublicKey:
     """The mint's side, `C_ = k*B_` (for the test vectors and a check of `unblind`)."""
-    return b_.tweak_mul(_scalar(k))  # type: ignore[no-any-return]
+    return PublicKey(secp.point_tweak_mul(b_.compressed, _scalar(k)))
 
 
 def new_blinding() -> tuple[str, int]:
