@@ -57,10 +57,10 @@ def _account_create(settings: Settings, name: str) -> int:
 
     from pydantic import ValidationError
 
+    from .engine.runtime import connect_database
     from .migrations import run_migrations
     from .models import AccountCreate
     from .services.accounts import new_account
-    from .storage.database import Database
 
     try:
         name = AccountCreate(name=name).name
@@ -69,8 +69,7 @@ def _account_create(settings: Settings, name: str) -> int:
         return 2
 
     async def create() -> None:
-        db = Database(settings.database_path)
-        await db.connect()
+        db = await connect_database(settings)
         try:
             await run_migrations(db)
             account = await new_account(db, name)
@@ -78,7 +77,11 @@ def _account_create(settings: Settings, name: str) -> int:
             await db.close()
         print(f"id:       {account.id}\nadminkey: {account.adminkey}\ninkey:    {account.inkey}")
 
-    asyncio.run(create())
+    try:
+        asyncio.run(create())
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

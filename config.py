@@ -65,6 +65,8 @@ class Settings:
     embedded_relay_port: int = 0
     # Cashu mints whose ecash every merchant accepts (each merchant may add its own).
     cashu_mints: tuple[str, ...] = ()
+    database_url: str | None = None
+    lease_seconds: int = 30
 
     @property
     def database_path(self) -> Path:
@@ -127,9 +129,23 @@ class Settings:
             public_url=get("PUBLIC_URL", _public_url, None),
             embedded_relay_port=get("EMBEDDED_RELAY_PORT", _port_or_zero, EMBEDDED_RELAY_PORT),
             cashu_mints=get("CASHU_MINTS", _mint_list, ()),
+            database_url=get("DATABASE_URL", _database_url, None),
+            lease_seconds=get("LEASE_SECONDS", _positive_int, 30),
         )
         _check_wallet(settings)
+        settings.check_secret()
         return settings
+
+    def check_secret(self) -> None:
+        """With a shared database the sealed keys must open on every instance: the secret
+        must come from the configuration, never from a file one instance generated."""
+        if self.database_url and not self.secret:
+            raise ConfigError(
+                "SECRET",
+                "required when NOSTRBAZAAR_DATABASE_URL is set (every instance must open the "
+                "merchant keys sealed in the database); set it to the same long random string "
+                "on every instance",
+            )
 
 
 def is_loopback_host(host: str) -> bool:
@@ -250,6 +266,19 @@ def _mint_list(name: str, raw: str) -> tuple[str, ...]:
 def _nwc_uri(name: str, raw: str) -> str:
     if not raw.startswith("nostr+walletconnect://"):
         raise ConfigError(name, "must start with nostr+walletconnect://")
+    return raw
+
+
+def _database_url(name: str, raw: str) -> str:
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(name, "must be a postgresql://user@host:port/database URL")
+    try:
+        _ = parsed.port
+    except ValueError:
+        raise ConfigError(name, "bad port in the database URL") from None
+    if not parsed.hostname and "host=" not in parsed.query:
+        raise ConfigError(name, "the database URL names no host")
     return raw
 
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from loguru import logger
 
+from .storage.base import POSTGRESQL
 from .storage.database import Connection, Database, execute_script, fetchall
 
 Migration = Callable[[Connection], Awaitable[None]]
@@ -132,6 +133,8 @@ async def m002_orders(conn: Connection) -> None:
     await execute_script(conn, _M002_INBOX_AND_MESSAGES)
     await execute_script(conn, _M002_ORDER_LOG)
     await execute_script(conn, _M002_PAYMENTS_AND_STOCK)
+    triggers = _M002_PG_TRIGGERS if conn.dialect is POSTGRESQL else _M002_SQLITE_TRIGGERS
+    await execute_script(conn, triggers)
     await write_order_transitions(conn)
 
 
@@ -206,14 +209,6 @@ CREATE TABLE order_events (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (merchant_id, order_id, version)
 ) WITHOUT ROWID;
-CREATE TRIGGER order_events_append_only_update BEFORE UPDATE ON order_events
-BEGIN
-    SELECT RAISE(ABORT, 'order_events is append-only: UPDATE refused');
-END;
-CREATE TRIGGER order_events_append_only_delete BEFORE DELETE ON order_events
-BEGIN
-    SELECT RAISE(ABORT, 'order_events is append-only: DELETE refused');
-END;
 CREATE TABLE order_transitions (
     from_status TEXT NOT NULL,
     to_status TEXT NOT NULL,
@@ -253,18 +248,6 @@ CREATE TABLE orders (
 CREATE INDEX orders_newest ON orders(merchant_id, created_at DESC, id);
 CREATE INDEX orders_by_status ON orders(merchant_id, status, created_at DESC);
 CREATE INDEX orders_by_customer ON orders(merchant_id, public_key, status);
-CREATE TRIGGER orders_initial_status BEFORE INSERT ON orders
-WHEN NOT EXISTS (SELECT 1 FROM order_transitions
-                 WHERE from_status = '' AND to_status = NEW.status)
-BEGIN
-    SELECT RAISE(ABORT, 'illegal initial order status');
-END;
-CREATE TRIGGER orders_status_transition BEFORE UPDATE OF status ON orders
-WHEN OLD.status <> NEW.status AND NOT EXISTS (
-    SELECT 1 FROM order_transitions WHERE from_status = OLD.status AND to_status = NEW.status)
-BEGIN
-    SELECT RAISE(ABORT, 'illegal order status transition');
-END;
 CREATE TABLE invoices (
     payment_hash TEXT PRIMARY KEY,
     merchant_id TEXT NOT NULL,
@@ -300,14 +283,6 @@ CREATE TABLE stock_ledger (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX stock_ledger_by_product ON stock_ledger(product_id);
-CREATE TRIGGER stock_ledger_append_only_update BEFORE UPDATE ON stock_ledger
-BEGIN
-    SELECT RAISE(ABORT, 'stock_ledger is append-only: UPDATE refused');
-END;
-CREATE TRIGGER stock_ledger_append_only_delete BEFORE DELETE ON stock_ledger
-BEGIN
-    SELECT RAISE(ABORT, 'stock_ledger is append-only: DELETE refused');
-END;
 CREATE TABLE reservations (
     merchant_id TEXT NOT NULL,
     order_id TEXT NOT NULL,
@@ -321,6 +296,39 @@ CREATE INDEX reservations_by_product ON reservations(product_id, state);
 ALTER TABLE products ADD COLUMN stock_seq INTEGER NOT NULL DEFAULT 0;
 INSERT INTO stock_ledger (merchant_id, product_id, delta, cause, created_at)
     SELECT merchant_id, id, quantity, 'opening balance', unixepoch() FROM products;
+"""
+
+
+# The rules the database itself keeps (invariants 3, 5 and 7), in each engine's language.
+_M002_SQLITE_TRIGGERS = """
+CREATE TRIGGER order_events_append_only_update BEFORE UPDATE ON order_events
+BEGIN
+    SELECT RAISE(ABORT, 'order_events is append-only: UPDATE refused');
+END;
+CREATE TRIGGER order_events_append_only_delete BEFORE DELETE ON order_events
+BEGIN
+    SELECT RAISE(ABORT, 'order_events is append-only: DELETE refused');
+END;
+CREATE TRIGGER orders_initial_status BEFORE INSERT ON orders
+WHEN NOT EXISTS (SELECT 1 FROM order_transitions
+                 WHERE from_status = '' AND to_status = NEW.status)
+BEGIN
+    SELECT RAISE(ABORT, 'illegal initial order status');
+END;
+CREATE TRIGGER orders_status_transition BEFORE UPDATE OF status ON orders
+WHEN OLD.status <> NEW.status AND NOT EXISTS (
+    SELECT 1 FROM order_transitions WHERE from_status = OLD.status AND to_status = NEW.status)
+BEGIN
+    SELECT RAISE(ABORT, 'illegal order status transition');
+END;
+CREATE TRIGGER stock_ledger_append_only_update BEFORE UPDATE ON stock_ledger
+BEGIN
+    SELECT RAISE(ABORT, 'stock_ledger is append-only: UPDATE refused');
+END;
+CREATE TRIGGER stock_ledger_append_only_delete BEFORE DELETE ON stock_ledger
+BEGIN
+    SELECT RAISE(ABORT, 'stock_ledger is append-only: DELETE refused');
+END;
 CREATE TRIGGER products_stock_created AFTER INSERT ON products
 BEGIN
     INSERT INTO stock_ledger (merchant_id, product_id, delta, cause, created_at)
@@ -333,6 +341,61 @@ BEGIN
     VALUES (NEW.merchant_id, NEW.id, NEW.quantity - OLD.quantity,
             'catalogue: quantity edited', unixepoch());
 END;
+"""
+
+_M002_PG_TRIGGERS = """
+CREATE FUNCTION nb_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+CREATE TRIGGER order_events_append_only BEFORE UPDATE OR DELETE ON order_events
+    FOR EACH ROW EXECUTE FUNCTION nb_append_only();
+CREATE TRIGGER order_events_no_truncate BEFORE TRUNCATE ON order_events
+    FOR EACH STATEMENT EXECUTE FUNCTION nb_append_only();
+CREATE TRIGGER stock_ledger_append_only BEFORE UPDATE OR DELETE ON stock_ledger
+    FOR EACH ROW EXECUTE FUNCTION nb_append_only();
+CREATE TRIGGER stock_ledger_no_truncate BEFORE TRUNCATE ON stock_ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION nb_append_only();
+
+CREATE FUNCTION nb_order_status_rule() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NOT EXISTS (SELECT 1 FROM order_transitions
+                       WHERE from_status = '' AND to_status = NEW.status) THEN
+            RAISE EXCEPTION 'illegal initial order status'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+    ELSIF OLD.status <> NEW.status AND NOT EXISTS (SELECT 1 FROM order_transitions
+            WHERE from_status = OLD.status AND to_status = NEW.status) THEN
+        RAISE EXCEPTION 'illegal order status transition'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER orders_initial_status BEFORE INSERT ON orders
+    FOR EACH ROW EXECUTE FUNCTION nb_order_status_rule();
+CREATE TRIGGER orders_status_transition BEFORE UPDATE OF status ON orders
+    FOR EACH ROW EXECUTE FUNCTION nb_order_status_rule();
+
+CREATE FUNCTION nb_stock_ledger_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO stock_ledger (merchant_id, product_id, delta, cause, created_at)
+        VALUES (NEW.merchant_id, NEW.id, NEW.quantity, 'catalogue: product created',
+                CAST(EXTRACT(EPOCH FROM now()) AS BIGINT));
+    ELSE
+        INSERT INTO stock_ledger (merchant_id, product_id, delta, cause, created_at)
+        VALUES (NEW.merchant_id, NEW.id, NEW.quantity - OLD.quantity,
+                'catalogue: quantity edited', CAST(EXTRACT(EPOCH FROM now()) AS BIGINT));
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER products_stock_created AFTER INSERT ON products
+    FOR EACH ROW EXECUTE FUNCTION nb_stock_ledger_entry();
+CREATE TRIGGER products_stock_edited AFTER UPDATE OF quantity ON products
+    FOR EACH ROW WHEN (NEW.quantity <> OLD.quantity AND NEW.stock_seq = OLD.stock_seq)
+    EXECUTE FUNCTION nb_stock_ledger_entry();
 """
 
 
@@ -558,7 +621,11 @@ MIGRATIONS: list[Migration] = [
 
 async def run_migrations(db: Database, migrations: list[Migration] | None = None) -> int:
     """Apply every migration not yet recorded; return how many ran."""
-    steps = MIGRATIONS if migrations is None else migrations
+    async with db.migration_lock():  # two processes starting together: one migrates
+        return await _run_migrations(db, MIGRATIONS if migrations is None else migrations)
+
+
+async def _run_migrations(db: Database, steps: list[Migration]) -> int:
     await db.executescript(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))"

@@ -39,7 +39,7 @@ from nostrbazaar.services.bus import Bus
 from nostrbazaar.services.catalogue import create_stall, create_zone
 from nostrbazaar.services.catalogue_products import create_product
 from nostrbazaar.services.deps import Deps, Merchant, Merchants
-from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.engines import open_database
 from nostrbazaar.storage.keystore import KeyStore
 from nostrbazaar.wallets.fake import FakeWallet
 
@@ -88,7 +88,7 @@ async def bare_runtime(settings: Settings) -> Runtime:
     """A Runtime with its database and key store but no background tasks or relays:
     in-process benchmarks measure the pipeline, not a publisher running beside it."""
     runtime = Runtime(settings)
-    runtime.db = Database(settings.database_path)
+    runtime.db = open_database(settings.database_url, settings.database_path)
     await runtime.db.connect()
     await run_migrations(runtime.db)
     runtime.keystore = KeyStore(settings.secret or "bench-secret")

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.database import Database, SqliteDatabase
 
 ITEMS = 5  # the items column in `state`'s order rows
 
 
 async def state_at(path: Path, merchant_id: str) -> dict[str, Any]:
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.connect()
     try:
         return await state(db, merchant_id)

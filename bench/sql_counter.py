@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.database import SqliteDatabase
 
 
 class SqlCounter:
@@ -19,7 +19,7 @@ class SqlCounter:
         self.executed: Counter[str] = Counter()  # every statement SQLite ran (trace callback)
         self._original: Any = None
 
-    async def trace(self, db: Database) -> None:
+    async def trace(self, db: SqliteDatabase) -> None:
         """Also count every statement SQLite executes on `db`'s connections, batched
         ones included (`set_trace_callback`; triggers show up as comments, skipped)."""
 

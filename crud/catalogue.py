@@ -10,10 +10,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-import aiosqlite
-
 from ..models import Publication
-from ..storage.database import Connection, Database, Params, fetchall, fetchone
+from ..storage.database import Connection, Database, Params, Row, fetchall, fetchone
 
 Source = Database | Connection
 
@@ -27,14 +25,14 @@ def now() -> int:
     return int(time.time())
 
 
-async def one(src: Source, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+async def one(src: Source, sql: str, params: Params = ()) -> Row | None:
     """One row, through the reader (a `Database`) or inside a transaction (a connection)."""
     if isinstance(src, Database):
         return await src.fetchone(sql, params)
     return await fetchone(src, sql, params)
 
 
-async def many(src: Source, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+async def many(src: Source, sql: str, params: Params = ()) -> list[Row]:
     """All rows, through the reader (a `Database`) or inside a transaction (a connection)."""
     if isinstance(src, Database):
         return await src.fetchall(sql, params)
@@ -52,14 +50,15 @@ async def get_publications(src: Source, event_ids: list[str]) -> dict[str, Publi
         return {}
     rows = await many(
         src,
-        "SELECT event_id, json_extract(event, '$.created_at') AS created_at, status, "  # noqa: S608
+        "SELECT event_id, CAST(json_extract(event, '$.created_at') AS BIGINT) AS created_at, "  # noqa: S608
+        "status, "
         f"sent_at, acks FROM outbox WHERE event_id IN ({placeholders(ids)})",
         ids,
     )
     return {row["event_id"]: _publication(row) for row in rows}
 
 
-def _publication(row: aiosqlite.Row) -> Publication:
+def _publication(row: Row) -> Publication:
     try:
         acks = json.loads(row["acks"] or "{}")
     except ValueError:
@@ -89,7 +88,8 @@ async def latest_outbox_event(
     """(event_id, created_at) of the merchant's latest outbox event for `purpose`."""
     row = await one(
         src,
-        "SELECT event_id, json_extract(event, '$.created_at') AS created_at FROM outbox "
+        "SELECT event_id, CAST(json_extract(event, '$.created_at') AS BIGINT) AS created_at"
+        " FROM outbox "
         "WHERE merchant_id = ? AND purpose = ? ORDER BY id DESC LIMIT 1",
         (merchant_id, purpose),
     )

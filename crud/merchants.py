@@ -6,9 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
-from ..storage.database import Connection
+from ..storage.database import Connection, Row
 from .catalogue import Source, now, one
 
 _COLUMNS = (
@@ -30,7 +28,7 @@ class MerchantRow:
     updated_at: int = 0
 
 
-def _merchant(row: aiosqlite.Row) -> MerchantRow:
+def _merchant(row: Row) -> MerchantRow:
     return MerchantRow(
         id=row["id"],
         account_id=row["account_id"],

@@ -79,8 +79,10 @@ async def touch_customers(
     await conn.executemany(
         "INSERT INTO customers (merchant_id, public_key, unread, last_message_at, created_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (merchant_id, public_key) DO UPDATE SET"
-        " unread = unread + excluded.unread,"
-        " last_message_at = MAX(COALESCE(last_message_at, 0), excluded.last_message_at)",
+        " unread = customers.unread + excluded.unread,"
+        " last_message_at = CASE"
+        " WHEN excluded.last_message_at > COALESCE(customers.last_message_at, 0)"
+        " THEN excluded.last_message_at ELSE customers.last_message_at END",
         [(merchant_id, pubkey, unread, at, at) for pubkey, unread, at in seen],
     )
 

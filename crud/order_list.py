@@ -6,9 +6,9 @@ silent scan of the table). The indexes are in the list's order and hold the
 filter columns after it, so the inner query reads an index alone and an OFFSET
 skips index entries, not table rows. A filter on only one of paid/shipped reads
 the flags index twice, once for each value of the other flag, and SQLite merges
-the two ordered runs. The outer query then reads only the page's rows and their
-invoices. Ties in `created_at` are broken by the order id, so pages never
-overlap or skip a row.
+the two ordered runs. The outer query then reads only the page's rows (by primary
+key) and their invoices. Ties in `created_at` are broken by the order id, so pages
+never overlap or skip a row. PostgreSQL plans for itself: `INDEXED BY` is dropped there.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _SELECT_PAGE = (
     "SELECT "  # noqa: S608 - column names are constants
     + ", ".join(f"o.{column}" for column in _ORDER_COLUMNS)
     + ", i.bolt11 FROM ({page}) AS page"
-    " JOIN orders AS o ON o.rowid = page.rowid"
+    " JOIN orders AS o ON o.merchant_id = :merchant_id AND o.id = page.id"
     " LEFT JOIN invoices AS i ON i.payment_hash = o.payment_hash"
     " ORDER BY page.created_at DESC, page.id"
 )
@@ -106,7 +106,7 @@ def page_keys_query(filters: OrderFilter) -> str:
     conditions = filters.conditions()
     index = index_for(conditions)
     runs = [
-        f"SELECT rowid, created_at, id FROM orders INDEXED BY {index} WHERE {where}"  # noqa: S608
+        f"SELECT created_at, id FROM orders INDEXED BY {index} WHERE {where}"  # noqa: S608
         for where in _arms(conditions, index)
     ]
     return " UNION ALL ".join(runs) + " ORDER BY created_at DESC, id LIMIT :limit OFFSET :offset"

@@ -10,7 +10,6 @@ transition trigger sees every step.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
 from typing import Any
@@ -19,7 +18,7 @@ from ..orders.events import EVENT_TYPES, OrderEvent
 from ..orders.machine import fold
 from ..orders.state import Invoice, LinePrice, OrderDetails, OrderItem, OrderState, Quote, Status
 from ..storage.database import Connection, Database
-from .uow import rows, run
+from .uow import rows
 
 # -- event codec -----------------------------------------------------------------------------
 
@@ -84,14 +83,25 @@ def _decode_field(name: str, value: Any) -> Any:
 
 
 async def load_state(conn: Connection, merchant_id: str, order_id: str) -> OrderState:
-    """Fold the order's events, read inside the caller's transaction."""
-    found = await rows(
-        conn,
-        "SELECT type, data FROM order_events WHERE merchant_id = ? AND order_id = ?"
-        " ORDER BY version",
-        (merchant_id, order_id),
-    )
+    """Fold the order's events, read inside the caller's transaction and held by it: a
+    second unit of work on the same order (another process, on PostgreSQL) waits here
+    until this one ends, then reads what it wrote."""
+    await hold_order(conn, merchant_id, order_id)
+    found = await rows(conn, _LOG, (merchant_id, order_id))
     return fold(order_id, [decode_event(row["type"], row["data"]) for row in found])
+
+
+async def hold_order(conn: Connection, merchant_id: str, order_id: str) -> None:
+    """Lock the order's row until the unit of work ends, where locking is per row.
+
+    The log is read after this, by a statement of its own, so it includes whatever
+    the unit that held the lock before committed (the second of two concurrent
+    payments then finds the first, instead of failing on the version's key)."""
+    if conn.dialect.for_update:
+        await conn.fetchone(_HOLD + conn.dialect.for_update, (merchant_id, order_id))
+
+
+_HOLD = "SELECT version FROM orders WHERE merchant_id = ? AND id = ?"
 
 
 async def append_events(
@@ -130,17 +140,14 @@ async def placement(
     conn: Connection, merchant_id: str, order_id: str, customer: str, inbox_id: str | None
 ) -> Placement:
     """Claim the inbox row, fold the order, count the customer's unpaid orders, and find
-    the newest message sent to the customer: four statements, one round trip."""
-
-    def read(raw: sqlite3.Connection) -> Placement:
-        claimed = inbox_id is None or raw.execute(_CLAIM, (inbox_id,)).rowcount == 1
-        events = raw.execute(_LOG, (merchant_id, order_id)).fetchall()
-        count = raw.execute(_OPEN, (merchant_id, customer)).fetchone()[0]
-        stamp = raw.execute(_STAMP, (merchant_id, customer)).fetchone()[0]
-        state = fold(order_id, [decode_event(row[0], row[1]) for row in events])
-        return Placement(claimed, state, int(count), int(stamp or 0))
-
-    return await run(conn, read)
+    the newest message sent to the customer: four statements."""
+    claimed = inbox_id is None or (await conn.execute(_CLAIM, (inbox_id,))).rowcount == 1
+    await hold_order(conn, merchant_id, order_id)
+    events = await conn.fetchall(_LOG, (merchant_id, order_id))
+    counts = await conn.fetchone(_OPEN_AND_STAMP, (merchant_id, customer, merchant_id, customer))
+    count, stamp = (0, 0) if counts is None else (counts[0], counts[1])
+    state = fold(order_id, [decode_event(row[0], row[1]) for row in events])
+    return Placement(claimed, state, int(count), int(stamp or 0))
 
 
 _CLAIM = (
@@ -148,13 +155,11 @@ _CLAIM = (
     " WHERE id = ? AND verdict IN ('received', 'parked')"
 )
 _LOG = "SELECT type, data FROM order_events WHERE merchant_id = ? AND order_id = ? ORDER BY version"
-_OPEN = (
-    "SELECT COUNT(*) FROM orders WHERE merchant_id = ? AND public_key = ?"
-    " AND status = 'awaiting_payment'"
-)
-_STAMP = (
-    "SELECT MAX(created_at) FROM direct_messages WHERE merchant_id = ? AND public_key = ?"
-    " AND direction = 'out'"
+_OPEN_AND_STAMP = (
+    "SELECT (SELECT COUNT(*) FROM orders WHERE merchant_id = ? AND public_key = ?"
+    " AND status = 'awaiting_payment'),"
+    " (SELECT MAX(created_at) FROM direct_messages WHERE merchant_id = ? AND public_key = ?"
+    " AND direction = 'out')"
 )
 
 

@@ -6,10 +6,8 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import aiosqlite
-
 from ..catalogue_models import Product, ProductConfig, ProductShipping
-from ..storage.database import Connection
+from ..storage.database import Connection, Row
 from .catalogue import (
     Source,
     decimal_text,
@@ -168,7 +166,7 @@ async def list_products(
     return await _products(src, rows)
 
 
-async def _products(src: Source, rows: list[aiosqlite.Row]) -> list[Product]:
+async def _products(src: Source, rows: list[Row]) -> list[Product]:
     shipping = await _shipping_by_product(src, [row["id"] for row in rows])
     publications = await get_publications(src, [row["event_id"] for row in rows])
     return [

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from ..catalogue_models import Stall, StallConfig, Zone
-from ..storage.database import Connection
+from ..storage.database import Connection, Row
 from .catalogue import (
     Source,
     get_publications,
@@ -132,7 +130,7 @@ async def list_stalls(src: Source, merchant_id: str, pending: bool | None = None
     return await _stalls(src, rows)
 
 
-async def _stalls(src: Source, rows: list[aiosqlite.Row]) -> list[Stall]:
+async def _stalls(src: Source, rows: list[Row]) -> list[Stall]:
     ids = [row["id"] for row in rows]
     zones = await _zones_by_stall(src, ids)
     publications = await get_publications(src, [row["event_id"] for row in rows])

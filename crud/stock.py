@@ -27,10 +27,13 @@ _LEDGER = (
 async def reserve(
     conn: Connection, merchant_id: str, order_id: str, items: tuple[OrderItem, ...], now: int
 ) -> None:
-    """Take the items out of stock for this order, all or none; `StockUnavailable` if short."""
+    """Take the items out of stock for this order, all or none; `StockUnavailable` if short.
+
+    Products are taken in id order: two orders for the same products lock their rows
+    in the same order, so they wait for each other instead of deadlocking (PostgreSQL)."""
     if len(items) > 1:
         await conn.execute("SAVEPOINT reserve")
-    for item in items:
+    for item in sorted(items, key=lambda i: i.product_id):
         cursor = await conn.execute(
             _TAKE, (item.quantity, item.product_id, merchant_id, item.quantity)
         )

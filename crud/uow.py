@@ -1,26 +1,16 @@
 """A unit of work: one write transaction, and helpers that run SQL inside it.
 
-The writer runs in place on the loop's thread (`db_sync`), so a statement costs
-what SQLite costs and nothing more; `run` hands a function the raw sqlite3
-connection for work that is clearer written against it (several statements
-whose results feed each other).
+The engine is behind `storage` (SQLite's writer runs in place on the loop's
+thread; PostgreSQL's statements go to the unit's pooled connection), so the
+SQL here is the same for both.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import Any
 
-from ..storage.database import Connection, Database
-
-T = TypeVar("T")
-
-
-async def run(conn: Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-    """Run `fn` with the raw sqlite3 connection of the transaction."""
-    return fn(conn.raw)
+from ..storage.database import Connection, Database, Row
 
 
 def unit_of_work(db: Database) -> AbstractAsyncContextManager[Connection]:
@@ -28,6 +18,6 @@ def unit_of_work(db: Database) -> AbstractAsyncContextManager[Connection]:
     return db.transaction()
 
 
-async def rows(conn: Connection, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+async def rows(conn: Connection, sql: str, params: Any = ()) -> list[Row]:
     """All rows of a query inside the transaction."""
-    return conn.raw.execute(sql, params).fetchall()
+    return await conn.fetchall(sql, params)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import aiosqlite
-
 from ..catalogue_models import Zone
-from ..storage.database import Connection
+from ..storage.database import Connection, Row
 from .catalogue import Source, decimal_text, many, now, one, placeholders
 
 _COLUMNS = "id, name, currency, cost, countries"
 
 
-def zone_from_row(row: aiosqlite.Row) -> Zone:
+def zone_from_row(row: Row) -> Zone:
     return Zone(
         id=row["id"],
         name=row["name"] or None,

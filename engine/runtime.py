@@ -17,9 +17,21 @@ from ..config import ConfigError, Settings
 from ..migrations import run_migrations
 from ..services.bus import Bus
 from ..storage.database import Database
+from ..storage.engines import DatabaseUnavailable, open_database
 from ..storage.keystore import KeyStore, load_secret
 from .embedded_relay import EmbeddedRelay, RelayPortInUse
 from .relay_store import FILE_NAME as RELAY_STORE
+
+
+async def connect_database(settings: Settings) -> Database:
+    """The configured database, connected; a bad URL or an unreachable server is a
+    `ConfigError` naming NOSTRBAZAAR_DATABASE_URL (one line, no traceback)."""
+    try:
+        db = open_database(settings.database_url, settings.database_path)
+        await db.connect()
+    except DatabaseUnavailable as error:
+        raise ConfigError("DATABASE_URL", str(error)) from None
+    return db
 
 
 @dataclass
@@ -61,10 +73,11 @@ class Runtime:
 
     async def _start(self) -> None:
         settings = self.settings
-        self.db = Database(settings.database_path)
-        await self.db.connect()
+        settings.check_secret()
+        self.db = await connect_database(settings)
         await run_migrations(self.db)
-        await self._check_transitions()
+        async with self.db.migration_lock():
+            await self._check_transitions()
         self.keystore = KeyStore(load_secret(settings.secret, settings.data_dir))
         self.relays = settings.relays or (await self._start_embedded_relay(),)
         self.rates = self._rates()

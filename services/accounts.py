@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from dataclasses import replace
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from ..models import (
 from ..nostr.keys import PrivateKey
 from ..nostr.nip19 import npub_encode, parse_private_key
 from ..storage.database import Connection, Database
+from ..storage.engines import IntegrityError
 from . import catalogue_publish as publish
 from .catalogue_errors import Conflict, InvalidRequest, NotFound, SignupDisabled
 from .host import Host
@@ -194,7 +194,7 @@ async def delete_merchant(host: Host, merchant: MerchantRow) -> None:
     try:
         async with host.db.transaction() as conn:
             await merchants_crud.delete_merchant(conn, merchant.id)
-    except sqlite3.IntegrityError as error:
+    except IntegrityError as error:
         logger.warning("cannot delete merchant {}: {}", merchant.id, error)
         raise Conflict("the merchant still has records that must be kept") from None
     logger.info("deleted merchant {}", merchant.id)

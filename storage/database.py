@@ -1,4 +1,4 @@
-"""The SQLite connection: one writer behind a lock, one reader (WAL snapshots).
+"""The SQLite engine: one writer behind a lock, one reader (WAL snapshots).
 
 Every state change happens inside `Database.transaction()`, which takes the
 write lock and issues `BEGIN IMMEDIATE`, so a service's reads and writes are
@@ -6,6 +6,9 @@ one atomic unit. The writer runs in place on the event loop's thread
 (`db_sync`): its statements take microseconds, less than a thread hand-off.
 Reads that need no transaction go to the reader connection (aiosqlite, on its
 own thread, so a long query never stalls the loop) and never wait for writers.
+
+`Database` and `Connection` are the engine-neutral interface (`storage.base`);
+`open_database` picks the engine from the settings (`NOSTRBAZAAR_DATABASE_URL`).
 """
 
 from __future__ import annotations
@@ -13,19 +16,29 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 from loguru import logger
 
+from .base import SQLITE, Connection, Database, Params, Row
 from .group_commit import GroupCommitter
-from .writer import SyncConnection, open_sync
+from .writer import SyncConnection, open_sync, split_statements
 
-Params = Sequence[Any] | dict[str, Any]
-Connection = SyncConnection
+__all__ = [
+    "Connection",
+    "Database",
+    "Params",
+    "Row",
+    "SqliteDatabase",
+    "execute_script",
+    "executemany",
+    "fetchall",
+    "fetchone",
+    "split_statements",
+]
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -36,22 +49,20 @@ _PRAGMAS = (
 CHECKPOINT_EVERY = 200  # commits between two checkpoints of the WAL (on the checkpointer's thread)
 
 
-class Database:
+class SqliteDatabase(Database):
     """A SQLite database file with a serialised writer and a separate reader."""
 
+    dialect = SQLITE
+
     def __init__(self, path: Path | str) -> None:
+        super().__init__()
         self.path = Path(path)
         self._writer: SyncConnection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._group: GroupCommitter | None = None
-        self._commit_listeners: list[Callable[[], None]] = []
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpointing: asyncio.Task[None] | None = None
         self._commits = 0
-
-    def add_commit_listener(self, listener: Callable[[], None]) -> None:
-        """Call `listener` after every successful commit (e.g. wake the outbox publisher)."""
-        self._commit_listeners.append(listener)
 
     async def connect(self) -> None:
         self._private_files()
@@ -101,7 +112,7 @@ class Database:
             await self._writer.close()
         self._reader = self._writer = self._group = None
 
-    def transaction(self, await_commit: bool = True) -> AbstractAsyncContextManager[SyncConnection]:
+    def transaction(self, await_commit: bool = True) -> AbstractAsyncContextManager[Connection]:
         """One atomic unit of work: committed when this returns, rolled back on any error.
 
         Units ready at the same moment share one commit (`db_commit.GroupCommitter`);
@@ -117,8 +128,7 @@ class Database:
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
             self._start_checkpoint()
-        for listener in self._commit_listeners:
-            listener()
+        self._notify_commit()
 
     def _start_checkpoint(self) -> None:
         if self._checkpointer is None or self._checkpointing is not None:
@@ -136,14 +146,14 @@ class Database:
         if self._checkpointer is not None:
             await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         async with self._require(self._reader).execute(sql, params) as cursor:
             return await cursor.fetchone()
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._require(self._reader).execute_fetchall(sql, params))  # one hop
 
-    async def fetchall_inline(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetchall_inline(self, sql: str, params: Params = ()) -> list[Row]:
         """A small indexed read in place, on the writer's connection (no thread hop).
 
         It sees every transaction that has ended (committed, or committing with its
@@ -153,7 +163,7 @@ class Database:
         async with self._require_group().reading() as writer:
             return writer.raw.execute(sql, params).fetchall()
 
-    async def fetchone_inline(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetchone_inline(self, sql: str, params: Params = ()) -> Row | None:
         """`fetchall_inline` for one row."""
         async with self._require_group().reading() as writer:
             row: sqlite3.Row | None = writer.raw.execute(sql, params).fetchone()
@@ -163,12 +173,8 @@ class Database:
         async with self._require_group().idle_writer() as writer:
             await writer.executescript(script)
 
-    async def ping(self) -> bool:
-        """True when the database answers a trivial query."""
-        try:
-            return await self.fetchone("SELECT 1") is not None
-        except Exception:
-            return False
+    async def describe(self) -> dict[str, object]:
+        return {"engine": self.engine, "version": sqlite3.sqlite_version}
 
     @staticmethod
     def _require(conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
@@ -182,41 +188,20 @@ class Database:
         return self._group
 
 
-async def fetchone(conn: Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
+async def fetchone(conn: Connection, sql: str, params: Params = ()) -> Row | None:
     """Read one row through a given connection (inside a transaction)."""
-    row: sqlite3.Row | None = conn.raw.execute(sql, params).fetchone()
-    return row
+    return await conn.fetchone(sql, params)
 
 
-async def fetchall(conn: Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+async def fetchall(conn: Connection, sql: str, params: Params = ()) -> list[Row]:
     """Read all rows through a given connection (inside a transaction)."""
-    return conn.raw.execute(sql, params).fetchall()
+    return await conn.fetchall(sql, params)
 
 
 async def executemany(conn: Connection, sql: str, rows: Iterable[Params]) -> None:
-    conn.raw.executemany(sql, rows)
-
-
-def split_statements(script: str) -> list[str]:
-    """Split SQL into whole statements (trigger bodies included) without committing.
-
-    `executescript` commits any open transaction first, which would break the
-    all-or-nothing promise of a migration; this lets us run a script statement
-    by statement inside one transaction.
-    """
-    statements: list[str] = []
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statements.append(pending.strip())
-            pending = ""
-    if pending.strip():
-        raise ValueError(f"incomplete SQL statement: {pending.strip()[:80]!r}")
-    return statements
+    await conn.executemany(sql, rows)
 
 
 async def execute_script(conn: Connection, script: str) -> None:
     """Run every statement of `script` on `conn`, inside the caller's transaction."""
-    for statement in split_statements(script):
-        await conn.execute(statement)
+    await conn.script(script)

@@ -25,10 +25,11 @@ import asyncio
 import concurrent.futures
 import sqlite3
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from .base import SQLITE, Connection, Cursor, Params, Row, Statement
 from .errors import StorageBusy
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ BUSY_RETRY_FIRST = 0.001
 BUSY_RETRY_MAX = 0.05
 
 
-class SyncCursor:
+class SyncCursor(Cursor):
     """A sqlite3 cursor with aiosqlite's awaitable fetch methods."""
 
     def __init__(self, cursor: sqlite3.Cursor) -> None:
@@ -62,33 +63,22 @@ class SyncCursor:
         self._cursor.close()
 
 
-class _Statement:
+class _Statement(Statement):
     """`conn.execute(...)`: runs when awaited or entered, like aiosqlite's."""
+
+    __slots__ = ("_conn", "_cursor", "_params", "_sql")
 
     def __init__(self, conn: SyncConnection, sql: str, params: Any) -> None:
         self._conn, self._sql, self._params = conn, sql, params
-        self._cursor: SyncCursor | None = None
 
-    def _run(self) -> SyncCursor:
+    async def run(self) -> SyncCursor:
         return SyncCursor(self._conn.raw.execute(self._sql, self._params))
 
-    def __await__(self) -> Generator[Any, None, SyncCursor]:
-        return self._now().__await__()
 
-    async def _now(self) -> SyncCursor:
-        return self._run()
-
-    async def __aenter__(self) -> SyncCursor:
-        self._cursor = self._run()
-        return self._cursor
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._cursor is not None:
-            await self._cursor.close()
-
-
-class SyncConnection:
+class SyncConnection(Connection):
     """The subset of `aiosqlite.Connection` the services use, run in place."""
+
+    dialect = SQLITE
 
     def __init__(self, raw: sqlite3.Connection, lock_timeout: float = 5.0) -> None:
         self._raw = raw
@@ -148,8 +138,19 @@ class SyncConnection:
     async def execute_fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         return self.raw.execute(sql, params).fetchall()
 
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return self.raw.execute(sql, params).fetchall()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return self.raw.execute(sql, params).fetchone()
+
     async def executescript(self, script: str) -> None:
+        """sqlite3's `executescript`: it commits any open transaction first."""
         self.raw.executescript(script)
+
+    async def script(self, script: str) -> None:
+        for statement in split_statements(script):
+            self.raw.execute(statement)
 
     async def begin(self) -> None:
         """`BEGIN IMMEDIATE`, waiting for another process's write lock without blocking."""
@@ -182,6 +183,25 @@ class SyncConnection:
         self.discard_pending()
         self._thread.shutdown(wait=True)
         self._raw.close()
+
+
+def split_statements(script: str) -> list[str]:
+    """Split SQL into whole statements (trigger bodies included) without committing.
+
+    `executescript` commits any open transaction first, which would break the
+    all-or-nothing promise of a migration; this lets us run a script statement
+    by statement inside one transaction.
+    """
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement: {pending.strip()[:80]!r}")
+    return statements
 
 
 def _apply(raw: sqlite3.Connection, pending: list[tuple[str, list[Any]]]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -10,6 +10,7 @@ import pytest
 from asgi_lifespan import LifespanManager  # type: ignore[import-not-found]
 from nostrbazaar.app import create_app
 from nostrbazaar.config import Settings
+from support import pg
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
@@ -30,3 +31,33 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield http
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session (dropped at its end); the
+    tests that need it skip, with the reason, where PostgreSQL is not installed."""
+    problem = pg.server_problem()
+    if problem is not None:
+        pytest.skip(problem)
+    url = pg.create_database()
+    yield url
+    pg.drop_database(url)
+
+
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture
+async def database_url(db_engine: str, request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite (the data dir's file), or a fresh PostgreSQL schema's URL: a test
+    using it runs once per engine."""
+    if db_engine == "sqlite":
+        return None
+    return await pg.new_schema(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture(params=ENGINES)
+def db_engine(request: pytest.FixtureRequest) -> str:
+    """The storage engine a test runs on: each test using it runs once per engine."""
+    return str(request.param)

@@ -1,4 +1,7 @@
-"""Order-engine test fixtures: a shop on a real SQLite file with the real FakeWallet."""
+"""Order-engine test fixtures: a shop on a real database with the real FakeWallet.
+
+The `shop` runs each test twice: on a SQLite file and on a fresh PostgreSQL
+schema (`database_url`, parametrised by `db_engine` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +20,9 @@ from support.orders_fixtures import Customer, Shop, make_shop  # noqa: E402
 
 
 @pytest.fixture
-async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
-    opened = await make_shop(tmp_path / "shop")
+async def shop(tmp_path: Path, database_url: str | None) -> AsyncIterator[Shop]:
+    """The shop, once on SQLite and once on PostgreSQL (`db_engine`)."""
+    opened = await make_shop(tmp_path / "shop", database_url=database_url)
     yield opened
     await opened.close()
 

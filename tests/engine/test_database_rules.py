@@ -3,11 +3,10 @@ the append-only log, and projections rebuilt from the log equal to live ones (in
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from nostrbazaar.orders.machine import NEW, TRANSITIONS
 from nostrbazaar.services.rebuild import rebuild_projections
+from nostrbazaar.storage.engines import IntegrityError
 from support.orders_fixtures import Customer, Shop, busy_shop, place, snapshot
 
 
@@ -20,7 +19,7 @@ async def test_the_database_refuses_an_illegal_status_change_made_with_raw_sql(
     shop: Shop, customer: Customer
 ) -> None:
     await place(shop, customer, "o-1")
-    with pytest.raises(sqlite3.IntegrityError, match="illegal order status transition"):
+    with pytest.raises(IntegrityError, match="illegal order status transition"):
         async with shop.db.transaction() as conn:
             await conn.execute("UPDATE orders SET status = 'shipped' WHERE id = 'o-1'")
     assert (await shop.order("o-1")).status == "awaiting_payment"
@@ -40,7 +39,7 @@ async def test_an_order_cannot_be_inserted_in_a_status_it_cannot_start_in(
     shop: Shop, status: str
 ) -> None:
     assert (NEW, status) not in TRANSITIONS
-    with pytest.raises(sqlite3.IntegrityError, match="illegal initial order status"):
+    with pytest.raises(IntegrityError, match="illegal initial order status"):
         async with shop.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO orders (merchant_id, id, status, public_key, transport, created_at,"
@@ -58,7 +57,7 @@ async def test_the_order_log_and_stock_ledger_refuse_update_and_delete(
     shop: Shop, customer: Customer, statement: str
 ) -> None:
     await place(shop, customer, "o-1")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"):
         async with shop.db.transaction() as conn:
             await conn.execute(statement)
 

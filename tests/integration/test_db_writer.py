@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from nostrbazaar.storage import database as db_module
-from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.database import SqliteDatabase
 
 
-async def _database(tmp_path: Path) -> Database:
-    database = Database(tmp_path / "shop.sqlite3")
+async def _database(tmp_path: Path) -> SqliteDatabase:
+    database = SqliteDatabase(tmp_path / "shop.sqlite3")
     await database.connect()
     async with database.transaction() as conn:
         await conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body BLOB)")

@@ -29,6 +29,7 @@ from nostrbazaar.services.order_admin import (
 )
 from nostrbazaar.services.payments import expire_invoice, receive_payment
 from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.engines import open_database
 from nostrbazaar.storage.keystore import KeyStore
 from nostrbazaar.wallets.fake import FakeWallet
 
@@ -118,7 +119,7 @@ async def make_shop(
     """Open (or reopen) the shop in `data_dir`; the catalogue is created once. `clock`
     is the engine's and the wallet's time (a test moves it to expire invoices)."""
     settings = settings_for(data_dir, **overrides)
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, settings.database_path)
     await db.connect()
     await run_migrations(db)
     keystore = KeyStore(SECRET)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.database import SqliteDatabase
 
 
 async def test_listeners_run_after_a_commit_and_not_after_a_rollback(tmp_path: Path) -> None:
-    db = Database(tmp_path / "x.sqlite3")
+    db = SqliteDatabase(tmp_path / "x.sqlite3")
     await db.connect()
     calls: list[str] = []
     db.add_commit_listener(lambda: calls.append("committed"))
