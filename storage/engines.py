@@ -3,7 +3,9 @@
 `open_database(url, path)`: no URL means the SQLite file at `path` (the
 embedded default); a `postgresql://` URL means PostgreSQL. `IntegrityError`
 names what a UNIQUE, CHECK or trigger refusal raises on each engine, so code
-above the storage layer catches it without importing an engine's driver.
+above the storage layer catches it without importing an engine's driver; a unit
+of work that failed for want of storage raises `storage.errors.StorageUnavailable`
+on both (PostgreSQL's deadlocks, full disk and lost connections are mapped to it).
 """
 
 from __future__ import annotations
@@ -21,12 +23,6 @@ IntegrityError: tuple[type[Exception], ...] = (
     sqlite3.IntegrityError,
     asyncpg.IntegrityConstraintViolationError,
 )
-# A unit of work that lost a race for locks (PostgreSQL picks one transaction to fail);
-# running the same work again later succeeds.
-TransientError: tuple[type[Exception], ...] = (
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-)
 
 
 def open_database(url: str | None, path: Path) -> Database:
@@ -37,4 +33,4 @@ def open_database(url: str | None, path: Path) -> Database:
     return PgDatabase(url)
 
 
-__all__ = ["DatabaseUnavailable", "IntegrityError", "TransientError", "open_database"]
+__all__ = ["DatabaseUnavailable", "IntegrityError", "open_database"]

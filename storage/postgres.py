@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import asyncpg
 
 from .base import POSTGRESQL, Connection, Cursor, Database, Params, Row, Statement
+from .errors import StorageBusy, StorageFull, StorageUnavailable
 from .pg_sql import translate, translate_ddl, translate_named
 
 MIGRATION_LOCK = 0x6E627A72  # "nbzr": the advisory lock key held while migrations run
@@ -163,15 +164,18 @@ class PgDatabase(Database):
     async def transaction(self, await_commit: bool = True) -> AsyncIterator[Connection]:
         """One transaction on a pooled connection; `await_commit` changes nothing here
         (a commit is always awaited: it is what makes the row visible to other processes)."""
-        async with self.pool.acquire() as raw:
-            transaction = raw.transaction()
-            await transaction.start()
-            try:
-                yield PgConnection(raw)
-            except BaseException:
-                await transaction.rollback()
-                raise
-            await transaction.commit()
+        try:
+            async with self.pool.acquire() as raw:
+                transaction = raw.transaction()
+                await transaction.start()
+                try:
+                    yield PgConnection(raw)
+                except BaseException:
+                    await transaction.rollback()
+                    raise
+                await transaction.commit()
+        except _RETRYABLE as error:
+            raise _unavailable(error) from error
         self._notify_commit()
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
@@ -199,6 +203,30 @@ class PgDatabase(Database):
     async def describe(self) -> dict[str, Any]:
         row = await self.fetchone("SELECT current_setting('server_version') AS v")
         return {"engine": self.engine, "version": None if row is None else row["v"]}
+
+
+# A unit of work that failed for one of these wrote nothing and may simply be run again
+# (ingest keeps the event and retries it; the API answers 503).
+_RETRYABLE = (
+    asyncpg.DeadlockDetectedError,  # two units waited for each other; this one was chosen
+    asyncpg.SerializationError,
+    asyncpg.LockNotAvailableError,
+    asyncpg.DiskFullError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.CannotConnectNowError,  # the server is starting or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.PostgresConnectionError,  # the connection was lost
+    OSError,  # the server cannot be reached
+)
+
+
+def _unavailable(error: Exception) -> StorageUnavailable:
+    after = "nothing was written; try again later"
+    if isinstance(error, asyncpg.DiskFullError | asyncpg.InsufficientResourcesError):
+        return StorageFull(f"storage is full ({error}): {after}")
+    if isinstance(error, asyncpg.DeadlockDetectedError | asyncpg.SerializationError):
+        return StorageBusy(f"storage is busy: lost a race for locks ({error}): {after}")
+    return StorageUnavailable(f"storage is unavailable ({error}): {after}")
 
 
 def check_url(url: str) -> None:

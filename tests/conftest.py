@@ -48,6 +48,20 @@ def pg_database() -> Iterator[str]:
 ENGINES = ["sqlite", "postgresql"]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `sqlite_only` (its faults are injected through SQLite's file or
+    locks) keeps only its SQLite variant."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("db_engine") if callspec else None
+        only = item.get_closest_marker("sqlite_only") is not None
+        (dropped if only and engine == "postgresql" else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture
 async def database_url(db_engine: str, request: pytest.FixtureRequest) -> str | None:
     """None for SQLite (the data dir's file), or a fresh PostgreSQL schema's URL: a test

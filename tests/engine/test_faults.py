@@ -13,11 +13,13 @@ import httpx
 import pytest
 from nostrbazaar.engine.ingest import ingest_event, retry_waiting
 from nostrbazaar.engine.runtime import Runtime
-from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.database import Database, SqliteDatabase
 from nostrbazaar.storage.errors import StorageFull, StorageUnavailable
 from nostrbazaar.storage.group_commit import BatchLost
 from support.faults import compact, fill_disk, free_disk, running_app, table_counts
 from support.orders_fixtures import Customer, Shop, order_content
+
+pytestmark = pytest.mark.sqlite_only  # faults injected through SQLite's own file and locks
 
 # An order whose rows cannot fit in the pages the database already has (two 4,000-character
 # fields: overflow pages in the inbox, the conversation, the order and its log).
@@ -25,7 +27,7 @@ LONG = {"address": "1 Road, Lisbon. " + "a" * 3900, "message": "Gift wrap. " + "
 
 
 async def _notes(tmp_path: Path) -> Database:
-    database = Database(tmp_path / "notes.sqlite3")
+    database = SqliteDatabase(tmp_path / "notes.sqlite3")
     await database.connect()
     async with database.transaction() as conn:
         await conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body BLOB)")

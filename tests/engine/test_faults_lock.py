@@ -25,6 +25,8 @@ from support.faults import (
 from support.orders_fixtures import Customer
 from support.relay_customer import RelayCustomer, of_type
 
+pytestmark = pytest.mark.sqlite_only  # another process holds SQLite's write lock
+
 LONG = {"address": "1 Road, Lisbon. " + "a" * 3900, "message": "Gift wrap. " + "m" * 3900}
 
 
