@@ -8,6 +8,8 @@ tests build as many runtimes as they like.
 from __future__ import annotations
 
 import asyncio
+import secrets
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +59,10 @@ class Runtime:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     background: bool = True  # False: no engine tasks (tools and some tests)
     started: bool = False
+    # This process among the instances sharing a database (in leases and in health).
+    instance_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}-{secrets.token_hex(4)}"
+    )
 
     async def start(self) -> None:
         """Start everything; if a step fails, stop what already started (the embedded relay,
@@ -142,7 +148,7 @@ class Runtime:
         from ..wallets import make_wallet
 
         if self.wallet is None:
-            self.wallet = make_wallet(self.settings, self.settings.data_dir)
+            self.wallet = make_wallet(self.settings, self.settings.data_dir, db=self.db)
         await self.wallet.start()
 
     async def _start_engine(self) -> None:
@@ -229,11 +235,20 @@ class Runtime:
         relays = self.pool.status() if self.pool is not None else {}
         return {
             "database": "ok" if await self.db.ping() else "unavailable",
+            "storage": await self._storage_health(),
             "relays": {url: relays.get(url, "configured") for url in self.relays},
             "embedded_relay": self.embedded_relay is not None,
             "wallet": await self._wallet_health(),
             "rates": self.rates.status() if hasattr(self.rates, "status") else {"source": "fixed"},
         }
+
+    async def _storage_health(self) -> dict[str, Any]:
+        """The engine (and its server's version), and which instance answered."""
+        try:
+            described = await self.db.describe()
+        except Exception as error:  # health must answer even when the database does not
+            described = {"engine": self.db.engine, "error": str(error)}
+        return {**described, "instance": self.instance_id}
 
     async def _wallet_health(self) -> dict[str, Any]:
         if self.wallet is None:

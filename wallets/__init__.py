@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, Wallet, WalletError
 
@@ -23,16 +23,23 @@ __all__ = [
 
 
 def make_wallet(
-    settings: Settings, data_dir: Path | None = None, pool_factory: PoolFactory | None = None
+    settings: Settings,
+    data_dir: Path | None = None,
+    pool_factory: PoolFactory | None = None,
+    db: Any = None,
 ) -> Wallet:
     """The backend `settings.wallet` names, built but not started (call `start()`).
 
-    Missing settings raise WalletError naming the NOSTRBAZAAR_ variable to set.
+    Missing settings raise WalletError naming the NOSTRBAZAAR_ variable to set. With a
+    database URL the fake wallet keeps its invoices in that database (`db`), so every
+    instance on it can settle them.
     """
     if settings.wallet == "fake":
         from .fake import FakeWallet
+        from .fake_db_store import DbFakeStore
 
-        return FakeWallet(data_dir or settings.data_dir)
+        store = DbFakeStore(db) if settings.database_url and db is not None else None
+        return FakeWallet(data_dir or settings.data_dir, store=store)
     if settings.wallet == "lnbits":
         from .lnbits import LNbitsWallet
 

@@ -21,6 +21,7 @@ from loguru import logger
 
 from ..nostr.secp import EcdsaKey
 from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletError
+from .fake_db_store import DbFakeStore
 from .fake_store import FakeInvoice, FakeStore
 from .invoice_codec import InvoiceDecodeError, InvoiceFields, decode_invoice, encode_invoice
 from .stream import SettlementHub
@@ -65,10 +66,15 @@ class FakeWallet:
 
     name = "fake"
 
-    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        clock: Callable[[], float] = time.time,
+        store: FakeStore | DbFakeStore | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self._clock = clock
-        self._store = FakeStore(data_dir / STORE_FILE)
+        self._store = store or FakeStore(data_dir / STORE_FILE)
         self._hub = SettlementHub()
         self._key: EcdsaKey | None = None
         self._started = False
@@ -82,8 +88,8 @@ class FakeWallet:
     async def start(self) -> None:
         """Load the node key and the stored invoices."""
         try:
-            self._key = load_node_key(self.data_dir)
-            self._store.open()
+            secret = await self._store.start()
+            self._key = EcdsaKey(secret) if secret else load_node_key(self.data_dir)
         except (OSError, ValueError) as error:
             raise WalletError(
                 f"fake wallet: cannot use data dir {self.data_dir}: {error}"
@@ -94,7 +100,7 @@ class FakeWallet:
     async def stop(self) -> None:
         self._started = False
         self._hub.close()
-        self._store.close()
+        await self._store.stop()
 
     async def create_invoice(
         self,
@@ -133,14 +139,14 @@ class FakeWallet:
             preimage=preimage.hex(),
             extra=dict(extra or {}),
         )
-        self._store.add(invoice)
+        await self._store.put(invoice)
         self._commit_soon()
         return NewInvoice(invoice.payment_hash, bolt11, amount_msat, invoice.expires_at)
 
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus:
         """The invoice's state now; expiry is judged against the wallet's clock."""
         self._check_started()
-        invoice = self._store.get(payment_hash)
+        invoice = await self._store.lookup(payment_hash)
         if invoice is None:
             return InvoiceStatus(payment_hash, InvoiceState.UNKNOWN)
         return InvoiceStatus(
@@ -161,30 +167,36 @@ class FakeWallet:
         return {"backend": self.name, "ok": self._started, "detail": detail}
 
     def invoice(self, payment_hash: str) -> FakeInvoice | None:
-        """The stored invoice (with its preimage), for wallet services built on this one."""
-        return self._store.get(payment_hash)
+        """The stored invoice (with its preimage), for wallet services built on this one
+        (read in place: the file store only)."""
+        return self._file_store().get(payment_hash)
 
     def invoice_for(self, bolt11: str) -> FakeInvoice | None:
         """The stored invoice for a BOLT11 string this wallet issued, else None."""
-        return self._store.find(bolt11.strip().lower())
+        return self._file_store().find(bolt11.strip().lower())
+
+    def _file_store(self) -> FakeStore:
+        if not isinstance(self._store, FakeStore):
+            raise WalletError("fake wallet: invoices in the database are read with await")
+        return self._store
 
     async def pay(self, bolt11: str) -> Settlement:
         """Settle one of our invoices, as a Lightning payer would; refuse anything else."""
         self._check_started()
-        invoice = self._find(bolt11)
+        invoice = await self._find(bolt11)
         now = int(self._clock())
         settled = await self._store.settle(invoice.payment_hash, now)
         if settled is None:
-            raise self._refusal(self._store.get(invoice.payment_hash) or invoice)
+            raise self._refusal(await self._store.lookup(invoice.payment_hash) or invoice)
         settlement = Settlement(settled.payment_hash, settled.amount_msat, now, dict(settled.extra))
         logger.info("fake wallet: settled {} ({} msat)", settled.payment_hash, settled.amount_msat)
         self._hub.publish(settlement)
         return settlement
 
-    def _find(self, bolt11: str) -> FakeInvoice:
+    async def _find(self, bolt11: str) -> FakeInvoice:
         """Our stored invoice for `bolt11`, or the reason it is none of ours."""
         text = bolt11.strip().lower().removeprefix("lightning:")
-        invoice = self._store.find(text)
+        invoice = await self._store.lookup_bolt11(text)
         if invoice is not None:
             return invoice
         try:

@@ -102,6 +102,24 @@ class FakeStore:
             self._db.close()
         self._db = self._reader = self._thread = None
 
+    async def start(self) -> bytes | None:
+        """Open the file; the node key stays in its own file (None: the wallet loads it)."""
+        self.open()
+        return None
+
+    async def stop(self) -> None:
+        self.close()
+
+    async def lookup(self, payment_hash: str) -> FakeInvoice | None:
+        return self.get(payment_hash)
+
+    async def lookup_bolt11(self, bolt11: str) -> FakeInvoice | None:
+        return self.find(bolt11)
+
+    async def put(self, invoice: FakeInvoice) -> None:
+        """`add`: written with the next batch (`flush`)."""
+        self.add(invoice)
+
     def get(self, payment_hash: str) -> FakeInvoice | None:
         """The invoice with this payment hash, or None."""
         unwritten = self._unwritten.get(payment_hash)

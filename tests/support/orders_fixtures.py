@@ -32,6 +32,7 @@ from nostrbazaar.storage.database import Database
 from nostrbazaar.storage.engines import open_database
 from nostrbazaar.storage.keystore import KeyStore
 from nostrbazaar.wallets.fake import FakeWallet
+from nostrbazaar.wallets.fake_db_store import DbFakeStore
 
 SECRET = "engine-test-secret"
 
@@ -123,7 +124,8 @@ async def make_shop(
     await db.connect()
     await run_migrations(db)
     keystore = KeyStore(SECRET)
-    wallet = FakeWallet(wallet_dir or data_dir / "wallet", clock)
+    store = DbFakeStore(db) if settings.database_url else None  # the invoices in the database
+    wallet = FakeWallet(wallet_dir or data_dir / "wallet", clock, store=store)
     await wallet.start()
     key = PrivateKey.from_hex(merchant_secret) if merchant_secret else PrivateKey.generate()
     if await db.fetchone("SELECT 1 FROM merchants WHERE id = 'merchant-1'") is None:
