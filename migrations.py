@@ -605,6 +605,16 @@ CREATE TABLE cashu_settings (
     updated_at INTEGER NOT NULL
 );
 """
+async def m009_outbox_leases(conn: Connection) -> None:
+    """An outbox row is claimed by one process at a time (several instances on one
+    PostgreSQL database): who holds it, and until when; a lease run out frees it."""
+    await execute_script(
+        conn,
+        """
+        ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+        ALTER TABLE outbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+        """,
+    )
 
 
 MIGRATIONS: list[Migration] = [
@@ -616,6 +626,7 @@ MIGRATIONS: list[Migration] = [
     m006_gamma_orders,
     m007_console,
     m008_shopstr_conduit_cashu,
+    m009_outbox_leases,
 ]
 
 

@@ -105,10 +105,27 @@ async def due_events(
     skip = f" AND id NOT IN ({','.join('?' * len(exclude))})" if exclude else ""
     rows = await db.fetchall(
         "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"  # noqa: S608 - only "?"
-        f"{skip} ORDER BY next_attempt_at, id LIMIT ?",
-        (now, *exclude, limit),
+        f" AND lease_until <= ?{skip} ORDER BY next_attempt_at, id LIMIT ?",
+        (now, now, *exclude, limit),
     )
     return [_row(row) for row in rows]
+
+
+async def claim(conn: Connection, ids: Sequence[int], owner: str, now: int, until: int) -> set[int]:
+    """Lease the given due rows to `owner` until `until`; the ids it got. A row another
+    process holds (its lease still running, or locked by its claim right now) is left
+    out, so each row is published by one process; a lease that runs out frees the row
+    for another (its holder died mid-way)."""
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    rows = await conn.fetchall(
+        "UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id IN (SELECT id FROM outbox"  # noqa: S608 - only "?"
+        f" WHERE id IN ({marks}) AND status = 'pending' AND lease_until <= ?"
+        f"{conn.dialect.skip_locked}) RETURNING id",
+        (owner, until, *ids, now),
+    )
+    return {int(row[0]) for row in rows}
 
 
 @dataclass(frozen=True)
@@ -127,7 +144,8 @@ async def record_attempts(conn: Connection, attempts: Iterable[Attempt]) -> None
     """Store each attempt's acknowledgements and the row's new status (one executemany)."""
     await conn.executemany(
         "UPDATE outbox SET status = ?, acks = ?, attempts = attempts + 1, next_attempt_at = ?,"
-        " last_error = ?, sent_at = COALESCE(?, sent_at) WHERE id = ? AND status = 'pending'",
+        " last_error = ?, sent_at = COALESCE(?, sent_at), lease_owner = NULL, lease_until = 0"
+        " WHERE id = ? AND status = 'pending'",
         [
             (a.status, json.dumps(a.acks), a.next_attempt_at, a.last_error, a.sent_at, a.id)
             for a in attempts

@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -52,9 +54,14 @@ class OrderEngine:
 
     def __init__(self, deps: Deps, pool: RelayPool, *, sweep_every: float = 5.0) -> None:
         self.deps, self.pool = deps, pool
+        # On a database other processes share, an outbox row is published by the one
+        # holding its lease, and an event a dead process had claimed is taken over once
+        # it has waited `lease_seconds` (on SQLite, 30 s: the wallet retry's pace).
+        self.lease = deps.settings.lease_seconds if deps.db.shared else 30
         self.publisher = Publisher(
             deps.db, pool, deps.bus, deps.settings.outbox_max_attempts,
             notifier=Notifier.from_deps(deps),
+            lease=(f"{os.getpid()}-{secrets.token_hex(4)}", self.lease) if deps.db.shared else None,
         )  # fmt: skip
         self.watch_health = HealthWatch(deps, pool)  # the wallet and the relays, for notifications
         deps.db.add_commit_listener(self.publisher.poke)  # replies leave as soon as committed
@@ -79,7 +86,7 @@ class OrderEngine:
             "start-up re-check": self._recheck,
             "expiry sweeper": lambda: self._every(self.sweep_every, self._sweep),
             "merchant refresh": lambda: self._every(30.0, self.refresh),
-            "wallet retry": lambda: self._every(30.0, self._retry),
+            "wallet retry": lambda: self._every(min(30.0, self.lease), self._retry),
             "customer profiles": lambda: self._every(10.0, self.fetch_profiles),
             "health watch": lambda: self._every(WATCH_SECONDS, self.watch_health.check),
         }
@@ -212,7 +219,7 @@ class OrderEngine:
     async def _retry(self) -> None:
         for merchant in await self.deps.merchants.all():
             if not await self._restoring(merchant.id):
-                await retry_waiting(self.deps, merchant)
+                await retry_waiting(self.deps, merchant, older_than=self.lease)
 
     async def _restoring(self, merchant_id: str) -> bool:
         """A restore is placing this merchant's events itself, oldest first and with its

@@ -19,7 +19,14 @@ from typing import Any, Protocol
 from loguru import logger
 
 from ..crud.notifications import NotificationRow
-from ..crud.outbox import Attempt, OutboxRow, due_events, record_attempts, retry_waiting_now
+from ..crud.outbox import (
+    Attempt,
+    OutboxRow,
+    claim,
+    due_events,
+    record_attempts,
+    retry_waiting_now,
+)
 from ..nostr.event import Event
 from ..nostr.relay import PublishResult
 from ..services.bus import Bus
@@ -62,9 +69,11 @@ class Publisher:
         timeout: float = 5.0,
         idle: float = 0.05,
         notifier: Notifier | None = None,
+        lease: tuple[str, int] | None = None,
     ) -> None:
         self._db, self._pool, self._bus = db, pool, bus
         self._notifier = notifier  # a row failed for good becomes a notification
+        self._lease = lease  # (this process, seconds): rows are claimed before publishing
         self._max_attempts = max_attempts
         self._clock = clock
         self._batch, self._timeout, self._idle = batch, timeout, idle
@@ -128,7 +137,9 @@ class Publisher:
             return []
         self._reads += 1
         try:
-            rows = await due_events(self._db, int(self._clock()), room, tuple(self._in_flight))
+            now = int(self._clock())
+            rows = await due_events(self._db, now, room, tuple(self._in_flight))
+            rows = await self._leased(rows, now)
         finally:
             self._reads -= 1
         busy = self._in_flight | self._recorded_meanwhile
@@ -137,6 +148,16 @@ class Publisher:
         fresh = [row for row in rows if row.id not in busy]
         self._in_flight.update(row.id for row in fresh)
         return fresh
+
+    async def _leased(self, rows: list[OutboxRow], now: int) -> list[OutboxRow]:
+        """On a database several processes share, the rows this one got a lease on: the
+        others publish theirs (`lease` seconds, then a dead holder's rows are free)."""
+        if self._lease is None or not rows:
+            return rows
+        owner, seconds = self._lease
+        async with self._db.transaction() as conn:
+            got = await claim(conn, [row.id for row in rows], owner, now, now + seconds)
+        return [row for row in rows if row.id in got]
 
     def _start(self, rows: list[OutboxRow]) -> int:
         for row in rows:
