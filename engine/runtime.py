@@ -21,6 +21,7 @@ from ..services.bus import Bus
 from ..storage.database import Database
 from ..storage.engines import DatabaseUnavailable, open_database
 from ..storage.keystore import KeyStore, load_secret
+from .bus_bridge import BusBridge
 from .embedded_relay import EmbeddedRelay, RelayPortInUse
 from .relay_store import FILE_NAME as RELAY_STORE
 
@@ -60,6 +61,7 @@ class Runtime:
     background: bool = True  # False: no engine tasks (tools and some tests)
     started: bool = False
     # This process among the instances sharing a database (in leases and in health).
+    bridge: BusBridge | None = None
     instance_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}-{secrets.token_hex(4)}"
     )
@@ -88,6 +90,9 @@ class Runtime:
         self.relays = settings.relays or (await self._start_embedded_relay(),)
         self.rates = self._rates()
         await self._start_wallet()
+        if self.db.shared:  # other instances' changes reach this one's dashboards
+            self.bridge = BusBridge(self.db, self.bus, self.instance_id)
+            await self.bridge.start()
         await self._start_engine()
 
     async def _check_transitions(self) -> None:
@@ -226,6 +231,9 @@ class Runtime:
         if self.embedded_relay is not None:
             await self.embedded_relay.stop()
             self.embedded_relay = None
+        if self.bridge is not None:
+            await self.bridge.stop()
+            self.bridge = None
         db: Database | None = getattr(self, "db", None)  # unset when start failed before it
         if db is not None:
             await db.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +32,19 @@ class Bus:
     def __init__(self, queue_size: int = 256) -> None:
         self._queue_size = queue_size
         self._subscribers: dict[str, set[asyncio.Queue[Notification]]] = defaultdict(set)
+        # Also hands each notification published here to the other processes on the same
+        # database (`engine/bus_bridge.py`, PostgreSQL's LISTEN/NOTIFY); None: this one only.
+        self.forward: Callable[[Notification], None] | None = None
 
     def publish(self, merchant_id: str, kind: str, data: dict[str, Any] | None = None) -> None:
         note = Notification(merchant_id, kind, data or {})
-        for queue in self._subscribers.get(merchant_id, ()):
+        self.deliver(note)
+        if self.forward is not None:
+            self.forward(note)
+
+    def deliver(self, note: Notification) -> None:
+        """Hand `note` to this process's subscribers of its merchant (never forwarded)."""
+        for queue in self._subscribers.get(note.merchant_id, ()):
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(note)

@@ -173,3 +173,12 @@ class Database(ABC):
     async def describe(self) -> dict[str, Any]:
         """The engine, for the health endpoint."""
         return {"engine": self.engine}
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for each notification other processes send on `channel`
+        (a database several processes share); a no-op where no other process can be."""
+        return None
+
+    async def notify(self, channel: str, payloads: list[str]) -> None:
+        """Send each payload on `channel` to the processes listening (see `listen`)."""
+        return None

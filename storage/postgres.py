@@ -14,7 +14,7 @@ services catches a database error to carry on inside the same unit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlparse
@@ -131,6 +131,7 @@ class PgDatabase(Database):
         self.url = url
         self._sizes = (min_size, max_size)
         self._pool: asyncpg.Pool | None = None
+        self._listener: asyncpg.Connection | None = None
 
     @property
     def shared(self) -> bool:
@@ -150,6 +151,9 @@ class PgDatabase(Database):
             raise DatabaseUnavailable(f"cannot connect to {redact(self.url)}: {error}") from None
 
     async def close(self) -> None:
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            await listener.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -199,6 +203,23 @@ class PgDatabase(Database):
                 yield
             finally:
                 await raw.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """LISTEN on a connection of its own (a pooled one would be handed to others)."""
+        if self._listener is None:
+            self._listener = await asyncpg.connect(self.url)
+
+        def received(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+            callback(payload)
+
+        await self._listener.add_listener(channel, received)
+
+    async def notify(self, channel: str, payloads: list[str]) -> None:
+        """NOTIFY each payload (delivered to listeners when this statement commits)."""
+        if payloads:
+            await self.pool.executemany(
+                "SELECT pg_notify($1, $2)", [(channel, p) for p in payloads]
+            )
 
     async def describe(self) -> dict[str, Any]:
         row = await self.fetchone("SELECT current_setting('server_version') AS v")
