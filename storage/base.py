@@ -107,6 +107,15 @@ class Database(ABC):
 
     dialect: Dialect
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Database:
+        """`Database(path)` is the SQLite file at `path`, the embedded default (as it was
+        before there were two engines); `storage.engines.open_database` chooses by URL."""
+        if cls is Database:
+            from .database import SqliteDatabase
+
+            return super().__new__(SqliteDatabase)
+        return super().__new__(cls)
+
     def __init__(self) -> None:
         self._commit_listeners: list[Callable[[], None]] = []
 
