@@ -101,7 +101,7 @@ async def latest_stamp(src: Source, merchant_id: str, purpose: str, identifier: 
     is `["d", identifier]` (a replaceable event's versions), or None."""
     row = await one(
         src,
-        "SELECT MAX(json_extract(event, '$.created_at')) AS t FROM outbox"
+        "SELECT MAX(CAST(json_extract(event, '$.created_at') AS BIGINT)) AS t FROM outbox"
         " WHERE merchant_id = ? AND purpose = ? AND json_extract(event, '$.tags[0][1]') = ?",
         (merchant_id, purpose, identifier),
     )

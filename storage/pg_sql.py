@@ -7,7 +7,7 @@ than written twice:
 - placeholders: `?` becomes `$1, $2, ...`; `:name` (with a dict) becomes `$n`;
 - `INDEXED BY index` (a SQLite planner pin) is dropped;
 - `INSERT OR IGNORE` becomes `INSERT ... ON CONFLICT DO NOTHING`;
-- `json_extract(column, '$.key')` becomes `(column::json ->> 'key')` (text: cast it);
+- `json_extract(column, '$.key[0]')` becomes `(column::json #>> '{key,0}')` (text: cast it);
 - `group_concat(x, char(31))` becomes `string_agg(x, chr(31))`; `unixepoch()` the epoch;
 - in DDL (`translate_ddl`): `INTEGER` is `BIGINT` (msat amounts exceed 32 bits),
   `INTEGER PRIMARY KEY AUTOINCREMENT` an identity column, `WITHOUT ROWID` dropped.
@@ -26,7 +26,10 @@ _INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
 _OR_IGNORE = re.compile(r"\bINSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _OR_REPLACE = re.compile(r"\bINSERT\s+OR\s+REPLACE\b|\bREPLACE\s+INTO\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
-_JSON_EXTRACT = re.compile(r"json_extract\(\s*([\w.]+)\s*,\s*'\$\.(\w+)'\s*\)", re.IGNORECASE)
+_JSON_EXTRACT = re.compile(
+    r"json_extract\(\s*([\w.]+)\s*,\s*'\$((?:\.\w+|\[\d+\])+)'\s*\)", re.IGNORECASE
+)
+_JSON_STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
 _GROUP_CONCAT = re.compile(r"\bgroup_concat\(", re.IGNORECASE)
 _CHAR = re.compile(r"\bchar\((\d+)\)", re.IGNORECASE)
 _UNIXEPOCH = re.compile(r"\bunixepoch\(\)", re.IGNORECASE)
@@ -75,10 +78,16 @@ def _rewrite(sql: str) -> str:
             text = text.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
         else:
             text = f"{text[: found.start()]}ON CONFLICT DO NOTHING {text[found.start() :]}"
-    text = _JSON_EXTRACT.sub(r"((\1)::json ->> '\2')", text)
+    text = _JSON_EXTRACT.sub(_json_path, text)
     text = _GROUP_CONCAT.sub("string_agg(", text)
     text = _CHAR.sub(r"chr(\1)", text)
     return _UNIXEPOCH.sub(EPOCH, text)
+
+
+def _json_path(found: re.Match[str]) -> str:
+    """`json_extract(col, '$.a[0].b')` as `((col)::json #>> '{a,0,b}')` (text)."""
+    steps = [key or index for key, index in _JSON_STEP.findall(found.group(2))]
+    return f"(({found.group(1)})::json #>> '{{{','.join(steps)}}}')"
 
 
 def _placeholders(sql: str, *, named: bool) -> tuple[str, tuple[str, ...]]:
