@@ -106,14 +106,13 @@ class Database(ABC):
     """A database engine: reads, units of work, commit listeners, health."""
 
     dialect: Dialect
+    default: type[Database] | None = None  # SqliteDatabase, set where it is defined
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Database:
         """`Database(path)` is the SQLite file at `path`, the embedded default (as it was
         before there were two engines); `storage.engines.open_database` chooses by URL."""
-        if cls is Database:
-            from .database import SqliteDatabase
-
-            return super().__new__(SqliteDatabase)
+        if cls is Database and Database.default is not None:
+            return super().__new__(Database.default)
         return super().__new__(cls)
 
     def __init__(self) -> None:

@@ -188,6 +188,9 @@ class SqliteDatabase(Database):
         return self._group
 
 
+Database.default = SqliteDatabase  # `Database(path)`: the embedded default
+
+
 async def fetchone(conn: Connection, sql: str, params: Params = ()) -> Row | None:
     """Read one row through a given connection (inside a transaction)."""
     return await conn.fetchone(sql, params)
