@@ -423,6 +423,8 @@ async def m004_product_holds(conn: Connection) -> None:
     kept equal to its held reservations by triggers (the new-customer share reads it
     instead of summing the reservations on every order)."""
     await execute_script(conn, _M004_PRODUCT_HOLDS)
+    pg = conn.dialect is POSTGRESQL
+    await execute_script(conn, _M004_PG_TRIGGERS if pg else _M004_SQLITE_TRIGGERS)
 
 
 _M004_PRODUCT_HOLDS = """
@@ -431,6 +433,10 @@ ALTER TABLE products ADD COLUMN max_per_order INTEGER
 ALTER TABLE products ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 UPDATE products SET held = COALESCE((SELECT SUM(r.quantity) FROM reservations r
     WHERE r.product_id = products.id AND r.state = 'held'), 0);
+"""
+
+
+_M004_SQLITE_TRIGGERS = """
 CREATE TRIGGER reservations_held_inserted AFTER INSERT ON reservations
 WHEN NEW.state = 'held'
 BEGIN
@@ -449,6 +455,26 @@ WHEN OLD.state = 'held'
 BEGIN
     UPDATE products SET held = held - OLD.quantity WHERE id = OLD.product_id;
 END;
+"""
+
+_M004_PG_TRIGGERS = """
+CREATE FUNCTION nb_reservations_held() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state = 'held' THEN
+        UPDATE products SET held = held - OLD.quantity WHERE id = OLD.product_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state = 'held' THEN
+        UPDATE products SET held = held + NEW.quantity WHERE id = NEW.product_id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER reservations_held_inserted AFTER INSERT ON reservations
+    FOR EACH ROW WHEN (NEW.state = 'held') EXECUTE FUNCTION nb_reservations_held();
+CREATE TRIGGER reservations_held_updated AFTER UPDATE OF state, quantity ON reservations
+    FOR EACH ROW WHEN (OLD.state = 'held' OR NEW.state = 'held')
+    EXECUTE FUNCTION nb_reservations_held();
+CREATE TRIGGER reservations_held_deleted AFTER DELETE ON reservations
+    FOR EACH ROW WHEN (OLD.state = 'held') EXECUTE FUNCTION nb_reservations_held();
 """
 
 

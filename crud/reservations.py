@@ -8,12 +8,10 @@ A reservation is open while its state is `held` (its order awaits payment).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, replace
 
 from ..orders.holds import ProductHolds
 from ..storage.database import Connection, Database
-from .uow import run
 
 _NEW = (
     "NOT EXISTS (SELECT 1 FROM orders q WHERE q.merchant_id = o.merchant_id"
@@ -47,14 +45,12 @@ async def product_holds(
     one) each product's free units and the units its unpaid orders hold (`products.held`,
     kept by triggers: no sum over the reservations)."""
 
-    def read(raw: sqlite3.Connection) -> tuple[bool, dict[str, ProductHolds]]:
-        if raw.execute(_RETURNING, (merchant_id, customer)).fetchone()[0]:
-            return True, {}
-        ids = list(dict.fromkeys(product_ids))
-        rows = raw.execute(_PRODUCTS.format(marks=_marks(ids)), (merchant_id, *ids))
-        return False, {pid: ProductHolds(pid, name, n, held) for pid, name, n, held in rows}
-
-    return await run(conn, read)
+    returning = await conn.fetchone(_RETURNING, (merchant_id, customer))
+    if returning is not None and returning[0]:
+        return True, {}
+    ids = list(dict.fromkeys(product_ids))
+    rows = await conn.fetchall(_PRODUCTS.format(marks=_marks(ids)), (merchant_id, *ids))
+    return False, {pid: ProductHolds(pid, name, n, held) for pid, name, n, held in rows}
 
 
 async def count_new_customer_holds(
@@ -63,18 +59,14 @@ async def count_new_customer_holds(
     """`holds` with the units held by new customers' unpaid orders counted for
     `product_ids` (a pass over those products' open reservations), inside the transaction."""
 
-    def read(raw: sqlite3.Connection) -> dict[str, ProductHolds]:
-        sql = _BY_NEW.format(marks=_marks(product_ids))
-        counted = {
-            pid: (n, release) for pid, n, release in raw.execute(sql, (merchant_id, *product_ids))
-        }
-        out = dict(holds)
-        for pid in product_ids:
-            n, release = counted.get(pid, (0, None))
-            out[pid] = replace(holds[pid], held_by_new=int(n), next_release=release)
-        return out
-
-    return await run(conn, read)
+    sql = _BY_NEW.format(marks=_marks(product_ids))
+    found = await conn.fetchall(sql, (merchant_id, *product_ids))
+    counted = {pid: (n, release) for pid, n, release in found}
+    out = dict(holds)
+    for pid in product_ids:
+        n, release = counted.get(pid, (0, None))
+        out[pid] = replace(holds[pid], held_by_new=int(n), next_release=release)
+    return out
 
 
 def _marks(ids: list[str]) -> str:
