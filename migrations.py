@@ -631,6 +631,8 @@ CREATE TABLE cashu_settings (
     updated_at INTEGER NOT NULL
 );
 """
+
+
 async def m009_outbox_leases(conn: Connection) -> None:
     """An outbox row is claimed by one process at a time (several instances on one
     PostgreSQL database): who holds it, and until when; a lease run out frees it."""

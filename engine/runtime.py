@@ -115,7 +115,8 @@ class Runtime:
         """The relay `make run` serves when none is configured: on a fixed port, its events
         kept in the data directory, so a restart keeps the shop where customers saw it."""
         settings = self.settings
-        store = settings.data_dir / RELAY_STORE
+        # With a shared database nothing is kept in the data dir: the relay is in memory.
+        store = None if settings.database_url else settings.data_dir / RELAY_STORE
         relay = EmbeddedRelay(settings.embedded_relay_port or None, store)
         try:
             url = await relay.start()
