@@ -152,7 +152,9 @@ async def test_a_checkout_for_an_unknown_listing_is_refused_and_its_payment_not_
     (refusal,) = await buyer.inbox(shop, "s-1")
     assert (value(refusal, "subject"), value(refusal, "status")) == ("order-info", "canceled")
     assert refusal["content"].startswith("Order s-1 refused: ")
-    claimed = await shop.db.fetchone("SELECT COUNT(*) FROM lnurl_invoices WHERE used_by_order IS NOT NULL")
+    claimed = await shop.db.fetchone(
+        "SELECT COUNT(*) FROM lnurl_invoices WHERE used_by_order IS NOT NULL"
+    )
     assert claimed is not None and claimed[0] == 0  # the money waits, unclaimed
 
 
