@@ -1,8 +1,12 @@
 """nostrbazaar: a merchant-side order processor for Nostr marketplaces.
 
 The repository root is this package, laid out as an LNbits extension. Names are
-resolved lazily through the canonical `nostrbazaar` package so that importing
-this file (pytest does, under the checkout's directory name) has no side effects.
+resolved lazily, relative to this package (LNbits may import it as `nostrbazaar` or
+as `lnbits.extensions.nostrbazaar`), so importing it has no side effects:
+
+- standalone: `create_app` (the FastAPI app of `make run`);
+- inside LNbits: `db`, `nostrbazaar_ext`, `nostrbazaar_static_files`,
+  `nostrbazaar_start`, `nostrbazaar_stop` (see `extension/entry.py`; they import LNbits).
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "create_app": "nostrbazaar.app",
-    "nostrbazaar_ext": "nostrbazaar.app",
-    "nostrbazaar_start": "nostrbazaar.app",
-    "nostrbazaar_stop": "nostrbazaar.app",
+    "create_app": ".app",
+    "db": ".extension.entry",
+    "nostrbazaar_ext": ".extension.entry",
+    "nostrbazaar_static_files": ".extension.entry",
+    "nostrbazaar_start": ".extension.entry",
+    "nostrbazaar_stop": ".extension.entry",
 }
 
 
@@ -24,4 +30,4 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(name)
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module, __name__), name)

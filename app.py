@@ -1,4 +1,4 @@
-"""The FastAPI application and the LNbits-style entry points."""
+"""The standalone FastAPI application (inside LNbits, `extension/` is the host)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from .engine.runtime import Runtime
 from .views import views_router
 from .views_api import api_router, register_api_errors
 
-nostrbazaar_ext: APIRouter = APIRouter()
-nostrbazaar_ext.include_router(api_router)
-nostrbazaar_ext.include_router(views_router)
+standalone_router: APIRouter = APIRouter()
+standalone_router.include_router(api_router)
+standalone_router.include_router(views_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,20 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="nostrbazaar", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.state.runtime = runtime
-    app.include_router(nostrbazaar_ext)
+    app.include_router(standalone_router)
     app.include_router(docs_router)
     app.include_router(lnurl_router)  # lightning addresses live at the root of a host
     if pay_endpoint_allowed(runtime.settings):
         app.include_router(fake_pay_router)
     register_api_errors(app)
     return app
-
-
-async def nostrbazaar_start(runtime: Runtime) -> None:
-    """LNbits-style start hook: bring up the background machinery."""
-    await runtime.start()
-
-
-async def nostrbazaar_stop(runtime: Runtime) -> None:
-    """LNbits-style stop hook: stop tasks and close connections cleanly."""
-    await runtime.stop()

@@ -7,8 +7,11 @@ and running it again is harmless. New steps are appended as `m00N_<what>`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
@@ -680,3 +683,52 @@ async def _run_migrations(db: Database, steps: list[Migration]) -> int:
         logger.info("applied migration {}", step.__name__)
         count += 1
     return count
+
+
+# -- inside LNbits ----------------------------------------------------------------------------
+# LNbits migrates an extension by calling each `m00N_` function of this module with its own
+# connection (SQLAlchemy, a statement per commit, HTML stripped from values). Our steps need
+# ours (one transaction a step, triggers, our SQL), so under LNbits each step is run by the
+# same runner as standalone, through our storage, on the very file LNbits keeps the
+# extension's data in: both hosts run the same steps and record them in schema_migrations.
+
+
+def host_database_file(conn: Any) -> Path:
+    """The SQLite file behind LNbits' connection; a clear error for any other engine."""
+    engine_type = getattr(conn, "type", None)
+    if engine_type != "SQLITE":
+        raise RuntimeError(
+            f"nostrbazaar runs inside LNbits on SQLite only for now (this LNbits uses "
+            f"{engine_type}); PostgreSQL comes with nostrbazaar's PostgreSQL storage"
+        )
+    return Path(conn.conn.engine.url.database)
+
+
+async def run_in_host(conn: Any, upto: str) -> int:
+    """Apply every step up to the one named `upto` not yet applied, on LNbits' file for
+    this connection."""
+    names = [step.__name__ for step in MIGRATIONS]
+    db = Database(host_database_file(conn))
+    await db.connect()
+    try:
+        return await run_migrations(db, MIGRATIONS[: names.index(upto) + 1])
+    finally:
+        await db.close()
+
+
+def _either_host(step: Migration) -> Migration:
+    """`step` as called with our connection (run it) or LNbits' (run it through ours)."""
+
+    @functools.wraps(step)
+    async def run(conn: Any) -> None:
+        if isinstance(conn, Connection):  # ours, on either engine
+            await step(conn)
+        else:
+            await run_in_host(conn, step.__name__)
+
+    return run
+
+
+MIGRATIONS[:] = [_either_host(step) for step in MIGRATIONS]
+for _step in MIGRATIONS:  # the names LNbits finds, and our runner's steps, are the same ones
+    globals()[_step.__name__] = _step

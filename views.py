@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
+from .api.auth import runtime_of
 from .engine.runtime import Runtime
 from .nostr.nip19 import normalize_public_key
 from .services.accounts import allowed_relays
@@ -68,17 +69,51 @@ def _component_template(match: re.Match[str]) -> str:
     return (TEMPLATES / "components" / f"{match.group(1)}.html").read_text(encoding="utf-8")
 
 
-def render_page(name: str, config: dict[str, Any]) -> HTMLResponse:
-    """The page with its start-up configuration embedded as JSON."""
+def _config_block(config: dict[str, Any]) -> str:
     payload = json.dumps(config).replace("<", "\\u003c")
-    block = f'<script id="nb-config" type="application/json">{payload}</script>'
+    return f'<script id="nb-config" type="application/json">{payload}</script>'
+
+
+def render_page(name: str, config: dict[str, Any], base: str = "") -> HTMLResponse:
+    """The page with its start-up configuration embedded as JSON; `base` is the path the
+    app is served under (`/nostrbazaar` inside LNbits), before its static files."""
+    block = _config_block({**config, "base": base})
     html = _page_source(name).replace(_CONFIG, block).replace("__VERSION__", __version__)
+    html = html.replace('"/static/', f'"{base}/static/')
     return HTMLResponse(html, headers=_SECURITY_HEADERS)
 
 
+# The dashboard inside LNbits' page frame (extension/pages.py): LNbits brings Vue, Quasar and
+# nostr-tools; our scripts, component templates and config are the standalone page's.
+_SCRIPT = re.compile(r'<script src="/static/([^"?]+)(?:\?v=__VERSION__)?"></script>')
+_FROM_LNBITS = {"vendor/vue/", "vendor/quasar/", "vendor/nostr-tools/"}
+
+
+@cache
+def lnbits_dashboard(base: str) -> dict[str, str]:
+    """`page` (the markup in LNbits' page), `templates` (components and config) and
+    `scripts` (our script tags) for `templates/nostrbazaar/lnbits.html`."""
+    index = (TEMPLATES / "index.html").read_text(encoding="utf-8")
+    includes = "\n".join(match.group(0) for match in _INCLUDE.finditer(index))
+    config = {"version": __version__, "base": base, "host": "lnbits"}
+    scripts = [
+        path
+        for path in _SCRIPT.findall(index)
+        if not any(path.startswith(prefix) for prefix in _FROM_LNBITS)
+    ]
+    tags = [f'<script src="{base}/static/{path}?v={__version__}"></script>' for path in scripts]
+    tags.append(f'<script src="{base}/static/js/lnbits-dashboard.js?v={__version__}"></script>')
+    return {
+        "page": _page_source("lnbits-page"),
+        "templates": _INCLUDE.sub(_component_template, includes) + _config_block(config),
+        "scripts": "\n".join(tags),
+        "base": base,
+        "version": __version__,
+    }
+
+
 def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+    return runtime_of(request)
 
 
 async def market_config(runtime: Runtime, named: list[str] | None = None) -> dict[str, Any]:
@@ -135,8 +170,13 @@ async def index(request: Request) -> HTMLResponse:
 @views_router.get("/market", response_class=HTMLResponse)
 async def market(request: Request) -> HTMLResponse:
     """The customer market, pre-configured with this server's relays and merchants."""
+    return await market_page(request)
+
+
+async def market_page(request: Request, base: str = "") -> HTMLResponse:
+    """The market page for `request`, served under `base` (also inside LNbits)."""
     config = await market_config(_runtime(request), named_merchants(request))
-    return render_page("market", {"version": __version__, **config})
+    return render_page("market", {"version": __version__, **config}, base)
 
 
 @views_router.get("/market/config.json")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, status
+from fastapi import APIRouter, FastAPI, Request
 
 from . import __version__
 from .api.auth import RuntimeDep, get_runtime, runtime_of
 from .api.cashu import router as cashu_router
 from .api.catalogue import router as catalogue_router
-from .api.common import register_error_handlers
+from .api.common import ENGINE_ERRORS, DomainErrorRoute, register_error_handlers
 from .api.export import router as export_router
 from .api.fakewallet import fake_wallet_warning
 from .api.jobs import router as jobs_router
@@ -26,17 +26,9 @@ from .api.orders import router as orders_router
 from .api.refunds import router as refunds_router
 from .api.stats import router as stats_router
 from .api.ws import router as ws_router
-from .nostr.keys import InvalidKey
-from .orders.errors import OrderError, OrderNotFound
-from .orders.pricing import OrderInvalid
 from .services.catalogue import currencies
-from .services.chat import MessageInvalid
-from .services.deps import MerchantNotFound
-from .services.intake import WalletUnavailable
-from .storage.errors import StorageUnavailable
-from .wallets.base import WalletError
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(prefix="/api/v1", route_class=DomainErrorRoute)
 api_router.include_router(merchant_router)
 api_router.include_router(export_router)  # before /order/{id} and /product/{id}
 api_router.include_router(jobs_router)
@@ -71,20 +63,6 @@ async def api_currencies(runtime: RuntimeDep) -> list[str]:
     """The currencies prices can be in: `sat` and each fiat code with a rate (configured,
     or from the live provider while its rates are fresh)."""
     return currencies(runtime)
-
-
-# The order engine's domain errors, by what they mean for the caller.
-ENGINE_ERRORS: dict[type[Exception], int] = {
-    OrderNotFound: status.HTTP_404_NOT_FOUND,
-    MerchantNotFound: status.HTTP_404_NOT_FOUND,
-    OrderError: status.HTTP_409_CONFLICT,
-    OrderInvalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    MessageInvalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    InvalidKey: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    WalletUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
-    WalletError: status.HTTP_503_SERVICE_UNAVAILABLE,
-    StorageUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,  # disk full, locked: try again
-}
 
 
 def register_api_errors(app: FastAPI) -> None:

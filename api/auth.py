@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
+from starlette.requests import HTTPConnection
 
 from ..crud.accounts import AccountRow, get_account_by_key
 from ..crud.merchants import MerchantRow, get_merchant_for_account
@@ -34,8 +35,12 @@ class Caller:
     is_admin: bool
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def runtime_of(request: HTTPConnection) -> Runtime:
+    """The runtime serving this request: the one the host put on the request (LNbits,
+    whose app is not ours, does so in a dependency of our router), else our app's."""
+    runtime: Runtime | None = getattr(request.state, "nostrbazaar_runtime", None)
+    if runtime is None:
+        runtime = request.app.state.runtime
     return runtime
 
 
@@ -50,10 +55,17 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 async def caller_from_key(runtime: Runtime, key: str | None) -> Caller | None:
-    """The caller holding `key`, or None for a missing, oversized or unknown key."""
+    """The caller holding `key`, or None for a missing, oversized or unknown key.
+
+    A host with keys of its own checks them (`runtime.key_check`: LNbits' wallet keys,
+    which answers an unknown wallet with 404 and a user without the extension with 403).
+    """
     if not key or len(key) > MAX_KEY_LENGTH:
         return None
-    found = await get_account_by_key(runtime.db, key)
+    if runtime.key_check is not None:
+        found = await runtime.key_check(key)
+    else:
+        found = await get_account_by_key(runtime.db, key)
     return None if found is None else Caller(*found)
 
 

@@ -12,10 +12,10 @@ from .. import compat
 from ..models import Body
 from ..services import cashu_wallet
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
-from .common import READ, WRITE
+from .common import READ, WRITE, DomainErrorRoute
 from .orders import deps_of
 
-router = APIRouter(tags=["ecash"])
+router = APIRouter(tags=["ecash"], route_class=DomainErrorRoute)
 
 
 class MintBalance(BaseModel):

@@ -19,9 +19,9 @@ from ..catalogue_models import (
 from ..countries import choices
 from ..services import catalogue, catalogue_products, reservations
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
-from .common import READ, WRITE
+from .common import READ, WRITE, DomainErrorRoute
 
-router = APIRouter()
+router = APIRouter(route_class=DomainErrorRoute)
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 

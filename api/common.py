@@ -3,21 +3,30 @@
 One error shape everywhere: `{"detail": "..."}`, or for a body that fails
 validation (422) `{"detail": [{"loc", "msg", "type"}, ...]}`. Validation
 errors never echo the submitted value: it may be a private key.
+
+The domain errors are mapped twice over: by app-wide handlers in the standalone
+app, and by each route itself (`DomainErrorRoute`, the `route_class` of every API
+router), because inside LNbits the app is LNbits' and only our routers are ours.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from loguru import logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..models import ErrorResponse
+from ..nostr.keys import InvalidKey
+from ..orders.errors import OrderError, OrderNotFound
+from ..orders.pricing import OrderInvalid
 from ..services.catalogue_errors import (
     CatalogueError,
     Conflict,
@@ -26,6 +35,11 @@ from ..services.catalogue_errors import (
     SignupDisabled,
     Unavailable,
 )
+from ..services.chat import MessageInvalid
+from ..services.deps import MerchantNotFound
+from ..services.intake import WalletUnavailable
+from ..storage.errors import StorageUnavailable
+from ..wallets.base import WalletError
 
 
 def error_doc(description: str) -> dict[str, Any]:
@@ -44,6 +58,19 @@ BAD_REQUEST: Responses = {
 CONFLICT: Responses = {409: error_doc("Clashes with the current state")}
 READ: Responses = {**UNAUTHORIZED, **NOT_FOUND}
 WRITE: Responses = {**UNAUTHORIZED, **NOT_FOUND, **BAD_REQUEST, **CONFLICT}
+
+# The order engine's domain errors, by what they mean for the caller.
+ENGINE_ERRORS: dict[type[Exception], int] = {
+    OrderNotFound: status.HTTP_404_NOT_FOUND,
+    MerchantNotFound: status.HTTP_404_NOT_FOUND,
+    OrderError: status.HTTP_409_CONFLICT,
+    OrderInvalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    MessageInvalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    InvalidKey: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    WalletUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    WalletError: status.HTTP_503_SERVICE_UNAVAILABLE,
+    StorageUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,  # disk full, locked: try again
+}
 
 _STATUS: dict[type[Exception], int] = {
     NotFound: status.HTTP_404_NOT_FOUND,
@@ -69,6 +96,10 @@ async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    return _validation_response(error)
+
+
+def _validation_response(error: RequestValidationError) -> JSONResponse:
     problems = [
         {
             "loc": list(problem.get("loc", ())),
@@ -127,3 +158,32 @@ def _fixed_status(code: int) -> Any:
         return JSONResponse({"detail": getattr(error, "detail", str(error))}, status_code=code)
 
     return handler
+
+
+def error_response(error: Exception) -> JSONResponse | None:
+    """Our answer to a domain or validation error; None for any other exception."""
+    if isinstance(error, RequestValidationError):
+        return _validation_response(error)
+    code = status_of(error, {**_STATUS, **ENGINE_ERRORS})
+    if code is None:
+        return None
+    return JSONResponse({"detail": getattr(error, "detail", str(error))}, status_code=code)
+
+
+class DomainErrorRoute(APIRoute):
+    """A route that answers its own domain and validation errors with our error shape,
+    whichever app it is mounted in (ours, or LNbits', whose handlers are its own)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def mapped(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except Exception as error:
+                answer = error_response(error)
+                if answer is None:
+                    raise
+                return answer
+
+        return mapped

@@ -16,10 +16,10 @@ from fastapi.responses import StreamingResponse
 
 from ..services import export
 from .auth import ReadMerchant, RuntimeDep
-from .common import READ, Responses
+from .common import READ, DomainErrorRoute, Responses
 from .order_filters import OrderFilters, order_filters
 
-router = APIRouter(tags=["export"])
+router = APIRouter(tags=["export"], route_class=DomainErrorRoute)
 
 CSV = "text/csv; charset=utf-8"
 _CSV_DOC: Responses = {

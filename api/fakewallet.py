@@ -36,6 +36,7 @@ from ..wallets.fake import (
     MalformedInvoice,
     UnknownInvoice,
 )
+from .auth import runtime_of
 
 fake_pay_router = APIRouter()
 
@@ -78,7 +79,7 @@ async def api_fakewallet_pay(body: PayRequest, request: Request) -> PayResponse:
     """Settle a fake-wallet invoice, as a Lightning payer would (mounted on loopback only)."""
     if any(header in request.headers for header in _FORWARDING_HEADERS):
         raise HTTPException(403, "the fake wallet pays only for this machine, not via a proxy")
-    wallet = getattr(request.app.state.runtime, "wallet", None)
+    wallet = getattr(runtime_of(request), "wallet", None)
     if not isinstance(wallet, FakeWallet):
         raise HTTPException(503, "the fake wallet is not the active Lightning backend")
     try:

@@ -18,9 +18,9 @@ from ..engine.runtime import Runtime
 from ..services import jobs as jobs_service
 from ..services.catalogue_errors import Unavailable
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
-from .common import READ, WRITE
+from .common import READ, WRITE, DomainErrorRoute
 
-router = APIRouter(tags=["jobs"])
+router = APIRouter(tags=["jobs"], route_class=DomainErrorRoute)
 
 
 class Job(BaseModel):

@@ -16,9 +16,9 @@ from ..models import (
 )
 from ..services import accounts, catalogue_nostr
 from .auth import AdminCaller, ReadCaller, RuntimeDep, WriteMerchant, check_merchant_id
-from .common import BAD_REQUEST, CONFLICT, READ, UNAUTHORIZED, WRITE, error_doc
+from .common import BAD_REQUEST, CONFLICT, READ, UNAUTHORIZED, WRITE, DomainErrorRoute, error_doc
 
-router = APIRouter(tags=["merchant"])
+router = APIRouter(tags=["merchant"], route_class=DomainErrorRoute)
 
 
 @router.post(

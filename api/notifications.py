@@ -14,9 +14,9 @@ from ..models import Body
 from ..services import notifications as service
 from ..services.catalogue_errors import NotFound
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
-from .common import READ, WRITE
+from .common import READ, WRITE, DomainErrorRoute
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(tags=["notifications"], route_class=DomainErrorRoute)
 
 
 class NotificationObject(BaseModel):

@@ -29,11 +29,11 @@ from ..services.catalogue import get_stall
 from ..services.catalogue_errors import Conflict, InvalidRequest, NotFound
 from ..services.deps import Deps
 from .auth import ReadMerchant, RuntimeDep, WriteMerchant
-from .common import READ, WRITE, error_doc
+from .common import READ, WRITE, DomainErrorRoute, error_doc
 from .jobs import Job, runner_of
 from .order_filters import OrderFilters, Sort, order_filters, order_page
 
-router = APIRouter()
+router = APIRouter(route_class=DomainErrorRoute)
 ENGINE = {**WRITE, 422: error_doc("Invalid for this order"), 503: error_doc("Wallet down")}
 
 

@@ -15,10 +15,10 @@ from .. import compat
 from ..models import Body
 from ..services import order_admin
 from .auth import RuntimeDep, WriteMerchant
-from .common import WRITE, error_doc
+from .common import WRITE, DomainErrorRoute, error_doc
 from .orders import Order, deps_of
 
-router = APIRouter()
+router = APIRouter(route_class=DomainErrorRoute)
 
 
 if TYPE_CHECKING:

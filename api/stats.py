@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from .. import compat
 from ..services import stats
 from .auth import ReadMerchant, RuntimeDep
-from .common import READ
+from .common import READ, DomainErrorRoute
 
-router = APIRouter(tags=["stats"])
+router = APIRouter(tags=["stats"], route_class=DomainErrorRoute)
 
 
 class DayFigures(BaseModel):

@@ -17,16 +17,17 @@ from collections.abc import Coroutine
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from loguru import logger
 
 from ..crud.merchants import MerchantRow, get_merchant, get_merchant_for_account
 from ..engine.runtime import Runtime
 from ..services.bus import Notification
 from ..services.notifications import unread_count
-from .auth import caller_from_key
+from .auth import caller_from_key, runtime_of
+from .common import DomainErrorRoute
 
-router = APIRouter()
+router = APIRouter(route_class=DomainErrorRoute)
 
 AUTH_TIMEOUT_SECONDS = 10.0
 CLOSE_BAD_KEY = 4401
@@ -52,7 +53,10 @@ async def _authenticate(websocket: WebSocket, runtime: Runtime) -> MerchantRow |
     except TimeoutError:
         await websocket.close(CLOSE_AUTH_TIMEOUT, 'send {"api_key": ...} first')
         return None
-    caller = await caller_from_key(runtime, _key_of(first))
+    try:
+        caller = await caller_from_key(runtime, _key_of(first))
+    except HTTPException:  # the host's own key check refused it (unknown wallet, not enabled)
+        caller = None
     if caller is None:
         await websocket.close(CLOSE_BAD_KEY, "invalid api key")
         return None
@@ -117,7 +121,7 @@ async def _forward(websocket: WebSocket, queue: asyncio.Queue[Notification]) -> 
 async def api_ws(websocket: WebSocket) -> None:
     """Authenticate by the first message, then push the merchant's notifications."""
     await websocket.accept()
-    runtime: Runtime = websocket.app.state.runtime
+    runtime = runtime_of(websocket)
     try:
         merchant = await _authenticate(websocket, runtime)
     except WebSocketDisconnect:

@@ -9,6 +9,7 @@ dictionary to try, and a lookup by digest stays one indexed read per request.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 
 from ..storage.database import Connection
@@ -48,3 +49,25 @@ async def get_account_by_key(src: Source, key: str) -> tuple[AccountRow, bool] |
         return None
     account = AccountRow(row["id"], row["name"], row["admin_key"], row["invoice_key"])
     return account, account.admin_key_digest == digest
+
+
+async def get_account(src: Source, account_id: str) -> AccountRow | None:
+    """The account with this id."""
+    row = await one(
+        src, "SELECT id, name, admin_key, invoice_key FROM accounts WHERE id = ?", (account_id,)
+    )
+    return None if row is None else AccountRow(*(row[k] for k in range(4)))
+
+
+async def add_host_account(conn: Connection, account_id: str, name: str) -> None:
+    """An account for a host's own key holder (inside LNbits: a wallet), made once.
+
+    Its two key columns hold digests of random keys nobody is given: the host checks
+    the caller's keys itself, so these never sign anyone in.
+    """
+    await conn.execute(
+        "INSERT OR IGNORE INTO accounts (id, name, admin_key, invoice_key, created_at) "
+        "VALUES (?,?,?,?,?)",
+        (account_id, name, key_digest(secrets.token_hex(32)), key_digest(secrets.token_hex(32)),
+         now()),
+    )  # fmt: skip

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..storage.database import Connection, Row
-from .catalogue import Source, now, one
+from .catalogue import Source, many, now, one
 
 _COLUMNS = (
     "id, account_id, public_key, private_key_sealed, profile, relays, active, "
@@ -88,3 +88,12 @@ async def update_merchant(
 async def delete_merchant(conn: Connection, merchant_id: str) -> None:
     """Delete the merchant; its zones, stalls and products go with it (ON DELETE CASCADE)."""
     await conn.execute("DELETE FROM merchants WHERE id = ?", (merchant_id,))
+
+
+async def active_merchant_relays(src: Source) -> list[str]:
+    """Every relay an active merchant named, once each, in the order first named."""
+    rows = await many(src, "SELECT relays FROM merchants WHERE active = 1 ORDER BY created_at")
+    urls = [
+        url for row in rows for url in json.loads(row["relays"] or "[]") if isinstance(url, str)
+    ]
+    return list(dict.fromkeys(urls))

@@ -11,6 +11,7 @@ import asyncio
 import secrets
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -26,11 +27,12 @@ from .embedded_relay import EmbeddedRelay, RelayPortInUse
 from .relay_store import FILE_NAME as RELAY_STORE
 
 
-async def connect_database(settings: Settings) -> Database:
+async def connect_database(settings: Settings, path: Path | None = None) -> Database:
     """The configured database, connected; a bad URL or an unreachable server is a
-    `ConfigError` naming NOSTRBAZAAR_DATABASE_URL (one line, no traceback)."""
+    `ConfigError` naming NOSTRBAZAAR_DATABASE_URL (one line, no traceback). `path`: a
+    SQLite file a host chose (LNbits: its extension's), instead of the data directory's."""
     try:
-        db = open_database(settings.database_url, settings.database_path)
+        db = open_database(settings.database_url, path or settings.database_path)
         await db.connect()
     except DatabaseUnavailable as error:
         raise ConfigError("DATABASE_URL", str(error)) from None
@@ -59,6 +61,11 @@ class Runtime:
     rates: Any = None  # orders.rates.RateProvider: fixed, or live (services.live_rates)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     background: bool = True  # False: no engine tasks (tools and some tests)
+    # A host that keeps the database elsewhere (LNbits: its extension's file) names it here.
+    database_path: Path | None = None
+    # A host with API keys of its own checks them: async (key) -> (AccountRow, is_admin) | None
+    # (LNbits: its wallets' admin and invoice keys); None: our accounts' keys.
+    key_check: Any = None
     started: bool = False
     # This process among the instances sharing a database (in leases and in health).
     bridge: BusBridge | None = None
@@ -82,12 +89,12 @@ class Runtime:
     async def _start(self) -> None:
         settings = self.settings
         settings.check_secret()
-        self.db = await connect_database(settings)
+        self.db = await connect_database(settings, self.database_path)
         await run_migrations(self.db)
         async with self.db.migration_lock():
             await self._check_transitions()
         self.keystore = KeyStore(load_secret(settings.secret, settings.data_dir))
-        self.relays = settings.relays or (await self._start_embedded_relay(),)
+        self.relays = await self._relays()
         self.rates = self._rates()
         await self._start_wallet()
         if self.db.shared:  # other instances' changes reach this one's dashboards
@@ -110,6 +117,10 @@ class Runtime:
         logger.warning("order_transitions differs from orders.TRANSITIONS: rewriting it")
         async with self.db.transaction() as conn:
             await write_order_transitions(conn)
+
+    async def _relays(self) -> tuple[str, ...]:
+        """The operator's relays, or an embedded one when none is configured."""
+        return self.settings.relays or (await self._start_embedded_relay(),)
 
     async def _start_embedded_relay(self) -> str:
         """The relay `make run` serves when none is configured: on a fixed port, its events

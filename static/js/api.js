@@ -56,7 +56,7 @@
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {
-      response = await fetch(`/api/v1${path}`, {
+      response = await fetch(`${base()}/api/v1${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -73,6 +73,11 @@
     const total = response.headers.get("X-Total-Count");
     if (Array.isArray(data) && total !== null) data.total = Number(total);
     return data;
+  }
+
+  /** The path the app is served under: "" standalone, "/nostrbazaar" inside LNbits. */
+  function base() {
+    return (window.NB && NB.config && NB.config.base) || "";
   }
 
   function getKey() {
@@ -120,6 +125,7 @@
     ApiError,
     api: {
       request,
+      base,
       query,
       path,
       getKey,

@@ -4,7 +4,7 @@
   async function download(path, name) {
     let response;
     try {
-      response = await fetch(`/api/v1${path}`, {
+      response = await fetch(`${NB.api.base()}/api/v1${path}`, {
         headers: { "X-Api-Key": NB.api.getKey() },
       });
     } catch {

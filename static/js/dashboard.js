@@ -62,7 +62,8 @@
     stopped: ["grey-7", "wifi_off", "Not connected"],
   };
 
-  const app = Vue.createApp({
+  /** The dashboard's root component: the standalone page's, and LNbits' (lnbits-dashboard.js). */
+  const rootOptions = () => ({
     data() {
       return {
         signedIn: Boolean(NB.api.getKey()),
@@ -183,12 +184,20 @@
     },
   });
 
-  NB.bus = new EventTarget();
-  for (const [name, component] of Object.entries(NB.components)) {
-    app.component(name, component);
+  /** Our components and helpers on `app` (ours, or LNbits' own app). */
+  function install(app) {
+    NB.bus = NB.bus || new EventTarget();
+    for (const [name, component] of Object.entries(NB.components)) {
+      app.component(name, component);
+    }
+    app.config.globalProperties.fmt = NB.format;
+    app.config.globalProperties.orderLook = NB.orders;
   }
-  app.config.globalProperties.fmt = NB.format;
-  app.config.globalProperties.orderLook = NB.orders;
+
+  NB.dashboard = { rootOptions, install };
+  if (NB.config.host === "lnbits") return; // LNbits mounts its own app (lnbits-dashboard.js)
+  const app = Vue.createApp(rootOptions());
+  install(app);
   app.use(Quasar, { config: { notify: { position: "bottom-right" } } });
   app.mount("#app");
 })();

@@ -85,14 +85,14 @@
     return relays ? relays.publicationWhy(item && item.publication) : "";
   }
 
-  const NO_IMAGE = "/static/images/no-image.svg";
+  const NO_IMAGE = "static/images/no-image.svg"; // under the app's base path
 
   /** An <img> whose picture cannot be loaded shows a placeholder, not a broken icon. */
   function imageFallback(event) {
     const image = event && event.target;
     if (!image || image.dataset.fallback) return;
     image.dataset.fallback = "1";
-    image.src = NO_IMAGE;
+    image.src = `${(window.NB && NB.config && NB.config.base) || ""}/${NO_IMAGE}`;
     image.alt = "No picture";
   }
 

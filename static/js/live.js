@@ -35,7 +35,9 @@
     connect() {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
       this.onState({ status: "connecting" });
-      const socket = new WebSocket(`${scheme}://${location.host}/api/v1/ws`);
+      const socket = new WebSocket(
+        `${scheme}://${location.host}${NB.api.base()}/api/v1/ws`,
+      );
       this.socket = socket;
       socket.onopen = () => {
         socket.send(JSON.stringify({ api_key: this.key }));

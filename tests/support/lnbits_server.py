@@ -108,6 +108,8 @@ class LNbitsServer:
         self.merchant: LNbitsWalletKeys | None = None
         self.payer: LNbitsWalletKeys | None = None
         self.log_path = work_dir / "lnbits.log"
+        self.extra_env: dict[str, str] = {}  # more environment for the process (set before start)
+        self.admin_token: str | None = None  # the super user's access token, after start
 
     def start(self) -> None:
         """Install if needed, launch, and create the merchant and funded payer wallets."""
@@ -119,7 +121,7 @@ class LNbitsServer:
         link = run_dir / "lnbits"
         if not link.exists():
             link.symlink_to(package_dir(script.parent.parent))
-        env = {**os.environ, **OFFLINE_ENV, "LNBITS_DATA_FOLDER": str(data_dir)}
+        env = {**os.environ, **OFFLINE_ENV, "LNBITS_DATA_FOLDER": str(data_dir), **self.extra_env}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [str(script), "--host", "127.0.0.1", "--port", str(self.port)],
@@ -187,6 +189,7 @@ class LNbitsServer:
                     json={"username": "admin", "password": password, "password_repeat": password},
                 )
             )["access_token"]
+            self.admin_token = token
             self.merchant = _keys(_ok(http.post("/api/v1/account", json={"name": "merchant"})))
             self.payer = _keys(_ok(http.post("/api/v1/account", json={"name": "payer"})))
             _ok(

@@ -1,0 +1,302 @@
+"""nostrbazaar inside a real LNbits 1.6.2 (FakeWallet funding, SQLite), installed as an admin
+installs it: from a manifest served on 127.0.0.1, through LNbits' admin API.
+
+One LNbits and one relay (nostr-sdk's LocalRelay) for the module: the admin installs
+the packaged extension, a user registers and enables it, and makes a merchant, a stall
+and a product with their wallet's admin key. Customers (nostr-sdk) order over NIP-04 and
+NIP-17; the invoice is in the user's LNbits wallet; paying it from another LNbits wallet
+makes the order paid and tells the customer; shipping tells the customer too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from nostrbazaar.engine.embedded_relay import EmbeddedRelay
+from support.lnbits_extension import (
+    EXT_ID,
+    DirectoryServer,
+    LNbitsUser,
+    build_package,
+    enable,
+    install,
+    new_user,
+    ok,
+)
+from support.lnbits_server import LNbitsServer
+from support.orders_fixtures import order_content
+from support.relay_customer import RelayCustomer, of_type
+
+pytestmark = pytest.mark.lnbits
+module_loop = pytest.mark.asyncio(loop_scope="module")
+API = f"/{EXT_ID}/api/v1"
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Shop:
+    """The LNbits instance, its relay, and the shop user's merchant, stall and product."""
+
+    server: LNbitsServer
+    relay_url: str
+    http: httpx.AsyncClient
+    user: LNbitsUser
+    merchant: dict[str, Any]
+    zone_id: str
+    product_id: str
+    installed: dict[str, Any]
+    data_dir: Path
+
+    def admin(self) -> dict[str, str]:
+        return {"X-Api-Key": self.user.adminkey}
+
+    def read(self) -> dict[str, str]:
+        return {"X-Api-Key": self.user.inkey}
+
+
+async def _until_started(http: httpx.AsyncClient) -> None:
+    """The runtime starts in an LNbits task after the install: wait for its health."""
+    deadline = asyncio.get_running_loop().time() + START_TIMEOUT
+    while asyncio.get_running_loop().time() < deadline:
+        if (await http.get(f"{API}/health")).status_code == 200:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("nostrbazaar did not start inside LNbits")
+
+
+async def _catalogue(http: httpx.AsyncClient, key: dict[str, str]) -> tuple[Any, str, str]:
+    merchant = ok(await http.post(f"{API}/merchant", headers=key, json={"config": {"name": "Tea"}}))
+    [zone] = ok(await http.get(f"{API}/zone", headers=key))
+    stall = {"name": "Green teas", "currency": "sat", "shipping_zones": [zone["id"]]}
+    stall_id = ok(await http.post(f"{API}/stall", headers=key, json=stall))["id"]
+    product = {"stall_id": stall_id, "name": "Sencha", "price": 2100, "quantity": 5}
+    product_id = ok(await http.post(f"{API}/product", headers=key, json=product))["id"]
+    return merchant, zone["id"], product_id
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shop(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shop]:
+    work = tmp_path_factory.mktemp("lnbits-ext")
+    relay = EmbeddedRelay()
+    relay_url = await relay.start()
+    files = DirectoryServer(work / "dist")
+    build_package(work / "dist", files.url)
+    files.start()
+    server = LNbitsServer(work / "lnbits")
+    server.extra_env = {
+        "LNBITS_EXTENSIONS_PATH": str(work / "extensions"),
+        "LNBITS_EXTENSIONS_BUILDER_MANIFEST_URL": f"{files.url}/no-builder.json",
+        "NOSTRBAZAAR_RELAYS": relay_url,  # what the admin sets in LNbits' environment
+        "NOSTRBAZAAR_SECRET": "lnbits-test-secret",
+    }
+    try:
+        await asyncio.to_thread(server.start)
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            assert server.admin_token is not None
+            installed = await install(http, server.admin_token, f"{files.url}/manifest.json")
+            user = await new_user(http, "teashop")
+            await enable(http, user)
+            await _until_started(http)
+            key = {"X-Api-Key": user.adminkey}
+            merchant, zone_id, product_id = await _catalogue(http, key)
+            yield Shop(
+                server, relay_url, http, user, merchant, zone_id, product_id, installed,
+                work / "lnbits" / "data",
+            )  # fmt: skip
+    finally:
+        await asyncio.to_thread(server.stop)
+        files.stop()
+        await relay.stop()
+
+
+async def _order(shop: Shop, transport: str, order_id: str) -> tuple[RelayCustomer, str]:
+    """A customer orders one Sencha; returns them and the invoice they are asked to pay."""
+    customer = RelayCustomer([shop.relay_url])
+    await customer.connect()
+    content = order_content(order_id, items=[(shop.product_id, 1)], zone=shop.zone_id)
+    pubkey = shop.merchant["public_key"]
+    if transport == "nip04":
+        event = customer.me.nip04(pubkey, content)
+    else:
+        event = customer.me.nip17(pubkey, content)
+    await customer.send(event)
+    replies = await customer.wait_for(pubkey, lambda r: bool(of_type(r, 1)), attempts=300)
+    [request] = of_type(replies, 1)
+    [option] = [o for o in request["payment_options"] if o["type"] == "ln"]
+    return customer, option["link"]
+
+
+async def _order_status(shop: Shop, order_id: str, wanted: str) -> dict[str, Any]:
+    for _ in range(300):
+        order: dict[str, Any] = ok(
+            await shop.http.get(f"{API}/order/{order_id}", headers=shop.read())
+        )
+        if order["status"] == wanted:
+            return order
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"order {order_id} is {order['status']}, not {wanted}")
+
+
+@module_loop
+async def test_the_admin_installs_it_and_lnbits_migrates_and_starts_it(shop: Shop) -> None:
+    assert shop.installed["code"] == EXT_ID
+    bearer = {"Authorization": f"Bearer {shop.server.admin_token}"}
+    listed = ok(await shop.http.get("/api/v1/extension/all", headers=bearer))
+    [ours] = [e for e in listed if e["id"] == EXT_ID]
+    assert ours["isInstalled"] and ours["isActive"] and ours["hasDatabaseTables"]
+    assert ours["installedRelease"]["version"] == "0.1.0"
+    health = ok(await shop.http.get(f"{API}/health"))
+    assert health["wallet"]["backend"] == "lnbits-internal"
+    assert health["relays"] == {shop.relay_url: "connected"}
+    database = shop.data_dir / f"ext_{EXT_ID}.sqlite3"
+    with sqlite3.connect(database) as conn:
+        applied = [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
+        triggers = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+        }
+    assert applied[:2] == ["m001_catalogue", "m002_orders"] and len(applied) >= 8
+    wanted = {
+        "order_events_append_only_delete",
+        "orders_status_transition",
+        "stock_ledger_append_only_update",
+    }
+    assert wanted <= triggers
+
+
+@pytest.mark.parametrize("transport", ["nip04", "nip17"])
+@module_loop
+async def test_a_customer_orders_pays_from_another_wallet_and_is_told_of_payment_and_shipping(
+    shop: Shop, transport: str
+) -> None:
+    order_id = f"tea-{transport}"
+    customer, bolt11 = await _order(shop, transport, order_id)
+    try:
+        order = await _order_status(shop, order_id, "awaiting_payment")
+        payment = ok(
+            await shop.http.get(f"/api/v1/payments/{order['invoice_id']}", headers=shop.read())
+        )
+        assert payment["paid"] is False  # the invoice is in the shop's own LNbits wallet
+        assert payment["details"]["wallet_id"] == shop.user.wallet_id
+        assert payment["details"]["extra"]["tag"] == EXT_ID
+
+        await asyncio.to_thread(shop.server.pay, bolt11)  # from the payer's LNbits wallet
+        paid = await _order_status(shop, order_id, "paid")
+        assert paid["paid"] is True
+        pubkey = shop.merchant["public_key"]
+        replies = await customer.wait_for(
+            pubkey, lambda r: any(m.get("paid") for m in of_type(r, 2))
+        )
+        assert any(m["id"] == order_id and m["paid"] for m in of_type(replies, 2))
+
+        body = {"shipped": True, "message": "On its way"}
+        ok(await shop.http.patch(f"{API}/order/{order_id}", headers=shop.admin(), json=body))
+        replies = await customer.wait_for(
+            pubkey, lambda r: any(m.get("shipped") for m in of_type(r, 2))
+        )
+        assert any(m["id"] == order_id and m["shipped"] for m in of_type(replies, 2))
+        assert (await _order_status(shop, order_id, "shipped"))["shipped"] is True
+    finally:
+        await customer.close()
+
+
+@module_loop
+async def test_the_database_rules_hold_in_lnbits_file(shop: Shop) -> None:
+    """The status trigger and the append-only log work on the file LNbits keeps for us."""
+    database = shop.data_dir / f"ext_{EXT_ID}.sqlite3"
+    with sqlite3.connect(database, timeout=10) as conn:
+        orders = conn.execute("SELECT id FROM orders WHERE status = 'shipped'").fetchall()
+        assert orders, "the order journey runs first"
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("UPDATE orders SET status = 'awaiting_payment' WHERE id = ?", orders[0])
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("DELETE FROM order_events")
+
+
+@module_loop
+async def test_a_missing_wrong_or_foreign_key_is_refused(shop: Shop) -> None:
+    orders = f"{API}/order"
+    assert (await shop.http.get(orders)).status_code == 401
+    assert (await shop.http.get(orders, headers={"X-Api-Key": "0" * 32})).status_code == 404
+    payer = shop.server.payer  # a user of this LNbits who has not enabled the extension
+    assert payer is not None
+    refused = await shop.http.get(orders, headers={"X-Api-Key": payer.adminkey})
+    assert refused.status_code == 403
+    other = await new_user(shop.http, "othershop")
+    await enable(shop.http, other)
+    theirs = {"X-Api-Key": other.adminkey}
+    ok(await shop.http.post(f"{API}/merchant", headers=theirs, json={"config": {"name": "Other"}}))
+    assert (await shop.http.get(f"{orders}/tea-nip04", headers=theirs)).status_code == 404
+    assert (
+        await shop.http.get(f"{API}/product/{shop.product_id}", headers=theirs)
+    ).status_code == 404
+    zone = {"name": "EU", "currency": "sat"}
+    by_invoice_key = await shop.http.post(f"{API}/zone", headers=shop.read(), json=zone)
+    assert by_invoice_key.status_code == 401
+
+
+@module_loop
+async def test_the_market_page_and_its_files_work_under_the_extension_path(shop: Shop) -> None:
+    page = await shop.http.get(f"/{EXT_ID}/market")
+    assert page.status_code == 200
+    assert f'src="/{EXT_ID}/static/js/market.js' in page.text
+    found = re.search(r'<script id="nb-config" type="application/json">(.*?)</script>', page.text)
+    assert found is not None
+    config = json.loads(found.group(1))
+    assert config["base"] == f"/{EXT_ID}" and shop.relay_url in config["relays"]
+    assert shop.merchant["public_key"] in config["merchants"]
+    assert (await shop.http.get(f"/{EXT_ID}/static/js/market.js")).status_code == 200
+
+
+@module_loop
+async def test_the_dashboard_renders_in_lnbits_page_frame(shop: Shop) -> None:
+    cookies = {"cookie_access_token": shop.user.token}
+    async with httpx.AsyncClient(base_url=shop.server.url, cookies=cookies) as signed_in:
+        page = await signed_in.get(f"/{EXT_ID}/")
+    assert page.status_code == 200
+    assert "window.g.user" in page.text  # LNbits' base template, with the signed-in user
+    assert '<template id="nb-orders">' in page.text
+    assert f"/{EXT_ID}/static/js/lnbits-dashboard.js" in page.text
+    assert "vendor/vue/vue.global" not in page.text  # LNbits' own Vue and Quasar
+    assert (await shop.http.get(f"/{EXT_ID}/")).status_code in (401, 307)
+
+
+def test_the_users_dashboard_inside_lnbits_shows_the_orders(shop: Shop) -> None:
+    """Debian's chromium (Playwright) opens the extension's page signed in as the user."""
+    from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: run `make test-deps` (apt-get install chromium)")
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            cookie = {"name": "cookie_access_token", "value": shop.user.token}
+            context.add_cookies([{**cookie, "url": shop.server.url}])
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{shop.server.url}/{EXT_ID}/")
+            page.locator("[data-test=live-status]").get_by_text("Live").wait_for()
+            table = page.locator("[data-test=orders-table]")
+            for order_id in ("tea-nip04", "tea-nip17"):
+                table.locator(f"[data-test='status-{order_id}']").wait_for()
+            assert "Shipped" in table.inner_text() or "shipped" in table.inner_text()
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "lnbits-dashboard.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
