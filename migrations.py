@@ -17,6 +17,7 @@ from loguru import logger
 
 from .storage.base import POSTGRESQL
 from .storage.database import Connection, Database, execute_script, fetchall
+from .storage.engines import open_database
 
 Migration = Callable[[Connection], Awaitable[None]]
 
@@ -708,7 +709,7 @@ async def run_in_host(conn: Any, upto: str) -> int:
     """Apply every step up to the one named `upto` not yet applied, on LNbits' file for
     this connection."""
     names = [step.__name__ for step in MIGRATIONS]
-    db = Database(host_database_file(conn))
+    db = open_database(None, host_database_file(conn))
     await db.connect()
     try:
         return await run_migrations(db, MIGRATIONS[: names.index(upto) + 1])
