@@ -17,7 +17,7 @@ from loguru import logger
 
 from .storage.base import POSTGRESQL
 from .storage.database import Connection, Database, execute_script, fetchall
-from .storage.engines import open_database
+from .storage.engines import in_schema, open_database
 
 Migration = Callable[[Connection], Awaitable[None]]
 
@@ -694,22 +694,25 @@ async def _run_migrations(db: Database, steps: list[Migration]) -> int:
 # extension's data in: both hosts run the same steps and record them in schema_migrations.
 
 
-def host_database_file(conn: Any) -> Path:
-    """The SQLite file behind LNbits' connection; a clear error for any other engine."""
+def host_database(conn: Any) -> tuple[str | None, Path]:
+    """Where LNbits keeps the extension's data, for `open_database`: its SQLite file, or on
+    PostgreSQL a URL into the extension's schema (which LNbits created); CockroachDB is
+    refused by name."""
     engine_type = getattr(conn, "type", None)
-    if engine_type != "SQLITE":
-        raise RuntimeError(
-            f"nostrbazaar runs inside LNbits on SQLite only for now (this LNbits uses "
-            f"{engine_type}); PostgreSQL comes with nostrbazaar's PostgreSQL storage"
-        )
-    return Path(conn.conn.engine.url.database)
+    url = conn.conn.engine.url
+    if engine_type == "SQLITE":
+        return None, Path(url.database)
+    if engine_type == "POSTGRES":
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return in_schema(plain, conn.schema), Path()
+    raise RuntimeError(f"nostrbazaar runs inside LNbits on SQLite or PostgreSQL, not {engine_type}")
 
 
 async def run_in_host(conn: Any, upto: str) -> int:
-    """Apply every step up to the one named `upto` not yet applied, on LNbits' file for
-    this connection."""
+    """Apply every step up to the one named `upto` not yet applied, in the database LNbits
+    keeps for the extension (the one behind `conn`)."""
     names = [step.__name__ for step in MIGRATIONS]
-    db = open_database(None, host_database_file(conn))
+    db = open_database(*host_database(conn))
     await db.connect()
     try:
         return await run_migrations(db, MIGRATIONS[: names.index(upto) + 1])

@@ -14,17 +14,22 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends
 from lnbits.db import Database
+from lnbits.settings import settings as lnbits_settings
 from starlette.requests import HTTPConnection
 
+from ..storage.engines import in_schema
 from ..views_api import api_router
 from .auth import EXT_ID
 from .host import LNbitsHost
 from .pages import pages_router
 
 db = Database(f"ext_{EXT_ID}")
-# The file LNbits keeps the extension's data in (SQLite); on PostgreSQL there is none, and
-# the migration says so (nostrbazaar runs on LNbits' SQLite only, for now).
-host = LNbitsHost(Path(getattr(db, "path", "")))
+# Where LNbits keeps the extension's data: a SQLite file in its data folder, or its
+# PostgreSQL database, in the schema named for the extension (LNbits creates it).
+if db.type == "SQLITE":
+    host = LNbitsHost(Path(db.path))
+else:
+    host = LNbitsHost(Path(), in_schema(lnbits_settings.lnbits_database_url, db.schema))
 
 
 def _attach_runtime(connection: HTTPConnection) -> None:

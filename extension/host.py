@@ -7,7 +7,8 @@ shuts down, and the task's cancellation stops the runtime (closing the database,
 threads would otherwise keep the process alive).
 
 What differs from standalone:
-- the database is the SQLite file LNbits keeps for the extension (`ext_nostrbazaar`),
+- the database is where LNbits keeps the extension's data: the SQLite file
+  `ext_nostrbazaar.sqlite3`, or LNbits' PostgreSQL database in the schema `nostrbazaar`;
   migrated by the same steps (see `migrations.run_in_host`);
 - invoices are made in each merchant's LNbits wallet (`wallets.lnbits_internal`);
 - keys are LNbits' wallet keys (`auth.LNbitsKeys`); there is no sign-up;
@@ -31,6 +32,7 @@ from starlette.requests import HTTPConnection
 from ..config import Settings
 from ..crud.merchants import active_merchant_relays, get_merchant
 from ..engine.runtime import Runtime
+from ..storage.keystore import load_secret
 from ..wallets.base import WalletError
 from ..wallets.lnbits_internal import LNbitsInternalWallet
 from .auth import EXT_ID, LNbitsKeys
@@ -77,8 +79,9 @@ class LNbitsRuntime(Runtime):
 class LNbitsHost:
     """Starts, serves and stops one runtime for the extension."""
 
-    def __init__(self, database_file: Path) -> None:
+    def __init__(self, database_file: Path, database_url: str | None = None) -> None:
         self.database_file = database_file
+        self.database_url = database_url  # LNbits on PostgreSQL: a URL into our schema
         self.runtime: LNbitsRuntime | None = None
         self._task: Any = None  # lnbits.task_manager.Task
         self._stopped = asyncio.Event()
@@ -93,20 +96,29 @@ class LNbitsHost:
     async def _run(self) -> None:
         from lnbits.settings import settings
 
-        runtime = self._new_runtime(lnbits_settings(settings))
+        runtime = self._new_runtime(self._settings(lnbits_settings(settings)))
         try:
             await runtime.start()
         except Exception as error:
             logger.opt(exception=error).error("nostrbazaar could not start inside LNbits")
             return
         self.runtime = runtime
-        logger.info("nostrbazaar started inside LNbits ({})", self.database_file)
+        where = "PostgreSQL" if self.database_url else self.database_file
+        logger.info("nostrbazaar started inside LNbits ({})", where)
         try:
             await self._stopped.wait()
         finally:
             self.runtime = None
             await asyncio.shield(runtime.stop())
             logger.info("nostrbazaar stopped")
+
+    def _settings(self, settings: Settings) -> Settings:
+        """On PostgreSQL, LNbits' database (in our schema); the sealing secret stays one
+        this LNbits keeps (NOSTRBAZAAR_SECRET, or the file in its data folder)."""
+        if self.database_url is None:
+            return settings
+        secret = load_secret(settings.secret, settings.data_dir)
+        return dataclasses.replace(settings, database_url=self.database_url, secret=secret)
 
     def _new_runtime(self, settings: Settings) -> LNbitsRuntime:
         runtime = LNbitsRuntime(settings, database_path=self.database_file)

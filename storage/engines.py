@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -33,4 +34,14 @@ def open_database(url: str | None, path: Path) -> Database:
     return PgDatabase(url)
 
 
-__all__ = ["DatabaseUnavailable", "IntegrityError", "open_database"]
+def in_schema(url: str, schema: str) -> str:
+    """`url` with its tables in `schema` (asyncpg passes `search_path` to the server): how a
+    host that keeps several applications in one database gives us ours (LNbits)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "search_path"]
+    scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
+    query.append(("search_path", schema))
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+__all__ = ["DatabaseUnavailable", "IntegrityError", "in_schema", "open_database"]

@@ -1,9 +1,10 @@
-"""nostrbazaar inside a real LNbits 1.6.2 (FakeWallet funding, SQLite), installed as an admin
-installs it: from a manifest served on 127.0.0.1, through LNbits' admin API.
+"""nostrbazaar inside a real LNbits 1.6.2 (FakeWallet funding), installed as an admin installs
+it: from a manifest served on 127.0.0.1, through LNbits' admin API (support.lnbits_extension).
 
-One LNbits and one relay (nostr-sdk's LocalRelay) for the module: the admin installs
-the packaged extension, a user registers and enables it, and makes a merchant, a stall
-and a product with their wallet's admin key. Customers (nostr-sdk) order over NIP-04 and
+Every test runs twice: LNbits on SQLite, and LNbits on PostgreSQL (its own
+`LNBITS_DATABASE_URL`; skipped with the reason when no PostgreSQL server answers). A user
+registers, enables the extension and makes a merchant, a stall and a product with their
+wallet's admin key. Customers (nostr-sdk, through a LocalRelay) order over NIP-04 and
 NIP-17; the invoice is in the user's LNbits wallet; paying it from another LNbits wallet
 makes the order paid and tells the customer; shipping tells the customer too.
 """
@@ -13,110 +14,47 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from nostrbazaar.engine.embedded_relay import EmbeddedRelay
+from support import pg
 from support.lnbits_extension import (
+    API,
     EXT_ID,
-    DirectoryServer,
-    LNbitsUser,
-    build_package,
+    Shop,
     enable,
-    install,
+    installed_shop,
     new_user,
     ok,
+    refused,
+    schema_facts,
 )
-from support.lnbits_server import LNbitsServer
 from support.orders_fixtures import order_content
 from support.relay_customer import RelayCustomer, of_type
 
 pytestmark = pytest.mark.lnbits
 module_loop = pytest.mark.asyncio(loop_scope="module")
-API = f"/{EXT_ID}/api/v1"
-START_TIMEOUT = 60.0
 
 
-@dataclass
-class Shop:
-    """The LNbits instance, its relay, and the shop user's merchant, stall and product."""
-
-    server: LNbitsServer
-    relay_url: str
-    http: httpx.AsyncClient
-    user: LNbitsUser
-    merchant: dict[str, Any]
-    zone_id: str
-    product_id: str
-    installed: dict[str, Any]
-    data_dir: Path
-
-    def admin(self) -> dict[str, str]:
-        return {"X-Api-Key": self.user.adminkey}
-
-    def read(self) -> dict[str, str]:
-        return {"X-Api-Key": self.user.inkey}
-
-
-async def _until_started(http: httpx.AsyncClient) -> None:
-    """The runtime starts in an LNbits task after the install: wait for its health."""
-    deadline = asyncio.get_running_loop().time() + START_TIMEOUT
-    while asyncio.get_running_loop().time() < deadline:
-        if (await http.get(f"{API}/health")).status_code == 200:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("nostrbazaar did not start inside LNbits")
-
-
-async def _catalogue(http: httpx.AsyncClient, key: dict[str, str]) -> tuple[Any, str, str]:
-    merchant = ok(await http.post(f"{API}/merchant", headers=key, json={"config": {"name": "Tea"}}))
-    [zone] = ok(await http.get(f"{API}/zone", headers=key))
-    stall = {"name": "Green teas", "currency": "sat", "shipping_zones": [zone["id"]]}
-    stall_id = ok(await http.post(f"{API}/stall", headers=key, json=stall))["id"]
-    product = {"stall_id": stall_id, "name": "Sencha", "price": 2100, "quantity": 5}
-    product_id = ok(await http.post(f"{API}/product", headers=key, json=product))["id"]
-    return merchant, zone["id"], product_id
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shop(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shop]:
-    work = tmp_path_factory.mktemp("lnbits-ext")
-    relay = EmbeddedRelay()
-    relay_url = await relay.start()
-    files = DirectoryServer(work / "dist")
-    build_package(work / "dist", files.url)
-    files.start()
-    server = LNbitsServer(work / "lnbits")
-    server.extra_env = {
-        "LNBITS_EXTENSIONS_PATH": str(work / "extensions"),
-        "LNBITS_EXTENSIONS_BUILDER_MANIFEST_URL": f"{files.url}/no-builder.json",
-        "NOSTRBAZAAR_RELAYS": relay_url,  # what the admin sets in LNbits' environment
-        "NOSTRBAZAAR_SECRET": "lnbits-test-secret",
-    }
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
+async def shop(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Shop]:
+    database_url = None
+    if request.param == "postgresql":
+        problem = pg.server_problem()
+        if problem is not None:
+            pytest.skip(problem)
+        database_url = pg.create_database()
     try:
-        await asyncio.to_thread(server.start)
-        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
-            assert server.admin_token is not None
-            installed = await install(http, server.admin_token, f"{files.url}/manifest.json")
-            user = await new_user(http, "teashop")
-            await enable(http, user)
-            await _until_started(http)
-            key = {"X-Api-Key": user.adminkey}
-            merchant, zone_id, product_id = await _catalogue(http, key)
-            yield Shop(
-                server, relay_url, http, user, merchant, zone_id, product_id, installed,
-                work / "lnbits" / "data",
-            )  # fmt: skip
+        async with installed_shop(tmp_path_factory.mktemp(request.param), database_url) as made:
+            yield made
     finally:
-        await asyncio.to_thread(server.stop)
-        files.stop()
-        await relay.stop()
+        if database_url is not None:
+            pg.drop_database(database_url)
 
 
 async def _order(shop: Shop, transport: str, order_id: str) -> tuple[RelayCustomer, str]:
@@ -137,14 +75,13 @@ async def _order(shop: Shop, transport: str, order_id: str) -> tuple[RelayCustom
 
 
 async def _order_status(shop: Shop, order_id: str, wanted: str) -> dict[str, Any]:
+    order: dict[str, Any] = {}
     for _ in range(300):
-        order: dict[str, Any] = ok(
-            await shop.http.get(f"{API}/order/{order_id}", headers=shop.read())
-        )
+        order = ok(await shop.http.get(f"{API}/order/{order_id}", headers=shop.read()))
         if order["status"] == wanted:
             return order
         await asyncio.sleep(0.1)
-    raise AssertionError(f"order {order_id} is {order['status']}, not {wanted}")
+    raise AssertionError(f"order {order_id} is {order.get('status')}, not {wanted}")
 
 
 @module_loop
@@ -158,19 +95,11 @@ async def test_the_admin_installs_it_and_lnbits_migrates_and_starts_it(shop: Sho
     health = ok(await shop.http.get(f"{API}/health"))
     assert health["wallet"]["backend"] == "lnbits-internal"
     assert health["relays"] == {shop.relay_url: "connected"}
-    database = shop.data_dir / f"ext_{EXT_ID}.sqlite3"
-    with sqlite3.connect(database) as conn:
-        applied = [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
-        triggers = {
-            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
-        }
-    assert applied[:2] == ["m001_catalogue", "m002_orders"] and len(applied) >= 8
-    wanted = {
-        "order_events_append_only_delete",
-        "orders_status_transition",
-        "stock_ledger_append_only_update",
-    }
-    assert wanted <= triggers
+    assert health["storage"]["engine"] == ("sqlite" if shop.database_url is None else "postgresql")
+    applied, triggers = await schema_facts(shop)
+    assert applied[:2] == ["m001_catalogue", "m002_orders"] and len(applied) >= 9
+    assert {"orders_status_transition", "orders_initial_status"} <= triggers
+    assert any(name.startswith("order_events_append_only") for name in triggers)
 
 
 @pytest.mark.parametrize("transport", ["nip04", "nip17"])
@@ -190,8 +119,7 @@ async def test_a_customer_orders_pays_from_another_wallet_and_is_told_of_payment
         assert payment["details"]["extra"]["tag"] == EXT_ID
 
         await asyncio.to_thread(shop.server.pay, bolt11)  # from the payer's LNbits wallet
-        paid = await _order_status(shop, order_id, "paid")
-        assert paid["paid"] is True
+        assert (await _order_status(shop, order_id, "paid"))["paid"] is True
         pubkey = shop.merchant["public_key"]
         replies = await customer.wait_for(
             pubkey, lambda r: any(m.get("paid") for m in of_type(r, 2))
@@ -210,16 +138,15 @@ async def test_a_customer_orders_pays_from_another_wallet_and_is_told_of_payment
 
 
 @module_loop
-async def test_the_database_rules_hold_in_lnbits_file(shop: Shop) -> None:
-    """The status trigger and the append-only log work on the file LNbits keeps for us."""
-    database = shop.data_dir / f"ext_{EXT_ID}.sqlite3"
-    with sqlite3.connect(database, timeout=10) as conn:
-        orders = conn.execute("SELECT id FROM orders WHERE status = 'shipped'").fetchall()
-        assert orders, "the order journey runs first"
-        with pytest.raises(sqlite3.IntegrityError):
-            conn.execute("UPDATE orders SET status = 'awaiting_payment' WHERE id = ?", orders[0])
-        with pytest.raises(sqlite3.IntegrityError):
-            conn.execute("DELETE FROM order_events")
+async def test_the_database_rules_hold_where_lnbits_keeps_our_data(shop: Shop) -> None:
+    """The status trigger and the append-only log, in LNbits' file or its PostgreSQL."""
+    shipped = ok(await shop.http.get(f"{API}/order?status=shipped", headers=shop.read()))
+    assert shipped, "the order journey runs first"
+    order_id = shipped[0]["id"]
+    backwards = "UPDATE orders SET status = 'awaiting_payment' WHERE id = ?"
+    assert await refused(shop, backwards, order_id)
+    assert await refused(shop, "DELETE FROM order_events WHERE order_id = ?", order_id)
+    assert not await refused(shop, "SELECT 1 FROM orders WHERE id = ?", order_id)
 
 
 @module_loop
@@ -229,16 +156,15 @@ async def test_a_missing_wrong_or_foreign_key_is_refused(shop: Shop) -> None:
     assert (await shop.http.get(orders, headers={"X-Api-Key": "0" * 32})).status_code == 404
     payer = shop.server.payer  # a user of this LNbits who has not enabled the extension
     assert payer is not None
-    refused = await shop.http.get(orders, headers={"X-Api-Key": payer.adminkey})
-    assert refused.status_code == 403
+    not_enabled = await shop.http.get(orders, headers={"X-Api-Key": payer.adminkey})
+    assert not_enabled.status_code == 403
     other = await new_user(shop.http, "othershop")
     await enable(shop.http, other)
     theirs = {"X-Api-Key": other.adminkey}
     ok(await shop.http.post(f"{API}/merchant", headers=theirs, json={"config": {"name": "Other"}}))
     assert (await shop.http.get(f"{orders}/tea-nip04", headers=theirs)).status_code == 404
-    assert (
-        await shop.http.get(f"{API}/product/{shop.product_id}", headers=theirs)
-    ).status_code == 404
+    product = f"{API}/product/{shop.product_id}"
+    assert (await shop.http.get(product, headers=theirs)).status_code == 404
     zone = {"name": "EU", "currency": "sat"}
     by_invoice_key = await shop.http.post(f"{API}/zone", headers=shop.read(), json=zone)
     assert by_invoice_key.status_code == 401
@@ -293,10 +219,12 @@ def test_the_users_dashboard_inside_lnbits_shows_the_orders(shop: Shop) -> None:
             page.locator("[data-test=live-status]").get_by_text("Live").wait_for()
             table = page.locator("[data-test=orders-table]")
             for order_id in ("tea-nip04", "tea-nip17"):
-                table.locator(f"[data-test='status-{order_id}']").wait_for()
-            assert "Shipped" in table.inner_text() or "shipped" in table.inner_text()
+                table.locator(f"[data-test='status-{order_id}']").get_by_text("shipped").wait_for()
+            name = (
+                "lnbits-dashboard" if shop.database_url is None else "lnbits-dashboard-postgresql"
+            )
             SCREENSHOTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / "lnbits-dashboard.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         finally:
             browser.close()
     assert errors == []
