@@ -31,11 +31,12 @@ from support.lnbits_extension import (
     ok,
     refused,
     schema_facts,
+    until_started,
 )
 from support.orders_fixtures import order_content
 from support.relay_customer import RelayCustomer, of_type
 
-pytestmark = pytest.mark.lnbits
+pytestmark = [pytest.mark.lnbits, pytest.mark.slow]
 module_loop = pytest.mark.asyncio(loop_scope="module")
 
 
@@ -228,3 +229,31 @@ def test_the_users_dashboard_inside_lnbits_shows_the_orders(shop: Shop) -> None:
         finally:
             browser.close()
     assert errors == []
+
+
+@module_loop
+async def test_deactivating_stops_it_and_activating_starts_it_again(shop: Shop) -> None:
+    """LNbits' own stop and start hooks (no arguments), as an admin's switch calls them."""
+    bearer = {"Authorization": f"Bearer {shop.server.admin_token}"}
+    ok(await shop.http.put(f"/api/v1/extension/{EXT_ID}/deactivate", headers=bearer))
+    assert (await shop.http.get(f"{API}/health")).status_code >= 400
+    ok(await shop.http.put(f"/api/v1/extension/{EXT_ID}/activate", headers=bearer))
+    await until_started(shop.http)
+    shipped = ok(await shop.http.get(f"{API}/order?status=shipped", headers=shop.read()))
+    assert {order["id"] for order in shipped} == {"tea-nip04", "tea-nip17"}
+
+
+@module_loop
+async def test_after_lnbits_restarts_it_starts_with_lnbits_and_takes_payments(shop: Shop) -> None:
+    """LNbits' loader starts it at boot (start hook called without awaiting); the invoice
+    listener is registered again: a new order is paid and shipped orders are still there."""
+    await asyncio.to_thread(shop.server.restart)
+    await until_started(shop.http)
+    customer, bolt11 = await _order(shop, "nip04", "tea-after-restart")
+    try:
+        await asyncio.to_thread(shop.server.pay, bolt11)
+        assert (await _order_status(shop, "tea-after-restart", "paid"))["paid"] is True
+    finally:
+        await customer.close()
+    shipped = ok(await shop.http.get(f"{API}/order?status=shipped", headers=shop.read()))
+    assert len(shipped) == 2

@@ -162,7 +162,7 @@ class Shop:
         return {"X-Api-Key": self.user.inkey}
 
 
-async def _until_started(http: httpx.AsyncClient) -> None:
+async def until_started(http: httpx.AsyncClient) -> None:
     """The runtime starts in an LNbits task after the install: wait for its health."""
     deadline = asyncio.get_running_loop().time() + START_TIMEOUT
     while asyncio.get_running_loop().time() < deadline:
@@ -207,7 +207,7 @@ async def installed_shop(work: Path, database_url: str | None) -> AsyncIterator[
             installed = await install(http, server.admin_token, f"{files.url}/manifest.json")
             user = await new_user(http, "teashop")
             await enable(http, user)
-            await _until_started(http)
+            await until_started(http)
             merchant, zone_id, product_id = await _catalogue(http, {"X-Api-Key": user.adminkey})
             yield Shop(
                 server, relay_url, http, user, merchant, zone_id, product_id, installed,

@@ -113,6 +113,19 @@ class LNbitsServer:
 
     def start(self) -> None:
         """Install if needed, launch, and create the merchant and funded payer wallets."""
+        self._launch()
+        try:
+            self._set_up_wallets()
+        except BaseException:
+            self.stop()
+            raise
+
+    def restart(self) -> None:
+        """Stop the process and start it again on the same data (no set-up: it is there)."""
+        self.stop()
+        self._launch()
+
+    def _launch(self) -> None:
         script = ensure_installed()
         run_dir = self.work_dir / "run"
         data_dir = self.work_dir / "data"
@@ -122,7 +135,7 @@ class LNbitsServer:
         if not link.exists():
             link.symlink_to(package_dir(script.parent.parent))
         env = {**os.environ, **OFFLINE_ENV, "LNBITS_DATA_FOLDER": str(data_dir), **self.extra_env}
-        with open(self.log_path, "wb") as log:
+        with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(script), "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=run_dir,
@@ -133,7 +146,6 @@ class LNbitsServer:
             )
         try:
             self._wait_until_up()
-            self._set_up_wallets()
         except BaseException:
             self.stop()
             raise
