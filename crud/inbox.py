@@ -32,7 +32,7 @@ class InboxEntry:
     relay: str | None = None
 
 
-def _params(entry: InboxEntry) -> tuple[Any, ...]:
+def insert_params(entry: InboxEntry) -> tuple[Any, ...]:
     return (
         entry.id, entry.merchant_id, entry.raw, entry.kind, entry.pubkey, entry.created_at,
         entry.verdict, entry.reason, entry.order_id, entry.received_at, entry.relay,
@@ -48,7 +48,7 @@ _INSERT = (
 
 async def insert_entry(conn: Connection, entry: InboxEntry) -> bool:
     """Record an ingested event; False when its id was seen before (a duplicate)."""
-    cursor = await conn.execute(_INSERT, _params(entry))
+    cursor = await conn.execute(_INSERT, insert_params(entry))
     return cursor.rowcount == 1
 
 

@@ -54,13 +54,37 @@ async def _shortage(conn: Connection, merchant_id: str, item: OrderItem) -> str:
         "SELECT name, quantity FROM products WHERE id = ? AND merchant_id = ?",
         (item.product_id, merchant_id),
     )
-    if row is None:
+    return shortage(item, None if row is None else (str(row[0]), int(row[1])))
+
+
+def shortage(item: OrderItem, product: tuple[str, int] | None) -> str:
+    """What a customer reads when `item` does not fit: the product (name, units left) by
+    name and how many units are left, or that it is no longer sold (None)."""
+    if product is None:
         return f"not enough stock of product {item.product_id}: it is no longer sold"
-    name, left = row[0], int(row[1])
+    name, left = product
     if left <= 0:
         return f"not enough stock of {name}: it is sold out"
     unit = "unit is" if left == 1 else "units are"
     return f"not enough stock of {name}: {left} {unit} left, {item.quantity} asked for"
+
+
+async def take(
+    conn: Connection, merchant_id: str, order_id: str, items: tuple[OrderItem, ...], now: int
+) -> None:
+    """Take items the caller has checked against the rows it holds (a batch's book):
+    buffered, unconditional writes, whose CHECK (quantity >= 0) still fails the
+    transaction if the book was wrong."""
+    await conn.executemany(
+        "UPDATE products SET quantity = quantity - ?, stock_seq = stock_seq + 1"
+        " WHERE id = ? AND merchant_id = ?",
+        [(i.quantity, i.product_id, merchant_id) for i in sorted(items, key=_by_product)],
+    )
+    await _write(conn, merchant_id, order_id, items, -1, "reserved", "held", now)
+
+
+def _by_product(item: OrderItem) -> str:
+    return item.product_id
 
 
 async def release(

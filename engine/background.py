@@ -39,12 +39,14 @@ from ..services.notifications import Notifier
 from ..services.payments import expire_due, receive_payment, recheck_unsettled
 from ..storage.errors import StorageUnavailable
 from .catchup import LOOKBACK, CatchUp, CompleteFetcher, dm_filters
-from .ingest import ingest_event, record_invalid, retry_waiting
+from .ingest import record_invalid, retry_waiting
+from .ingest_batch import ingest_batch
 from .jobs import RESTORE
 from .publisher import Publisher
 from .watch import WATCH_SECONDS, HealthWatch
 
-WORKERS = 16  # events in flight at once; their commits are grouped (db_commit)
+WORKERS = 2  # batches in flight at once; their commits are grouped (db_commit)
+BATCH_MAX = 32  # events a worker takes from the queue at once (ingest_batch)
 QUEUE_SIZE = 1000
 STORAGE_RETRY = (1.0, 30.0)  # seconds: first and longest wait before retrying a storage failure
 
@@ -161,30 +163,37 @@ class OrderEngine:
 
     async def _worker(self) -> None:
         while True:
-            merchant, event, relay = await self._queue.get()
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH_MAX and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             try:
-                await self._ingest(merchant, event, relay)
-            except Exception as error:  # keep ingesting; the event stays in the inbox
-                logger.opt(exception=error).warning("ingest of {} failed", event.id)
+                for merchant, events in by_merchant(batch):
+                    await self._guarded(self._ingest(merchant, events), "ingest")
             finally:
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()
 
-    async def _ingest(self, merchant: Merchant, event: Event, relay: str) -> None:
-        """Ingest one event; while the database cannot take it (full, locked), wait and try
-        again. The worker holds the event meanwhile: the queue fills and the pool stops
-        reading the relays (backpressure), so nothing is dropped."""
+    async def _ingest(
+        self, merchant: Merchant, events: list[tuple[Event | object, str | None]]
+    ) -> None:
+        """Ingest a batch of one merchant's events; while the database cannot take them
+        (full, locked), wait and try again (what was done is then a duplicate). The
+        worker holds the batch meanwhile: the queue fills and the pool stops reading the
+        relays (backpressure), so nothing is dropped."""
         delay, longest = self.storage_retry
         for attempt in itertools.count():
             try:
-                await ingest_event(self.deps, merchant, event, relay)
+                await ingest_batch(self.deps, merchant, events)
                 break
             except StorageUnavailable as error:
-                level = "WARNING" if attempt == 0 else "DEBUG"  # once per event, not per try
-                logger.log(level, "event {} waits for the database: {}", event.id, error)
+                level = "WARNING" if attempt == 0 else "DEBUG"  # once per batch, not per try
+                logger.log(
+                    level, "ingest of {} event(s) waits for the database: {}", len(events), error
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, longest)
         if attempt:
-            logger.info("event {} ingested after {} storage retries", event.id, attempt)
+            logger.info("{} event(s) ingested after {} storage retries", len(events), attempt)
 
     async def drain(self) -> None:
         """Wait until every queued event was ingested (for tests and shutdown)."""
@@ -264,3 +273,13 @@ def _profile(event: Event) -> tuple[dict[str, Any], int]:
     except ValueError:
         return {}, event.created_at
     return (data if isinstance(data, dict) else {}), event.created_at
+
+
+def by_merchant(
+    batch: list[tuple[Merchant, Event, str]],
+) -> list[tuple[Merchant, list[tuple[Event | object, str | None]]]]:
+    """The batch's events grouped by merchant, each group in arrival order."""
+    groups: dict[str, tuple[Merchant, list[tuple[Event | object, str | None]]]] = {}
+    for merchant, event, relay in batch:
+        groups.setdefault(merchant.id, (merchant, []))[1].append((event, relay))
+    return list(groups.values())

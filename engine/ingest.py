@@ -101,7 +101,7 @@ async def ingest_event(
         await record_invalid(deps, merchant.id, raw, invalid.reason, relay)
         return Verdict("rejected", invalid.reason)
     problem = envelope_problem(event, merchant, deps.now())
-    entry = _entry(event, merchant, deps.now(), relay, problem)
+    entry = inbox_entry(event, merchant, deps.now(), relay, problem)
     # The claim orders the work (a duplicate, even a concurrent one, stops here); it
     # commits with, or before, whatever processing the event then commits.
     async with deps.db.transaction(await_commit=False) as conn:
@@ -115,7 +115,7 @@ async def ingest_event(
     return verdict
 
 
-def _entry(
+def inbox_entry(
     event: Event, merchant: Merchant, now: int, relay: str | None, problem: str | None
 ) -> inbox_crud.InboxEntry:
     verdict = "received" if problem is None else "rejected"

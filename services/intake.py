@@ -133,7 +133,7 @@ async def _command(
     if not incoming.merchant.active and adopted is None:
         return RejectOrder(details, NOT_TAKING_ORDERS)
     try:
-        stall_id, quote = _price(deps, msg, catalogue)
+        stall_id, quote = price_checked(deps, msg, catalogue)
     except OrderInvalid as invalid:
         if adopted is None:
             return RejectOrder(details, invalid.reason)
@@ -196,7 +196,7 @@ def _refusal_reason(order_id: str, message: str | None) -> str:
     return text.removeprefix(f"Order {order_id} refused: ")
 
 
-def _price(deps: Deps, msg: OrderMessage, catalogue: Catalogue) -> tuple[str, Quote]:
+def price_checked(deps: Deps, msg: OrderMessage, catalogue: Catalogue) -> tuple[str, Quote]:
     address = msg.address or (ADDRESS_FOLLOWS if msg.address_follows else None)
     stall_id = check_order(msg.items, msg.shipping_id, address, catalogue)
     quote = price_order(msg.items, stall_id, catalogue, deps.rates)
@@ -260,7 +260,7 @@ async def _place(
     if not ctx.claimed:
         raise AlreadyHandled(incoming.inbox_id or "")
     if isinstance(command, PlaceOrder) and not command.adopted:
-        command = _flood_checked(deps, ctx.open_orders, command)
+        command = flood_checked(deps, ctx.open_orders, command)
         command = await _share_checked(conn, deps, merchant.id, command)
     try:
         applied = await apply_command(conn, merchant.id, ctx.state, command, incoming.cause,
@@ -280,7 +280,7 @@ async def _place(
     return applied, Verdict("rejected" if reason else "processed", reason, order_id)
 
 
-def _flood_checked(deps: Deps, open_orders: int, command: PlaceOrder) -> OrderCommand:
+def flood_checked(deps: Deps, open_orders: int, command: PlaceOrder) -> OrderCommand:
     """Refuse a customer who already has the maximum of unpaid orders open."""
     limit = deps.settings.max_open_orders_per_customer
     if open_orders < limit:

@@ -9,6 +9,7 @@ decided again knowing the stock is gone (`out_of_stock`), never check-then-act.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from ..crud import invoices as invoices_crud
@@ -30,9 +31,14 @@ from ..orders.events import (
     StockSold,
 )
 from ..orders.machine import decide
-from ..orders.state import OrderState
+from ..orders.state import OrderItem, OrderState
 from ..orders.trace import path_of, trace
 from ..storage.database import Connection
+
+# Takes an order's items out of stock inside the transaction, or raises `StockUnavailable`
+# having written nothing: `stock.reserve` by default (a conditional UPDATE per product);
+# a batch passes the run's own book (services/order_batch.py).
+Reserver = Callable[[Connection, str, str, tuple[OrderItem, ...], int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -64,16 +70,17 @@ async def apply_command(
     command: OrderCommand,
     cause: str,
     now: int,
+    reserve: Reserver = stock_crud.reserve,
 ) -> Applied:
     """Decide and commit; if stock ran out, decide again with that knowledge."""
     events = decide(state, command)
     try:
-        after = await commit_events(conn, merchant_id, state, events, cause, now)
+        after = await commit_events(conn, merchant_id, state, events, cause, now, reserve)
     except StockUnavailable as shortage:
         if getattr(command, "out_of_stock", "set") is not None:
             raise
         events = decide(state, replace(command, out_of_stock=str(shortage)))  # type: ignore[arg-type]
-        after = await commit_events(conn, merchant_id, state, events, cause, now)
+        after = await commit_events(conn, merchant_id, state, events, cause, now, reserve)
     return Applied(merchant_id, state, after, events)
 
 
@@ -84,6 +91,7 @@ async def commit_events(
     events: list[OrderEvent],
     cause: str,
     now: int,
+    reserve: Reserver = stock_crud.reserve,
 ) -> OrderState:
     """Write `events` and every projection they touch; returns the new state."""
     if not events:
@@ -92,7 +100,7 @@ async def commit_events(
     after = states[-1]
     for event in events:
         if isinstance(event, StockReserved):
-            await stock_crud.reserve(conn, merchant_id, before.order_id, event.items, now)
+            await reserve(conn, merchant_id, before.order_id, event.items, now)
     await orders_crud.append_events(conn, merchant_id, before, events, cause, now)
     path = path_of(before, states)
     await orders_crud.write_projection(conn, merchant_id, before, after, path, now)

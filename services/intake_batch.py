@@ -1,0 +1,232 @@
+"""A run of new orders to one merchant placed together: what `intake.place_order`
+does for each, with the reads, the invoices and the transaction shared by the run.
+
+Before the transaction, holding nothing: the catalogue read once per shipping
+zone, each order checked and priced, the invoices minted together, NIP-17
+replies sealed. Then one transaction claims the run's inbox rows and places the
+orders in arrival order (`order_batch.place_in_run`). If it fails, none of it
+was written, and `place_new_orders` answers None: the caller places the orders
+one at a time, where each gets its own outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from loguru import logger
+
+from ..crud.inbox import InboxEntry
+from ..crud.order_batch import last_stamps, read_run, returning_customers
+from ..crud.order_catalogue import default_zone, load_catalogue
+from ..crud.uow import unit_of_work
+from ..market import dialect
+from ..market.nip15 import OrderMessage
+from ..orders.commands import OrderCommand, PlaceOrder, RejectOrder
+from ..orders.errors import OrderError
+from ..orders.holds import invoice_expiry
+from ..orders.machine import decide, fold
+from ..orders.pricing import Catalogue, OrderInvalid
+from ..orders.state import Invoice, OrderState
+from ..storage.errors import StorageUnavailable
+from .conversation import Incoming, Verdict, announce
+from .deps import Deps, Merchant
+from .intake import NOT_TAKING_ORDERS, WalletUnavailable, new_invoice, order_details, price_checked
+from .order_batch import RunBook, RunOrder, place_in_run
+from .order_store import Applied
+from .outgoing import NIP17, Presealed, reply_stamps, seal_message
+
+MINTING_AT_ONCE = 8  # invoices asked of the wallet concurrently
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """An order message whose id is new to the merchant, and its event's inbox row."""
+
+    entry: InboxEntry
+    incoming: Incoming
+    message: OrderMessage
+
+
+async def place_new_orders(
+    deps: Deps, merchant: Merchant, orders: Sequence[NewOrder]
+) -> list[Verdict] | None:
+    """Each order's verdict, in order; None when the run could not be written."""
+    orders = [await _with_zone(deps, order) for order in orders]
+    prepared = await _prepare(deps, merchant, orders)
+    try:
+        verdicts, applied = await _write_run(deps, merchant, orders, prepared)
+    except StorageUnavailable:
+        raise
+    except Exception as error:  # nothing of the run was written: one at a time instead
+        logger.opt(exception=error).warning(
+            "a run of {} orders failed as a whole; placing them one at a time", len(orders)
+        )
+        return None
+    for done in applied:
+        announce(deps, done)
+    return verdicts
+
+
+async def _with_zone(deps: Deps, order: NewOrder) -> NewOrder:
+    """Shopstr names no shipping option, Conduit may not: the stall's cheapest zone."""
+    message = order.message
+    if message.shipping_id:
+        return order
+    zone = await default_zone(deps.db, order.incoming.merchant.id, message.items[0].product_id)
+    return replace(order, message=replace(message, shipping_id=zone or "none"))
+
+
+async def _prepare(
+    deps: Deps, merchant: Merchant, orders: Sequence[NewOrder]
+) -> list[RunOrder | WalletUnavailable]:
+    """Price every order, mint the invoices the priced ones need, seal NIP-17 replies."""
+    catalogues = await _catalogues(deps, merchant.id, [order.message for order in orders])
+    customers = [order.incoming.customer for order in orders]
+    returning = await returning_customers(deps.db, merchant.id, customers)
+    drafts = [_draft(deps, order, catalogues[order.message.shipping_id]) for order in orders]
+    commands = await _mint(deps, merchant.id, orders, drafts, returning)
+    return await _sealed(deps, merchant, orders, commands)
+
+
+async def _catalogues(
+    deps: Deps, merchant_id: str, messages: Sequence[OrderMessage]
+) -> dict[str, Catalogue]:
+    """One read per shipping zone, of every product the run names."""
+    by_zone: dict[str, dict[str, None]] = {}
+    for message in messages:
+        ids = by_zone.setdefault(message.shipping_id, {})
+        ids.update(dict.fromkeys(item.product_id for item in message.items))
+    return {
+        zone: await load_catalogue(deps.db, merchant_id, list(ids), zone)
+        for zone, ids in by_zone.items()
+    }
+
+
+def _draft(deps: Deps, order: NewOrder, catalogue: Catalogue) -> PlaceOrder | RejectOrder:
+    """`intake._command` for a new order with nothing parked: a refusal, or an order
+    priced and waiting for its invoice (a placeholder until it is minted)."""
+    details = order_details(order.incoming, order.message)
+    if not order.incoming.merchant.active:
+        return RejectOrder(details, NOT_TAKING_ORDERS)
+    try:
+        stall_id, quote = price_checked(deps, order.message, catalogue)
+    except OrderInvalid as invalid:
+        return RejectOrder(details, invalid.reason)
+    return PlaceOrder(replace(details, stall_id=stall_id), quote, _UNMINTED)
+
+
+_UNMINTED = Invoice("", "", 0, 0)
+Minted = OrderCommand | WalletUnavailable
+
+
+async def _mint(
+    deps: Deps,
+    merchant_id: str,
+    orders: Sequence[NewOrder],
+    drafts: Sequence[PlaceOrder | RejectOrder],
+    returning: set[str],
+) -> list[Minted]:
+    """The invoice of every priced order (a customer with no paid order here gets the
+    shorter expiry); a wallet failure stays with its own order."""
+    settings = deps.settings
+    gate = asyncio.Semaphore(MINTING_AT_ONCE)
+
+    async def one(order: NewOrder, draft: PlaceOrder | RejectOrder) -> Minted:
+        if isinstance(draft, RejectOrder):
+            return draft
+        customer, order_id = order.incoming.customer, order.message.id
+        expiry = invoice_expiry(settings.invoice_expiry_seconds,
+                                settings.new_customer_expiry_seconds,
+                                customer in returning)  # fmt: skip
+        async with gate:
+            try:
+                invoice = await new_invoice(deps, merchant_id, order_id, draft.quote, expiry)
+            except WalletUnavailable as error:
+                return error
+        return replace(draft, invoice=invoice)
+
+    return list(await asyncio.gather(*(one(o, d) for o, d in zip(orders, drafts, strict=True))))
+
+
+async def _sealed(
+    deps: Deps,
+    merchant: Merchant,
+    orders: Sequence[NewOrder],
+    commands: Sequence[Minted],
+) -> list[RunOrder | WalletUnavailable]:
+    """Each order with its command, and its NIP-17 replies sealed with the stamps they
+    will get if nothing else is sent meanwhile (`intake._preseal`, for the run)."""
+    wrapped = [o.incoming.customer for o in orders if o.incoming.transport == NIP17]
+    stamps = await last_stamps(deps.db, merchant.id, wrapped) if wrapped else {}
+    ready: list[RunOrder | WalletUnavailable] = []
+    for order, command in zip(orders, commands, strict=True):
+        if isinstance(command, WalletUnavailable):
+            ready.append(command)
+            continue
+        presealed = None
+        if order.incoming.transport == NIP17:
+            presealed = _preseal(deps, order, command, stamps)
+        ready.append(RunOrder(order.incoming, order.message.id, command, presealed))
+    return ready
+
+
+def _preseal(
+    deps: Deps, order: NewOrder, command: OrderCommand, stamps: dict[str, int]
+) -> Presealed | None:
+    order_id, customer = order.message.id, order.incoming.customer
+    try:
+        events = decide(OrderState(order_id), command)
+    except OrderError:
+        return None
+    expected = dialect.replies(fold(order_id, events), events)
+    times = reply_stamps(deps.now(), stamps.get(customer, 0), len(expected))
+    if times:
+        stamps[customer] = times[-1]
+    merchant = order.incoming.merchant
+    return Presealed({
+        (reply, stamp): seal_message(merchant, customer, reply, NIP17, stamp)
+        for reply, stamp in zip(expected, times, strict=True)
+    })  # fmt: skip
+
+
+async def _write_run(
+    deps: Deps,
+    merchant: Merchant,
+    orders: Sequence[NewOrder],
+    prepared: Sequence[RunOrder | WalletUnavailable],
+) -> tuple[list[Verdict], list[Applied]]:
+    """One transaction: claim the inbox rows, then place each order on the run's book."""
+    entries = [_entry(order, ready) for order, ready in zip(orders, prepared, strict=True)]
+    customers = [order.incoming.customer for order in orders]
+    product_ids = [item.product_id for order in orders for item in order.message.items]
+    verdicts: list[Verdict] = []
+    applied: list[Applied] = []
+    async with unit_of_work(deps.db) as conn:
+        read = await read_run(conn, merchant.id, entries, customers, product_ids)
+        book = RunBook(read)
+        for entry, ready in zip(entries, prepared, strict=True):
+            if entry.id not in read.claimed:
+                verdicts.append(Verdict("ignored", "duplicate"))
+            elif isinstance(ready, WalletUnavailable):
+                verdicts.append(Verdict("received", str(ready)))
+            else:
+                done, verdict = await place_in_run(conn, deps, book, ready)
+                applied.append(done)
+                verdicts.append(verdict)
+    for entry, ready in zip(entries, prepared, strict=True):
+        if isinstance(ready, WalletUnavailable) and entry.id in read.claimed:
+            logger.warning("order in {} waits for the wallet: {}", entry.id, ready)
+    return verdicts, applied
+
+
+def _entry(order: NewOrder, ready: RunOrder | WalletUnavailable) -> InboxEntry:
+    """The inbox row as the run claims it: taken for processing, or left `received`
+    with the reason when the wallet could not invoice it (tried again later)."""
+    if isinstance(ready, WalletUnavailable):
+        return replace(order.entry, verdict="received", reason=str(ready))
+    return replace(order.entry, verdict="processed")
+
+
+__all__ = ["NewOrder", "place_new_orders"]
