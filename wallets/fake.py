@@ -13,14 +13,21 @@ import asyncio
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
 from ..nostr.secp import EcdsaKey
-from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletError
+from .base import (
+    InvoiceRequest,
+    InvoiceState,
+    InvoiceStatus,
+    NewInvoice,
+    Settlement,
+    WalletError,
+)
 from .fake_db_store import DbFakeStore
 from .fake_store import FakeInvoice, FakeStore
 from .invoice_codec import InvoiceDecodeError, InvoiceFields, decode_invoice, encode_invoice
@@ -113,35 +120,64 @@ class FakeWallet:
         """Mint and store a signed invoice (`h` instead of `d` when `description_hash` is
         given); its preimage stays in the wallet."""
         self._check_started()
-        _check_request(amount_msat, expiry_seconds)
-        preimage = os.urandom(32)
+        request = InvoiceRequest(amount_msat, memo, expiry_seconds, extra or {}, description_hash)
+        invoice = self._mint(request, int(self._clock()))
+        await self._store.put(invoice)
+        self._commit_soon()
+        return _new_invoice(invoice)
+
+    async def create_invoices(
+        self, requests: Sequence[InvoiceRequest]
+    ) -> list[NewInvoice | WalletError]:
+        """Mint a batch at once: every invoice signed, then all stored in one write. A
+        request the wallet refuses is that request's WalletError; a failed write fails
+        the batch's invoices (none of them was stored), each with the reason."""
+        if not self._started:
+            return [WalletError("fake wallet is not started") for _ in requests]
         now = int(self._clock())
+        outcomes = [self._mint_or_refuse(request, now) for request in requests]
+        minted = [one for one in outcomes if isinstance(one, FakeInvoice)]
+        try:
+            await self._store.put_many(minted)
+        except Exception as error:  # the store's engine (SQLite, asyncpg) raises its own
+            logger.opt(exception=error).warning("fake wallet: a batch was not stored: {}", error)
+            refusal = WalletError(f"fake wallet: the invoices could not be stored: {error}")
+            return [one if isinstance(one, WalletError) else refusal for one in outcomes]
+        return [one if isinstance(one, WalletError) else _new_invoice(one) for one in outcomes]
+
+    def _mint_or_refuse(self, request: InvoiceRequest, now: int) -> FakeInvoice | WalletError:
+        try:
+            return self._mint(request, now)
+        except WalletError as refusal:
+            return refusal
+
+    def _mint(self, request: InvoiceRequest, now: int) -> FakeInvoice:
+        """A signed invoice for `request` at `now`, not yet stored; WalletError if refused."""
+        _check_request(request.amount_msat, request.expiry_seconds)
+        preimage = os.urandom(32)
         fields = InvoiceFields(
-            amount_msat=amount_msat,
+            amount_msat=request.amount_msat,
             payment_hash=hashlib.sha256(preimage).digest(),
             payment_secret=os.urandom(32),
-            description=memo,
+            description=request.memo,
             timestamp=now,
-            expiry=expiry_seconds,
-            description_hash=description_hash,
+            expiry=request.expiry_seconds,
+            description_hash=request.description_hash,
         )
         try:
             bolt11 = encode_invoice(fields, self._node_key())
         except ValueError as error:
             raise WalletError(f"fake wallet: {error}") from error
-        invoice = FakeInvoice(
+        return FakeInvoice(
             payment_hash=fields.payment_hash.hex(),
             bolt11=bolt11,
-            amount_msat=amount_msat,
-            memo=memo,
+            amount_msat=request.amount_msat,
+            memo=request.memo,
             created_at=now,
-            expires_at=now + expiry_seconds,
+            expires_at=now + request.expiry_seconds,
             preimage=preimage.hex(),
-            extra=dict(extra or {}),
+            extra=dict(request.extra),
         )
-        await self._store.put(invoice)
-        self._commit_soon()
-        return NewInvoice(invoice.payment_hash, bolt11, amount_msat, invoice.expires_at)
 
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus:
         """The invoice's state now; expiry is judged against the wallet's clock."""
@@ -239,6 +275,10 @@ class FakeWallet:
     def _check_started(self) -> None:
         if not self._started:
             raise WalletError("fake wallet is not started")
+
+
+def _new_invoice(invoice: FakeInvoice) -> NewInvoice:
+    return NewInvoice(invoice.payment_hash, invoice.bolt11, invoice.amount_msat, invoice.expires_at)
 
 
 def _check_request(amount_msat: int, expiry_seconds: int) -> None:
