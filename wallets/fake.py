@@ -35,6 +35,7 @@ from .stream import SettlementHub
 
 KEY_FILE = "fake_wallet_node.key"
 STORE_FILE = "fake_wallet.sqlite3"
+_SECRETS = 64  # random bytes an invoice needs: its preimage and its payment secret
 
 
 class MalformedInvoice(WalletError):
@@ -121,7 +122,7 @@ class FakeWallet:
         given); its preimage stays in the wallet."""
         self._check_started()
         request = InvoiceRequest(amount_msat, memo, expiry_seconds, extra or {}, description_hash)
-        invoice = self._mint(request, int(self._clock()))
+        invoice = self._mint(request, int(self._clock()), os.urandom(_SECRETS))
         await self._store.put(invoice)
         self._commit_soon()
         return _new_invoice(invoice)
@@ -135,7 +136,11 @@ class FakeWallet:
         if not self._started:
             return [WalletError("fake wallet is not started") for _ in requests]
         now = int(self._clock())
-        outcomes = [self._mint_or_refuse(request, now) for request in requests]
+        secrets = os.urandom(_SECRETS * len(requests))  # one system call for the batch
+        outcomes = [
+            self._mint_or_refuse(request, now, secrets[i * _SECRETS : (i + 1) * _SECRETS])
+            for i, request in enumerate(requests)
+        ]
         minted = [one for one in outcomes if isinstance(one, FakeInvoice)]
         try:
             await self._store.put_many(minted)
@@ -145,20 +150,23 @@ class FakeWallet:
             return [one if isinstance(one, WalletError) else refusal for one in outcomes]
         return [one if isinstance(one, WalletError) else _new_invoice(one) for one in outcomes]
 
-    def _mint_or_refuse(self, request: InvoiceRequest, now: int) -> FakeInvoice | WalletError:
+    def _mint_or_refuse(
+        self, request: InvoiceRequest, now: int, secrets: bytes
+    ) -> FakeInvoice | WalletError:
         try:
-            return self._mint(request, now)
+            return self._mint(request, now, secrets)
         except WalletError as refusal:
             return refusal
 
-    def _mint(self, request: InvoiceRequest, now: int) -> FakeInvoice:
-        """A signed invoice for `request` at `now`, not yet stored; WalletError if refused."""
+    def _mint(self, request: InvoiceRequest, now: int, secrets: bytes) -> FakeInvoice:
+        """A signed invoice for `request` at `now`, not yet stored; WalletError if refused.
+        `secrets`: 64 random bytes, the preimage and then the payment secret."""
         _check_request(request.amount_msat, request.expiry_seconds)
-        preimage = os.urandom(32)
+        preimage = secrets[:32]
         fields = InvoiceFields(
             amount_msat=request.amount_msat,
             payment_hash=hashlib.sha256(preimage).digest(),
-            payment_secret=os.urandom(32),
+            payment_secret=secrets[32:],
             description=request.memo,
             timestamp=now,
             expiry=request.expiry_seconds,
