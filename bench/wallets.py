@@ -1,7 +1,7 @@
 """Wallet benchmarks: fake-wallet minting rate, and settlement-to-stream latency per backend.
 
 Run: `.venv/bin/python bench/wallets.py [--no-lnbits] [--minting-only] [--invoices N]
-[--payments N]`.
+[--payments N] [--pg postgresql://postgres@127.0.0.1:5432/postgres]`.
 Latency is measured from just before the payer starts paying to the moment the
 settlement comes out of `settlements()`; for LNbits the payer is an internal
 payment from a second wallet (the HTTP round trip of paying is included).
@@ -19,14 +19,18 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 import bolt11 as bolt11_lib
 import nostr_sdk
 from nostrbazaar.engine.embedded_relay import EmbeddedRelay
 from nostrbazaar.nostr.secp import EcdsaKey
+from nostrbazaar.storage.base import Database
+from nostrbazaar.storage.engines import in_schema, open_database
 from nostrbazaar.tests.support.lnbits_server import LNbitsServer
 from nostrbazaar.tests.support.nwc_service import NWCService
 from nostrbazaar.wallets.base import NewInvoice, Wallet
 from nostrbazaar.wallets.fake import FakeWallet
+from nostrbazaar.wallets.fake_db_store import DbFakeStore
 from nostrbazaar.wallets.invoice_codec import InvoiceFields, decode_invoice, encode_invoice
 from nostrbazaar.wallets.lnbits import LNbitsWallet
 from nostrbazaar.wallets.minting import InvoiceRequest
@@ -110,12 +114,18 @@ async def bench_fake_minting(count: int) -> tuple[float, float]:
     return burst, one_per_turn
 
 
-async def bench_fake_batch_minting(count: int, batch: int = 1000) -> tuple[float, float]:
+async def bench_fake_batch_minting(
+    count: int, batch: int = 1000, pg_url: str | None = None
+) -> tuple[float, float]:
     """`FakeWallet.create_invoices` in batches of `batch`: invoices per second (wall) and CPU
-    us an invoice, until the last batch is committed to SQLite (the store's thread included).
+    us an invoice (this process: the loop and the store's thread), until the last batch is
+    committed; in the data dir's SQLite file, or with `pg_url` in a fresh PostgreSQL schema
+    there (the store of the service on PostgreSQL), dropped afterwards.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        wallet = FakeWallet(Path(tmp))
+        schema = f"bench_{os.urandom(6).hex()}"
+        db = await _bench_database(pg_url, schema) if pg_url else None
+        wallet = FakeWallet(Path(tmp), store=DbFakeStore(db) if db else None)
         await wallet.start()
         requests = [
             InvoiceRequest(21_000, f"order {i}", 3600, {"order_id": str(i)}) for i in range(batch)
@@ -125,9 +135,28 @@ async def bench_fake_batch_minting(count: int, batch: int = 1000) -> tuple[float
         for _ in range(rounds):
             outcomes = await wallet.create_invoices(requests)
             assert all(isinstance(one, NewInvoice) for one in outcomes), outcomes[:3]
-        await wallet.stop()  # waits for the store's thread to commit the last batch
+        await wallet.stop()  # waits for the file store's thread to commit the last batch
         minted = rounds * batch
-        return minted / (time.perf_counter() - wall), (time.process_time() - cpu) / minted * 1e6
+        rate, us = minted / (time.perf_counter() - wall), (time.process_time() - cpu) / minted * 1e6
+        if db is not None and pg_url:
+            await db.close()
+            await _drop_schema(pg_url, schema)
+    return rate, us
+
+
+async def _bench_database(url: str, schema: str) -> Database:
+    conn = await asyncpg.connect(url)
+    await conn.execute(f"CREATE SCHEMA {schema}")
+    await conn.close()
+    db = open_database(in_schema(url, schema), Path("unused"))
+    await db.connect()
+    return db
+
+
+async def _drop_schema(url: str, schema: str) -> None:
+    conn = await asyncpg.connect(url)
+    await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    await conn.close()
 
 
 async def latencies(
@@ -221,6 +250,10 @@ async def main(args: argparse.Namespace) -> None:
     rate, cpu = await bench_fake_batch_minting(args.invoices)
     print(f"FakeWallet.create_invoices:    {rate:,.0f} invoices/s, {cpu:.0f} us CPU each")
     print(f"{'':31}(batches of 1,000, until committed to SQLite)")
+    if args.pg:
+        rate, cpu = await bench_fake_batch_minting(args.invoices, pg_url=args.pg)
+        print(f"  on PostgreSQL:               {rate:,.0f} invoices/s, {cpu:.0f} us CPU each")
+        print(f"{'':31}(this process only: the server's CPU is not counted)")
     if args.minting_only:
         return
     print(f"settlement -> stream, fake:    {summary(await fake_latency(args.payments))}")
@@ -235,4 +268,5 @@ if __name__ == "__main__":
     parser.add_argument("--payments", type=int, default=30)
     parser.add_argument("--no-lnbits", action="store_true")
     parser.add_argument("--minting-only", action="store_true", help="no settlement latencies")
+    parser.add_argument("--pg", metavar="URL", help="also mint batches on this PostgreSQL")
     asyncio.run(main(parser.parse_args()))

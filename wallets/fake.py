@@ -5,6 +5,8 @@ The node key is generated once and kept in the data directory
 (`fake_wallet_node.key`, mode 0600), so invoices decode to the same payee
 across restarts; invoices and settlements live in `fake_wallet.sqlite3` there.
 Invoices are for regtest (`lnbcrt...`), so a real wallet refuses to pay them.
+A batch (`create_invoices`, a batch of orders) is signed in one pass and stored
+in one write; each of its invoices then lives exactly as one minted alone.
 """
 
 from __future__ import annotations
