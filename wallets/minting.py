@@ -19,7 +19,7 @@ from loguru import logger
 
 from .base import InvoiceRequest, NewInvoice, WalletError
 
-__all__ = ["MINT_CONCURRENCY", "InvoiceRequest", "create_invoices_concurrently"]
+__all__ = ["MINT_CONCURRENCY", "InvoiceRequest", "create_invoices_concurrently", "mint_one"]
 
 MINT_CONCURRENCY = 8  # calls in flight at once, per batch
 
