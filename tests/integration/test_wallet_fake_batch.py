@@ -210,6 +210,24 @@ async def test_a_batch_is_stored_in_one_write(setup: Setup) -> None:
     assert setup.writes() - before == 1
 
 
+async def test_a_large_batch_lets_the_loop_run_while_it_is_signed(setup: Setup) -> None:
+    wallet = await setup.wallet()
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    await asyncio.sleep(0)
+    before = turns
+    _minted(await wallet.create_invoices(_requests(300)))  # three chunks of signatures
+    counter.cancel()
+    assert turns - before >= 2
+
+
 async def test_every_invoice_of_a_batch_settles_once_through_pay_and_the_stream(
     setup: Setup,
 ) -> None:
