@@ -1,6 +1,7 @@
 """Wallet benchmarks: fake-wallet minting rate, and settlement-to-stream latency per backend.
 
-Run: `.venv/bin/python bench/wallets.py [--no-lnbits] [--invoices N] [--payments N]`.
+Run: `.venv/bin/python bench/wallets.py [--no-lnbits] [--minting-only] [--invoices N]
+[--payments N] [--pg postgresql://postgres@127.0.0.1:5432/postgres]`.
 Latency is measured from just before the payer starts paying to the moment the
 settlement comes out of `settlements()`; for LNbits the payer is an internal
 payment from a second wallet (the HTTP round trip of paying is included).
@@ -18,30 +19,35 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 import bolt11 as bolt11_lib
 import nostr_sdk
 from nostrbazaar.engine.embedded_relay import EmbeddedRelay
 from nostrbazaar.nostr.secp import EcdsaKey
+from nostrbazaar.storage.base import Database
+from nostrbazaar.storage.engines import in_schema, open_database
 from nostrbazaar.tests.support.lnbits_server import LNbitsServer
 from nostrbazaar.tests.support.nwc_service import NWCService
-from nostrbazaar.wallets.base import Wallet
+from nostrbazaar.wallets.base import NewInvoice, Wallet
 from nostrbazaar.wallets.fake import FakeWallet
+from nostrbazaar.wallets.fake_db_store import DbFakeStore
 from nostrbazaar.wallets.invoice_codec import InvoiceFields, decode_invoice, encode_invoice
 from nostrbazaar.wallets.lnbits import LNbitsWallet
+from nostrbazaar.wallets.minting import InvoiceRequest
 from nostrbazaar.wallets.nwc import NWCWallet
 
 
 def bench_encoder(count: int) -> tuple[float, float]:
-    """Invoices per second: our encoder, and the `bolt11` package's encoder."""
+    """Invoices per second: our encoder (per CPU second), and the `bolt11` package's."""
     key = EcdsaKey()
     fields = [
         InvoiceFields(21_000, os.urandom(32), os.urandom(32), f"order {i}", 1_800_000_000, 3600)
         for i in range(count)
     ]
-    start = time.perf_counter()
+    start = time.process_time()
     for item in fields:
         encode_invoice(item, key)
-    ours = count / (time.perf_counter() - start)
+    ours = count / (time.process_time() - start)
     theirs_count = max(count // 20, 50)
     start = time.perf_counter()
     for item in fields[:theirs_count]:
@@ -106,6 +112,51 @@ async def bench_fake_minting(count: int) -> tuple[float, float]:
         one_per_turn = (time.process_time() - start) / count * 1e6
         await wallet.stop()
     return burst, one_per_turn
+
+
+async def bench_fake_batch_minting(
+    count: int, batch: int = 1000, pg_url: str | None = None
+) -> tuple[float, float]:
+    """`FakeWallet.create_invoices` in batches of `batch`: invoices per second (wall) and CPU
+    us an invoice (this process: the loop and the store's thread), until the last batch is
+    committed; in the data dir's SQLite file, or with `pg_url` in a fresh PostgreSQL schema
+    there (the store of the service on PostgreSQL), dropped afterwards.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = f"bench_{os.urandom(6).hex()}"
+        db = await _bench_database(pg_url, schema) if pg_url else None
+        wallet = FakeWallet(Path(tmp), store=DbFakeStore(db) if db else None)
+        await wallet.start()
+        requests = [
+            InvoiceRequest(21_000, f"order {i}", 3600, {"order_id": str(i)}) for i in range(batch)
+        ]
+        rounds = max(1, count // batch)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(rounds):
+            outcomes = await wallet.create_invoices(requests)
+            assert all(isinstance(one, NewInvoice) for one in outcomes), outcomes[:3]
+        await wallet.stop()  # waits for the file store's thread to commit the last batch
+        minted = rounds * batch
+        rate, us = minted / (time.perf_counter() - wall), (time.process_time() - cpu) / minted * 1e6
+        if db is not None and pg_url:
+            await db.close()
+            await _drop_schema(pg_url, schema)
+    return rate, us
+
+
+async def _bench_database(url: str, schema: str) -> Database:
+    conn = await asyncpg.connect(url)
+    await conn.execute(f"CREATE SCHEMA {schema}")
+    await conn.close()
+    db = open_database(in_schema(url, schema), Path("unused"))
+    await db.connect()
+    return db
+
+
+async def _drop_schema(url: str, schema: str) -> None:
+    conn = await asyncpg.connect(url)
+    await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    await conn.close()
 
 
 async def latencies(
@@ -188,7 +239,7 @@ def summary(samples: list[float]) -> str:
 
 async def main(args: argparse.Namespace) -> None:
     ours, theirs = bench_encoder(args.invoices)
-    print(f"BOLT11 encode, ours:           {ours:,.0f} invoices/s")
+    print(f"BOLT11 encode, ours:           {ours:,.0f} invoices/s ({1e6 / ours:.1f} us each)")
     print(f"BOLT11 encode, bolt11 package: {theirs:,.0f} invoices/s")
     ours, theirs = bench_decoder(args.invoices)
     print(f"BOLT11 decode, ours:           {ours:,.0f} invoices/s")
@@ -196,6 +247,15 @@ async def main(args: argparse.Namespace) -> None:
     burst, one_per_turn = await bench_fake_minting(args.invoices)
     print(f"FakeWallet.create_invoice:     {burst:.0f} us CPU back to back (one commit)")
     print(f"{'':31}{one_per_turn:.0f} us CPU one per loop turn (a commit each)")
+    rate, cpu = await bench_fake_batch_minting(args.invoices)
+    print(f"FakeWallet.create_invoices:    {rate:,.0f} invoices/s, {cpu:.0f} us CPU each")
+    print(f"{'':31}(batches of 1,000, until committed to SQLite)")
+    if args.pg:
+        rate, cpu = await bench_fake_batch_minting(args.invoices, pg_url=args.pg)
+        print(f"  on PostgreSQL:               {rate:,.0f} invoices/s, {cpu:.0f} us CPU each")
+        print(f"{'':31}(this process only: the server's CPU is not counted)")
+    if args.minting_only:
+        return
     print(f"settlement -> stream, fake:    {summary(await fake_latency(args.payments))}")
     print(f"settlement -> stream, nwc:     {summary(await nwc_latency(args.payments))}")
     if not args.no_lnbits:
@@ -207,4 +267,6 @@ if __name__ == "__main__":
     parser.add_argument("--invoices", type=int, default=5000)
     parser.add_argument("--payments", type=int, default=30)
     parser.add_argument("--no-lnbits", action="store_true")
+    parser.add_argument("--minting-only", action="store_true", help="no settlement latencies")
+    parser.add_argument("--pg", metavar="URL", help="also mint batches on this PostgreSQL")
     asyncio.run(main(parser.parse_args()))

@@ -5,13 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, Wallet, WalletError
+from .base import (
+    InvoiceRequest,
+    InvoiceState,
+    InvoiceStatus,
+    NewInvoice,
+    Settlement,
+    Wallet,
+    WalletError,
+)
 
 if TYPE_CHECKING:
     from ..config import Settings
     from .nwc import PoolFactory
 
 __all__ = [
+    "InvoiceRequest",
     "InvoiceState",
     "InvoiceStatus",
     "NewInvoice",

@@ -7,7 +7,7 @@ hash (the same settlement may be reported more than once; callers dedupe).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -31,6 +31,18 @@ class NewInvoice:
     bolt11: str
     amount_msat: int
     expires_at: int
+
+
+@dataclass(frozen=True)
+class InvoiceRequest:
+    """One invoice to mint in a batch: the arguments of `Wallet.create_invoice` as a value
+    (`wallets.minting` re-exports it; it lives here so the interface can name it)."""
+
+    amount_msat: int
+    memo: str
+    expiry_seconds: int
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    description_hash: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,14 @@ class Wallet(Protocol):
         """Mint an invoice. With `description_hash` (32 bytes) the invoice commits to it
         (BOLT11 `h`, no `d`), and `memo` should be the text it hashes (LUD-06: sha256 of
         the LNURL metadata), for backends that hash the description themselves."""
+        ...
+
+    async def create_invoices(
+        self, requests: Sequence[InvoiceRequest]
+    ) -> list[NewInvoice | WalletError]:
+        """Mint a batch: one outcome per request, in the same order. A request that fails
+        yields its WalletError and never fails its neighbours; nothing is raised for one.
+        Backends without a batch call use `minting.create_invoices_concurrently`."""
         ...
 
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus: ...

@@ -5,6 +5,8 @@ The node key is generated once and kept in the data directory
 (`fake_wallet_node.key`, mode 0600), so invoices decode to the same payee
 across restarts; invoices and settlements live in `fake_wallet.sqlite3` there.
 Invoices are for regtest (`lnbcrt...`), so a real wallet refuses to pay them.
+A batch (`create_invoices`, a batch of orders) is signed in one pass and stored
+in one write; each of its invoices then lives exactly as one minted alone.
 """
 
 from __future__ import annotations
@@ -13,14 +15,21 @@ import asyncio
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
 from ..nostr.secp import EcdsaKey
-from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletError
+from .base import (
+    InvoiceRequest,
+    InvoiceState,
+    InvoiceStatus,
+    NewInvoice,
+    Settlement,
+    WalletError,
+)
 from .fake_db_store import DbFakeStore
 from .fake_store import FakeInvoice, FakeStore
 from .invoice_codec import InvoiceDecodeError, InvoiceFields, decode_invoice, encode_invoice
@@ -28,6 +37,8 @@ from .stream import SettlementHub
 
 KEY_FILE = "fake_wallet_node.key"
 STORE_FILE = "fake_wallet.sqlite3"
+_SECRETS = 64  # random bytes an invoice needs: its preimage and its payment secret
+_SIGNING_CHUNK = 128  # invoices signed between two turns of the loop (a few ms)
 
 
 class MalformedInvoice(WalletError):
@@ -113,35 +124,80 @@ class FakeWallet:
         """Mint and store a signed invoice (`h` instead of `d` when `description_hash` is
         given); its preimage stays in the wallet."""
         self._check_started()
-        _check_request(amount_msat, expiry_seconds)
-        preimage = os.urandom(32)
-        now = int(self._clock())
+        request = InvoiceRequest(amount_msat, memo, expiry_seconds, extra or {}, description_hash)
+        invoice = self._mint(request, int(self._clock()), os.urandom(_SECRETS))
+        await self._store.put(invoice)
+        self._commit_soon()
+        return _new_invoice(invoice)
+
+    async def create_invoices(
+        self, requests: Sequence[InvoiceRequest]
+    ) -> list[NewInvoice | WalletError]:
+        """Mint a batch at once: every invoice signed, then all stored in one write. A
+        request the wallet refuses is that request's WalletError; a failed write fails
+        the batch's invoices (none of them was stored), each with the reason."""
+        if not self._started:
+            return [WalletError("fake wallet is not started") for _ in requests]
+        outcomes = await self._mint_all(requests, int(self._clock()))
+        minted = [one for one in outcomes if isinstance(one, FakeInvoice)]
+        try:
+            await self._store.put_many(minted)
+        except Exception as error:  # the store's engine (SQLite, asyncpg) raises its own
+            logger.opt(exception=error).warning("fake wallet: a batch was not stored: {}", error)
+            refusal = WalletError(f"fake wallet: the invoices could not be stored: {error}")
+            return [one if isinstance(one, WalletError) else refusal for one in outcomes]
+        return [one if isinstance(one, WalletError) else _new_invoice(one) for one in outcomes]
+
+    async def _mint_all(
+        self, requests: Sequence[InvoiceRequest], now: int
+    ) -> list[FakeInvoice | WalletError]:
+        """Sign every request, letting the loop run between chunks: a large batch's
+        signatures (~30 us each) never hold it for long."""
+        secrets = os.urandom(_SECRETS * len(requests))  # one system call for the batch
+        outcomes: list[FakeInvoice | WalletError] = []
+        for index, request in enumerate(requests):
+            if index and index % _SIGNING_CHUNK == 0:
+                await asyncio.sleep(0)
+            mine = secrets[index * _SECRETS : (index + 1) * _SECRETS]
+            outcomes.append(self._mint_or_refuse(request, now, mine))
+        return outcomes
+
+    def _mint_or_refuse(
+        self, request: InvoiceRequest, now: int, secrets: bytes
+    ) -> FakeInvoice | WalletError:
+        try:
+            return self._mint(request, now, secrets)
+        except WalletError as refusal:
+            return refusal
+
+    def _mint(self, request: InvoiceRequest, now: int, secrets: bytes) -> FakeInvoice:
+        """A signed invoice for `request` at `now`, not yet stored; WalletError if refused.
+        `secrets`: 64 random bytes, the preimage and then the payment secret."""
+        _check_request(request.amount_msat, request.expiry_seconds)
+        preimage = secrets[:32]
         fields = InvoiceFields(
-            amount_msat=amount_msat,
+            amount_msat=request.amount_msat,
             payment_hash=hashlib.sha256(preimage).digest(),
-            payment_secret=os.urandom(32),
-            description=memo,
+            payment_secret=secrets[32:],
+            description=request.memo,
             timestamp=now,
-            expiry=expiry_seconds,
-            description_hash=description_hash,
+            expiry=request.expiry_seconds,
+            description_hash=request.description_hash,
         )
         try:
             bolt11 = encode_invoice(fields, self._node_key())
         except ValueError as error:
             raise WalletError(f"fake wallet: {error}") from error
-        invoice = FakeInvoice(
+        return FakeInvoice(
             payment_hash=fields.payment_hash.hex(),
             bolt11=bolt11,
-            amount_msat=amount_msat,
-            memo=memo,
+            amount_msat=request.amount_msat,
+            memo=request.memo,
             created_at=now,
-            expires_at=now + expiry_seconds,
+            expires_at=now + request.expiry_seconds,
             preimage=preimage.hex(),
-            extra=dict(extra or {}),
+            extra=dict(request.extra),
         )
-        await self._store.put(invoice)
-        self._commit_soon()
-        return NewInvoice(invoice.payment_hash, bolt11, amount_msat, invoice.expires_at)
 
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus:
         """The invoice's state now; expiry is judged against the wallet's clock."""
@@ -239,6 +295,10 @@ class FakeWallet:
     def _check_started(self) -> None:
         if not self._started:
             raise WalletError("fake wallet is not started")
+
+
+def _new_invoice(invoice: FakeInvoice) -> NewInvoice:
+    return NewInvoice(invoice.payment_hash, invoice.bolt11, invoice.amount_msat, invoice.expires_at)
 
 
 def _check_request(amount_msat: int, expiry_seconds: int) -> None:

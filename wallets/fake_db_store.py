@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from .fake_store import FakeInvoice
@@ -86,6 +87,12 @@ class DbFakeStore:
     async def put(self, invoice: FakeInvoice) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(_INSERT, _row(invoice))
+
+    async def put_many(self, invoices: Sequence[FakeInvoice]) -> None:
+        """Write a batch of new invoices in one transaction (one `executemany`): all or none."""
+        if invoices:
+            async with self._db.transaction() as conn:
+                await conn.executemany(_INSERT, [_row(invoice) for invoice in invoices])
 
     async def settle(self, payment_hash: str, now: int) -> FakeInvoice | None:
         """Mark a pending, unexpired invoice settled; None when it was not (any more)."""

@@ -3,7 +3,8 @@
 The file is written by the store's own thread, so the event loop never waits
 for SQLite writes. New invoices are kept in memory until written, in batches:
 `flush` (which the wallet calls once the loop's current turn is over) hands the
-batch to the thread, which inserts and commits it. Look-ups read the file
+batch to the thread, which inserts and commits it; a batch of orders' invoices
+(`put_many`) is checked with one read and handed over at once. Look-ups read the file
 (indexed, microseconds), so memory does not grow with the number of invoices.
 Settling and cancelling go through the same thread, after any batch handed
 over before them, and return only once committed. A process killed within
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +42,7 @@ CREATE TABLE IF NOT EXISTS invoices (
 )
 """
 _BATCH_LIMIT = 256  # hand a batch over at least this often, even if the loop never turns
+_LOOKUP_CHUNK = 500  # payment hashes per existence check (SQLite's bound-variable limit)
 _INSERT = (
     "INSERT INTO invoices (payment_hash, bolt11, amount_msat, memo, created_at, expires_at,"
     " extra, preimage, state, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -120,6 +123,11 @@ class FakeStore:
         """`add`: written with the next batch (`flush`)."""
         self.add(invoice)
 
+    async def put_many(self, invoices: Sequence[FakeInvoice]) -> None:
+        """`add_many`, then `flush`: the batch is written by one `executemany`, one commit."""
+        self.add_many(invoices)
+        self.flush()
+
     def get(self, payment_hash: str) -> FakeInvoice | None:
         """The invoice with this payment hash, or None."""
         unwritten = self._unwritten.get(payment_hash)
@@ -144,6 +152,30 @@ class FakeStore:
         if len(self._batch) >= _BATCH_LIMIT:
             self.flush()
 
+    def add_many(self, invoices: Sequence[FakeInvoice]) -> None:
+        """Keep a batch of new pending invoices (all or none: every payment hash must be new),
+        checked with one read of the file, kept together for the next `flush`."""
+        hashes = [invoice.payment_hash for invoice in invoices]
+        taken = self._taken(hashes)
+        if taken or len(set(hashes)) != len(hashes):
+            raise ValueError(f"invoice {taken[0] if taken else 'hash'} exists already")
+        self._running()
+        self._unwritten.update(zip(hashes, invoices, strict=True))
+        self._batch.extend(invoices)
+
+    def _taken(self, hashes: list[str]) -> list[str]:
+        """The payment hashes among `hashes` already kept (written or not)."""
+        taken = [one for one in hashes if one in self._unwritten]
+        for start in range(0, len(hashes), _LOOKUP_CHUNK):
+            chunk = hashes[start : start + _LOOKUP_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._reading().execute(
+                f"SELECT payment_hash FROM invoices WHERE payment_hash IN ({marks})",  # noqa: S608
+                chunk,
+            )
+            taken += [row[0] for row in rows]
+        return taken
+
     def flush(self) -> None:
         """Hand the invoices added so far to the store's thread (a no-op when none are)."""
         if self._batch:
@@ -165,12 +197,14 @@ class FakeStore:
         return await asyncio.wrap_future(self._running().submit(work, *args))
 
     def _read(self, where: str, value: str) -> FakeInvoice | None:
-        if self._reader is None:
-            raise RuntimeError("fake wallet store is not open")
-        row = self._reader.execute(
-            f"SELECT {_COLUMNS} FROM invoices WHERE {where}",  # noqa: S608
-            (value,),
-        ).fetchone()
+        row = (
+            self._reading()
+            .execute(
+                f"SELECT {_COLUMNS} FROM invoices WHERE {where}",  # noqa: S608
+                (value,),
+            )
+            .fetchone()
+        )
         return None if row is None else _from_row(row)
 
     # -- on the store's thread ---------------------------------------------------------
@@ -196,6 +230,11 @@ class FakeStore:
         return cursor.rowcount == 1
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _reading(self) -> sqlite3.Connection:
+        if self._reader is None:
+            raise RuntimeError("fake wallet store is not open")
+        return self._reader
 
     def _running(self) -> ThreadPoolExecutor:
         if self._thread is None:

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,15 @@ import httpx
 import websockets
 from loguru import logger
 
-from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletError
+from .base import (
+    InvoiceRequest,
+    InvoiceState,
+    InvoiceStatus,
+    NewInvoice,
+    Settlement,
+    WalletError,
+)
+from .minting import create_invoices_concurrently
 from .stream import SettlementHub
 
 MAX_MEMO = 640
@@ -122,6 +130,12 @@ class LNbitsWallet:
         )
         self._pending[new.payment_hash] = new.expires_at
         return new
+
+    async def create_invoices(
+        self, requests: Sequence[InvoiceRequest]
+    ) -> list[NewInvoice | WalletError]:
+        """One `create_invoice` each, a few at a time (LNbits has no batch call)."""
+        return await create_invoices_concurrently(self, requests)
 
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus:
         """Ask LNbits now; a pending invoice found here is watched from then on."""

@@ -15,13 +15,21 @@ rounded up, as `wallets.lnbits` does.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from loguru import logger
 
-from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletError
+from .base import (
+    InvoiceRequest,
+    InvoiceState,
+    InvoiceStatus,
+    NewInvoice,
+    Settlement,
+    WalletError,
+)
+from .minting import create_invoices_concurrently
 from .stream import SettlementHub
 
 TAG = "nostrbazaar"
@@ -88,6 +96,12 @@ class LNbitsInternalWallet:
             raise WalletError(f"LNbits could not create the invoice: {error}") from error
         expires_at = _timestamp(payment.expiry) or int(self._clock()) + expiry_seconds
         return NewInvoice(payment.payment_hash, payment.bolt11, sats * 1000, expires_at)
+
+    async def create_invoices(
+        self, requests: Sequence[InvoiceRequest]
+    ) -> list[NewInvoice | WalletError]:
+        """One `create_invoice` each, a few at a time (LNbits has no batch call)."""
+        return await create_invoices_concurrently(self, requests)
 
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus:
         """The invoice as LNbits has it: settled, pending, expired, or unknown."""

@@ -22,7 +22,15 @@ from loguru import logger
 
 from ..nostr.event import Event, sign_event
 from ..nostr.relay_pool import PublishResult, RelayPool
-from .base import InvoiceState, InvoiceStatus, NewInvoice, Settlement, WalletError
+from .base import (
+    InvoiceRequest,
+    InvoiceState,
+    InvoiceStatus,
+    NewInvoice,
+    Settlement,
+    WalletError,
+)
+from .minting import create_invoices_concurrently
 from .nwc_protocol import (
     INFO_KIND,
     NOTIFICATION_KIND,
@@ -162,6 +170,12 @@ class NWCWallet:
             raise WalletError(f"nwc: make_invoice answer lacks {error}") from error
         self._pending[new.payment_hash] = new.expires_at
         return new
+
+    async def create_invoices(
+        self, requests: Sequence[InvoiceRequest]
+    ) -> list[NewInvoice | WalletError]:
+        """One `create_invoice` each, a few at a time (NIP-47 has no batch call)."""
+        return await create_invoices_concurrently(self, requests)
 
     async def get_invoice_status(self, payment_hash: str) -> InvoiceStatus:
         """`lookup_invoice`; NOT_FOUND is `unknown`, a pending answer is watched from then on."""

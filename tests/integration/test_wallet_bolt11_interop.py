@@ -8,6 +8,7 @@ of its own output.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import bolt11
 import pytest
+from nostrbazaar.wallets.base import InvoiceRequest, NewInvoice
 from nostrbazaar.wallets.fake import FakeWallet
 
 JS_DIR = Path(__file__).resolve().parents[1] / "interop" / "js"
@@ -123,3 +125,62 @@ async def test_javascript_decoder_recovers_the_same_key_after_restart(tmp_path: 
     await second.stop()
     payees = {d["payee"] for d in _node_decode([before.bolt11, after.bolt11])}
     assert payees == {first.node_pubkey} == {second.node_pubkey}
+
+
+RANDOM_PARTS = ("payment_hash", "payment_secret", "signature")  # fresh for every invoice
+
+
+def _batch_requests() -> list[InvoiceRequest]:
+    memos = ["order ✓ 42", "", "x" * 639, "ß" * 319, "lnurl"]
+    requests = [
+        InvoiceRequest(amount, memos[i % len(memos)], 60 + 97 * i, {"i": i})
+        for i, amount in enumerate(AMOUNTS)
+    ]
+    digest = hashlib.sha256(b'[["text/plain","pay to a lightning address"]]').digest()
+    return [*requests, InvoiceRequest(13_000, "metadata", 600, {}, digest)]
+
+
+async def test_a_batch_and_single_invoices_decode_identically_with_the_bolt11_package(
+    tmp_path: Path,
+) -> None:
+    wallet = FakeWallet(tmp_path, clock=lambda: 1_700_000_000.0)
+    await wallet.start()
+    requests = _batch_requests()
+    single = [
+        await wallet.create_invoice(
+            r.amount_msat, r.memo, r.expiry_seconds, dict(r.extra), r.description_hash
+        )
+        for r in requests
+    ]
+    batch = await wallet.create_invoices(requests)
+    await wallet.stop()
+    assert all(isinstance(new, NewInvoice) for new in batch), batch
+    for alone, together in zip(single, batch, strict=True):
+        assert isinstance(together, NewInvoice)
+        theirs = [bolt11.decode(new.bolt11).data for new in (alone, together)]
+        assert [d["payment_hash"] for d in theirs] == [alone.payment_hash, together.payment_hash]
+        assert all(len(d["payment_secret"]) == 64 and len(d["signature"]) == 128 for d in theirs)
+        fixed = [{k: v for k, v in d.items() if k not in RANDOM_PARTS} for d in theirs]
+        assert fixed[0] == fixed[1]
+        assert fixed[0]["payee"] == wallet.node_pubkey
+        assert (len(alone.bolt11), alone.amount_msat, alone.expires_at) == (
+            len(together.bolt11),
+            together.amount_msat,
+            together.expires_at,
+        )
+
+
+@pytest.mark.interop
+async def test_javascript_decoder_reads_a_batch_as_minted(wallet: FakeWallet) -> None:
+    requests = [r for r in _batch_requests() if r.description_hash is None]
+    minted = await wallet.create_invoices(requests)
+    decoded = _node_decode([m.bolt11 for m in minted if isinstance(m, NewInvoice)])
+    for asked, new, seen in zip(requests, minted, decoded, strict=True):
+        assert isinstance(new, NewInvoice)
+        assert (int(str(seen["amount_msat"])), seen["payment_hash"]) == (
+            asked.amount_msat,
+            new.payment_hash,
+        )
+        assert seen["description"] == asked.memo
+        assert int(str(seen["timestamp"])) + int(str(seen["expiry"])) == new.expires_at
+        assert seen["payee"] == wallet.node_pubkey

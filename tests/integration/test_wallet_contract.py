@@ -19,7 +19,14 @@ import pytest
 from nostrbazaar.engine.embedded_relay import EmbeddedRelay
 from nostrbazaar.tests.support.lnbits_server import LNbitsServer, acquire_shared, release_shared
 from nostrbazaar.tests.support.nwc_service import NWCService
-from nostrbazaar.wallets.base import InvoiceState, Settlement, Wallet
+from nostrbazaar.wallets.base import (
+    InvoiceRequest,
+    InvoiceState,
+    NewInvoice,
+    Settlement,
+    Wallet,
+    WalletError,
+)
 from nostrbazaar.wallets.fake import FakeWallet
 from nostrbazaar.wallets.lnbits import LNbitsWallet
 from nostrbazaar.wallets.nwc import NWCWallet
@@ -160,6 +167,35 @@ async def test_an_amount_that_is_not_whole_sats_is_never_under_charged(harness: 
     new = await harness.wallet.create_invoice(1_500, "odd amount", 600)
     assert new.amount_msat >= 1_500
     assert bolt11.decode(new.bolt11).amount_msat == new.amount_msat
+
+
+async def test_a_batch_gives_each_request_its_invoice_in_order_and_each_one_settles(
+    harness: Harness,
+) -> None:
+    stream = harness.wallet.settlements()
+    outcomes = await harness.wallet.create_invoices(
+        [
+            InvoiceRequest(2_000, "batch 1", 600, {"order": "b1"}),
+            InvoiceRequest(0, "refused", 600),
+            InvoiceRequest(3_000, "batch 3", 600, {"order": "b3"}),
+        ]
+    )
+    first, refused, third = outcomes
+    assert isinstance(refused, WalletError)
+    assert isinstance(first, NewInvoice) and isinstance(third, NewInvoice)
+    for new, amount, memo in ((first, 2_000, "batch 1"), (third, 3_000, "batch 3")):
+        decoded = bolt11.decode(new.bolt11)
+        assert (decoded.payment_hash, decoded.amount_msat, decoded.description) == (
+            new.payment_hash,
+            amount,
+            memo,
+        )
+    for new, order in ((third, "b3"), (first, "b1")):
+        await harness.pay(new.bolt11)
+        seen = await _next(stream)
+        assert (seen.payment_hash, seen.extra.get("order")) == (new.payment_hash, order)
+        status = await harness.wallet.get_invoice_status(new.payment_hash)
+        assert (status.state, status.amount_msat) == (InvoiceState.SETTLED, new.amount_msat)
 
 
 async def test_a_new_invoice_looks_up_as_pending_with_its_amount(harness: Harness) -> None:

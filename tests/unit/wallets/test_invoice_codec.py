@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from nostrbazaar.nostr.secp import EcdsaKey as PrivateKey
 from nostrbazaar.wallets.invoice_codec import (
     InvoiceFields,
+    _bech32_text,
     amount_part,
     decode_invoice,
     encode_invoice,
@@ -128,3 +129,80 @@ def test_a_description_hash_is_written_as_h_and_replaces_the_description() -> No
 def test_a_description_hash_must_be_32_bytes() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         encode_invoice(replace(_fields(), description_hash=b"\x01" * 31), KEY)
+
+
+# Written by the encoder before its text step was rewritten (base64's base32 then): the same
+# fields and key must give the same characters (signatures are deterministic, RFC 6979).
+KNOWN_INVOICES = [
+    (
+        1000,
+        "order",
+        3600,
+        None,
+        "regtest",
+        (
+            "lnbcrt10n1pj48ugqpp5zqfrf0ds3hvamtghy0vl5qtdzn382lrq55c97fhvsuvhxz93zc5ssp5q"
+            "qqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0sdqgdaexgetjxqrrsscqpj9qrs"
+            "gq7v3n8v6dqvjqagutf2veyu5hr0h53a35kdn5h07k26tr0gz7rp4r83gm7sm9ke6xmskksqe0lx"
+            "wztujpk7vcat9yvfm9l3l5sfs6p8cp3kaswh"
+        ),
+    ),
+    (
+        123_456_789,
+        "",
+        60,
+        None,
+        "bitcoin",
+        (
+            "lnbc1234567890p1pj48ugqpp5j4m54x9tvfm2kwfnzxqxtkeqe3ctcs373xsyssu0lc57x7y95n"
+            "4ssp5qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0sdqqxqzpucqpj9qrsgqz"
+            "455a04x5la92yjmu0qezqph7fk4srmva43nrva08ed4z4t4rxpst3y3g92fvghcs2jgpylaa4qd5"
+            "dwaeq4dku70ctd8jzu3g85ntyqp8cwtwe"
+        ),
+    ),
+    (
+        5,
+        "lnurl",
+        600,
+        hashlib.sha256(b"metadata").digest(),
+        "testnet",
+        (
+            "lntb50p1pj48ugqpp5lvv03zxalt95wjrjtuxav8ev3h22ez88qauk9er0q9lqkwnnschqsp5qqq"
+            "syqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0shp5g4z8k7hm6hj5fa7s780slnxj"
+            "vq2dnpgpxz4a8upqhz0lj6uzq70sxqzjccqpj9qrsgq5zkefrh6dvzx2l0hkgasne2zwegr80p5a"
+            "y4tlnn8ywegkrndu90yh9ueeqjstnv0uyzvahvn8p04erzv2e93n4dc2t2qn34ta5dwsmgp8x2ng"
+            "r"
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("msat", "memo", "expiry", "memo_hash", "network", "text"), KNOWN_INVOICES)
+def test_the_encoder_writes_the_same_invoice_as_before(
+    msat: int, memo: str, expiry: int, memo_hash: bytes | None, network: str, text: str
+) -> None:
+    fields = InvoiceFields(
+        msat, hashlib.sha256(b"preimage %d" % msat).digest(), bytes(range(32)), memo,
+        1_700_000_000, expiry, memo_hash,
+    )  # fmt: skip
+    assert encode_invoice(fields, KEY, network) == text
+
+
+def _bech32_word_by_word(value: int, words: int) -> str:
+    """BIP-173's way: one 5-bit word at a time, first word first."""
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+    return "".join(charset[value >> 5 * (words - 1 - i) & 31] for i in range(words))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), words=st.integers(min_value=1, max_value=2100))
+def test_words_become_the_same_text_as_one_word_at_a_time(data: st.DataObject, words: int) -> None:
+    value = data.draw(st.integers(min_value=0, max_value=(1 << 5 * words) - 1))
+    assert _bech32_text(value, words) == _bech32_word_by_word(value, words)
+
+
+@pytest.mark.parametrize("words", [1, 2, 3, 7, 8, 9, 255, 256, 257, 1024, 1025])
+def test_every_word_value_is_written_at_every_place(words: int) -> None:
+    for word in range(32):
+        value = sum(word << 5 * place for place in range(words))
+        assert _bech32_text(value, words) == _bech32_word_by_word(value, words)
