@@ -11,7 +11,6 @@ one at a time, where each gets its own outcome.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -30,14 +29,13 @@ from ..orders.machine import decide, fold
 from ..orders.pricing import Catalogue, OrderInvalid
 from ..orders.state import Invoice, OrderState
 from ..storage.errors import StorageUnavailable
+from ..wallets.base import InvoiceRequest, NewInvoice, WalletError
 from .conversation import Incoming, Verdict, announce
 from .deps import Deps, Merchant
-from .intake import NOT_TAKING_ORDERS, WalletUnavailable, new_invoice, order_details, price_checked
+from .intake import NOT_TAKING_ORDERS, WalletUnavailable, order_details, price_checked
 from .order_batch import RunBook, RunOrder, place_in_run
 from .order_store import Applied
 from .outgoing import NIP17, Presealed, reply_stamps, seal_message
-
-MINTING_AT_ONCE = 8  # invoices asked of the wallet concurrently
 
 
 @dataclass(frozen=True)
@@ -128,26 +126,31 @@ async def _mint(
     drafts: Sequence[PlaceOrder | RejectOrder],
     returning: set[str],
 ) -> list[Minted]:
-    """The invoice of every priced order (a customer with no paid order here gets the
-    shorter expiry); a wallet failure stays with its own order."""
+    """The invoice of every priced order, asked of the wallet as one batch (a customer
+    with no paid order here gets the shorter expiry); a failure stays with its order."""
     settings = deps.settings
-    gate = asyncio.Semaphore(MINTING_AT_ONCE)
+    priced = [(o, d) for o, d in zip(orders, drafts, strict=True) if isinstance(d, PlaceOrder)]
+    requests = [
+        InvoiceRequest(
+            draft.quote.total_msat, f"Order {order.message.id}",
+            invoice_expiry(settings.invoice_expiry_seconds,
+                           settings.new_customer_expiry_seconds,
+                           order.incoming.customer in returning),
+            {"merchant_id": merchant_id, "order_id": order.message.id},
+        )
+        for order, draft in priced
+    ]  # fmt: skip
+    minted = iter(await deps.wallet.create_invoices(requests) if requests else [])
+    return [draft if isinstance(draft, RejectOrder) else _invoiced(draft, next(minted))
+            for draft in drafts]  # fmt: skip
 
-    async def one(order: NewOrder, draft: PlaceOrder | RejectOrder) -> Minted:
-        if isinstance(draft, RejectOrder):
-            return draft
-        customer, order_id = order.incoming.customer, order.message.id
-        expiry = invoice_expiry(settings.invoice_expiry_seconds,
-                                settings.new_customer_expiry_seconds,
-                                customer in returning)  # fmt: skip
-        async with gate:
-            try:
-                invoice = await new_invoice(deps, merchant_id, order_id, draft.quote, expiry)
-            except WalletUnavailable as error:
-                return error
-        return replace(draft, invoice=invoice)
 
-    return list(await asyncio.gather(*(one(o, d) for o, d in zip(orders, drafts, strict=True))))
+def _invoiced(draft: PlaceOrder, outcome: NewInvoice | WalletError) -> Minted:
+    if isinstance(outcome, WalletError):
+        return WalletUnavailable(f"wallet could not issue an invoice: {outcome}")
+    invoice = Invoice(outcome.payment_hash, outcome.bolt11, outcome.amount_msat,
+                      outcome.expires_at)  # fmt: skip
+    return replace(draft, invoice=invoice)
 
 
 async def _sealed(

@@ -40,6 +40,10 @@ __all__ = [
     "split_statements",
 ]
 
+# The writer never checkpoints (see `connect`), and keeps up to 32 MiB of pages: a batch
+# touches a few hundred index pages, which SQLite's default 2 MiB cache spills and reads
+# again mid-transaction (measured: 0.75 -> 0.59 ms CPU an order at 8,000 orders).
+_WRITER_PRAGMAS = ("PRAGMA wal_autocheckpoint=0", "PRAGMA cache_size=-32768")
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -68,7 +72,7 @@ class SqliteDatabase(Database):
         self._private_files()
         # The writer never checkpoints: copying the WAL back (and its fsync) would stall
         # the loop; the checkpointer does it on its own thread every CHECKPOINT_EVERY commits.
-        self._writer = open_sync(str(self.path), (*_PRAGMAS, "PRAGMA wal_autocheckpoint=0"))
+        self._writer = open_sync(str(self.path), (*_PRAGMAS, *_WRITER_PRAGMAS))
         self._group = GroupCommitter(self._writer, self._after_commit)
         self._reader = await self._open_reader()
         self._checkpointer = await self._open_reader()

@@ -26,6 +26,7 @@ from nostrbazaar.engine.ingest_batch import ingest_batch
 from nostrbazaar.nostr.event import parse_event
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.wallets.base import WalletError
+from nostrbazaar.wallets.minting import create_invoices_concurrently
 from support import pg
 from support.orders_fixtures import Customer, Shop, make_shop, order_content
 
@@ -46,6 +47,9 @@ class WalletFailingFor:
         if memo == f"Order {self.order_id}":
             raise WalletError("the node is offline")
         return await self.wallet.create_invoice(amount_msat, memo, *args, **kw)
+
+    async def create_invoices(self, requests: Any) -> Any:
+        return await create_invoices_concurrently(self, requests)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.wallet, name)
