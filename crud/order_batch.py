@@ -96,13 +96,18 @@ async def read_run(
     entries: Sequence[InboxEntry],
     customers: Sequence[str],
     product_ids: Sequence[str],
+    parked: bool = False,
 ) -> RunRead:
-    """Claim the run's inbox rows (those another delivery took are left out of
-    `claimed`), lock and read its products, and read its customers."""
-    claimed = await claim_entries(conn, entries)
+    """Claim the run's inbox rows (inserted, or, when `parked`, taken back from a
+    restore's first pass; those another delivery took are left out of `claimed`), lock
+    and read its products, and read its customers."""
+    if parked:
+        claimed = await claim_parked(conn, [entry.id for entry in entries])
+    else:
+        claimed = await claim_entries(conn, entries)
     return RunRead(
         claimed,
-        await _products(conn, merchant_id, product_ids),
+        await locked_products(conn, merchant_id, product_ids),
         await returning_customers(conn, merchant_id, customers),
         await _open_orders(conn, merchant_id, customers),
         await last_stamps(conn, merchant_id, customers),
@@ -125,7 +130,21 @@ async def claim_entries(conn: Connection, entries: Sequence[InboxEntry]) -> set[
     return claimed
 
 
-async def _products(
+async def claim_parked(conn: Connection, event_ids: Sequence[str]) -> set[str]:
+    """Take the rows a restore parked (or left received) for processing; the ids taken."""
+    claimed: set[str] = set()
+    for start in range(0, len(event_ids), 500):
+        chunk = list(event_ids[start : start + 500])
+        rows = await conn.fetchall(
+            "UPDATE inbox SET verdict = 'processed', reason = NULL"  # noqa: S608
+            f" WHERE id IN ({_marks(chunk)}) AND verdict IN ('received', 'parked') RETURNING id",
+            tuple(chunk),
+        )
+        claimed.update(str(row[0]) for row in rows)
+    return claimed
+
+
+async def locked_products(
     conn: Connection, merchant_id: str, product_ids: Sequence[str]
 ) -> dict[str, ProductHolds]:
     """The products' free and held units, locked until the run ends where locks are per

@@ -107,13 +107,13 @@ async def place_order(
     adopted = next((p for p in parked if isinstance(p.message, PaymentRequest)), None)
     command = await _command(deps, incoming, msg, details, adopted, catalogue)
     rest = [p for p in parked if p is not adopted]
-    silent = quiet or _answered_before(command, adopted)
+    silent = quiet or answered_before(command, adopted)
     presealed = None if silent else await _preseal(deps, incoming, msg.id, command)
     async with unit_of_work(deps.db) as conn:
         applied, verdict = await _place(conn, deps, incoming, msg.id, command, silent, presealed)
         if applied is not None:
-            await _adopted(conn, adopted, msg.id)
-            await _apply_parked(conn, deps, applied, rest)
+            await settle_adopted(conn, adopted, msg.id)
+            await apply_parked(conn, deps, applied, rest)
         await record_message(conn, incoming, ORDER, msg.id)
         await settle_verdict(conn, incoming, verdict)
     if applied is not None:
@@ -130,6 +130,31 @@ async def _command(
     catalogue: Catalogue,
 ) -> OrderCommand:
     """Price the order and get its invoice (new, or the merchant's earlier one)."""
+    command = draft_command(deps, incoming, msg, details, adopted, catalogue)
+    if needs_invoice(command):
+        assert isinstance(command, PlaceOrder)
+        invoice = await _new_invoice(deps, incoming, msg.id, command.quote)
+        command = replace(command, invoice=invoice)
+    return command
+
+
+UNMINTED = Invoice("", "", 0, 0)  # a priced order's invoice until the wallet mints it
+
+
+def needs_invoice(command: OrderCommand) -> bool:
+    return isinstance(command, PlaceOrder) and command.invoice is UNMINTED
+
+
+def draft_command(
+    deps: Deps,
+    incoming: Incoming,
+    msg: OrderMessage,
+    details: OrderDetails,
+    adopted: ParkedReply | None,
+    catalogue: Catalogue,
+) -> OrderCommand:
+    """The order priced, a refusal, or the merchant's earlier invoice adopted; an order
+    that needs a new invoice carries `UNMINTED` (no I/O here: a batch mints together)."""
     if not incoming.merchant.active and adopted is None:
         return RejectOrder(details, NOT_TAKING_ORDERS)
     try:
@@ -150,7 +175,7 @@ async def _command(
         if quote is None:
             return RejectOrder(details, "the order no longer fits the catalogue")
     assert quote is not None
-    return PlaceOrder(details, quote, await _new_invoice(deps, incoming, msg.id, quote))
+    return PlaceOrder(details, quote, UNMINTED)
 
 
 async def _preseal(
@@ -172,7 +197,7 @@ async def _preseal(
                          deps.now())  # fmt: skip
 
 
-def _answered_before(command: OrderCommand, adopted: ParkedReply | None) -> bool:
+def answered_before(command: OrderCommand, adopted: ParkedReply | None) -> bool:
     """The merchant's earlier reply stands for this order: nothing more is sent."""
     if adopted is None or not isinstance(adopted.message, PaymentRequest):
         return False
@@ -312,16 +337,16 @@ async def _share_checked(
     return command
 
 
-async def _adopted(conn: Connection, adopted: ParkedReply | None, order_id: str) -> None:
+async def settle_adopted(conn: Connection, adopted: ParkedReply | None, order_id: str) -> None:
     """The merchant's earlier payment request now stands for the order: no longer parked."""
     if adopted is not None:
         verdict = Verdict("outgoing", None, order_id)
         await settle_verdict(conn, adopted.incoming, verdict, expected=("parked",))
 
 
-async def _apply_parked(
+async def apply_parked(
     conn: Connection, deps: Deps, applied: Applied, parked: Sequence[ParkedReply]
-) -> None:
+) -> OrderState:
     """Apply the merchant's own later messages about this order, which were waiting for it."""
     state = applied.after  # as folding the log inside this transaction would give it
     for reply in parked:
@@ -330,6 +355,7 @@ async def _apply_parked(
         )
         state = done.after if done is not None else state
         await settle_verdict(conn, reply.incoming, verdict, expected=("parked",))
+    return state
 
 
 async def reject_order(

@@ -2,17 +2,24 @@
 does for each, with the reads, the invoices and the transaction shared by the run.
 
 Before the transaction, holding nothing: the catalogue read once per shipping
-zone, each order checked and priced, the invoices minted together, NIP-17
-replies sealed. Then one transaction claims the run's inbox rows and places the
-orders in arrival order (`order_batch.place_in_run`). If it fails, none of it
-was written, and `place_new_orders` answers None: the caller places the orders
-one at a time, where each gets its own outcome.
+zone, each order checked and priced (`intake.draft_command`: a refusal, a new
+order, or one that adopts the merchant's earlier payment request), the new
+invoices minted together, NIP-17 replies sealed. Then one transaction claims the
+run's inbox rows and places the orders in arrival order
+(`order_batch.place_in_run`). If it fails, none of it was written, and
+`place_new_orders` answers None: the caller places the orders one at a time,
+where each gets its own outcome.
+
+Live, the run's events are new to the inbox (their rows are inserted); in a
+restore they were parked there by the history's first pass (their rows are
+taken back from `parked`), and the merchant's own replies about each order come
+with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from loguru import logger
 
@@ -21,18 +28,25 @@ from ..crud.order_batch import last_stamps, read_run, returning_customers
 from ..crud.order_catalogue import default_zone, load_catalogue
 from ..crud.uow import unit_of_work
 from ..market import dialect
-from ..market.nip15 import OrderMessage
-from ..orders.commands import OrderCommand, PlaceOrder, RejectOrder
+from ..market.nip15 import OrderMessage, PaymentRequest
+from ..orders.commands import OrderCommand, PlaceOrder
 from ..orders.errors import OrderError
 from ..orders.holds import invoice_expiry
 from ..orders.machine import decide, fold
-from ..orders.pricing import Catalogue, OrderInvalid
+from ..orders.pricing import Catalogue
 from ..orders.state import Invoice, OrderState
 from ..storage.errors import StorageUnavailable
 from ..wallets.base import InvoiceRequest, NewInvoice, WalletError
 from .conversation import Incoming, Verdict, announce
 from .deps import Deps, Merchant
-from .intake import NOT_TAKING_ORDERS, WalletUnavailable, order_details, price_checked
+from .intake import (
+    ParkedReply,
+    WalletUnavailable,
+    answered_before,
+    draft_command,
+    needs_invoice,
+    order_details,
+)
 from .order_batch import RunBook, RunOrder, place_in_run
 from .order_store import Applied
 from .outgoing import NIP17, Presealed, reply_stamps, seal_message
@@ -40,21 +54,24 @@ from .outgoing import NIP17, Presealed, reply_stamps, seal_message
 
 @dataclass(frozen=True)
 class NewOrder:
-    """An order message whose id is new to the merchant, and its event's inbox row."""
+    """An order message whose id is new to the merchant, its event's inbox row, and (in
+    a restore) the merchant's own earlier messages about it, oldest first."""
 
     entry: InboxEntry
     incoming: Incoming
     message: OrderMessage
+    parked: tuple[ParkedReply, ...] = field(default=())
+    quiet: bool = False  # placed without a word to the customer (a restored paid checkout)
 
 
 async def place_new_orders(
-    deps: Deps, merchant: Merchant, orders: Sequence[NewOrder]
+    deps: Deps, merchant: Merchant, orders: Sequence[NewOrder], *, restore: bool = False
 ) -> list[Verdict] | None:
     """Each order's verdict, in order; None when the run could not be written."""
     orders = [await _with_zone(deps, order) for order in orders]
     prepared = await _prepare(deps, merchant, orders)
     try:
-        verdicts, applied = await _write_run(deps, merchant, orders, prepared)
+        verdicts, applied = await _write_run(deps, merchant, orders, prepared, restore)
     except StorageUnavailable:
         raise
     except Exception as error:  # nothing of the run was written: one at a time instead
@@ -76,16 +93,29 @@ async def _with_zone(deps: Deps, order: NewOrder) -> NewOrder:
     return replace(order, message=replace(message, shipping_id=zone or "none"))
 
 
+Minted = OrderCommand | WalletUnavailable
+
+
 async def _prepare(
     deps: Deps, merchant: Merchant, orders: Sequence[NewOrder]
 ) -> list[RunOrder | WalletUnavailable]:
-    """Price every order, mint the invoices the priced ones need, seal NIP-17 replies."""
+    """Price every order, mint the invoices the new ones need, seal NIP-17 replies."""
     catalogues = await _catalogues(deps, merchant.id, [order.message for order in orders])
     customers = [order.incoming.customer for order in orders]
     returning = await returning_customers(deps.db, merchant.id, customers)
-    drafts = [_draft(deps, order, catalogues[order.message.shipping_id]) for order in orders]
+    drafts = [
+        draft_command(deps, order.incoming, order.message,
+                      order_details(order.incoming, order.message), _adopted(order),
+                      catalogues[order.message.shipping_id])
+        for order in orders
+    ]  # fmt: skip
     commands = await _mint(deps, merchant.id, orders, drafts, returning)
     return await _sealed(deps, merchant, orders, commands)
+
+
+def _adopted(order: NewOrder) -> ParkedReply | None:
+    """The merchant's first payment request about the order: it stands for the invoice."""
+    return next((p for p in order.parked if isinstance(p.message, PaymentRequest)), None)
 
 
 async def _catalogues(
@@ -102,34 +132,18 @@ async def _catalogues(
     }
 
 
-def _draft(deps: Deps, order: NewOrder, catalogue: Catalogue) -> PlaceOrder | RejectOrder:
-    """`intake._command` for a new order with nothing parked: a refusal, or an order
-    priced and waiting for its invoice (a placeholder until it is minted)."""
-    details = order_details(order.incoming, order.message)
-    if not order.incoming.merchant.active:
-        return RejectOrder(details, NOT_TAKING_ORDERS)
-    try:
-        stall_id, quote = price_checked(deps, order.message, catalogue)
-    except OrderInvalid as invalid:
-        return RejectOrder(details, invalid.reason)
-    return PlaceOrder(replace(details, stall_id=stall_id), quote, _UNMINTED)
-
-
-_UNMINTED = Invoice("", "", 0, 0)
-Minted = OrderCommand | WalletUnavailable
-
-
 async def _mint(
     deps: Deps,
     merchant_id: str,
     orders: Sequence[NewOrder],
-    drafts: Sequence[PlaceOrder | RejectOrder],
+    drafts: Sequence[OrderCommand],
     returning: set[str],
 ) -> list[Minted]:
-    """The invoice of every priced order, asked of the wallet as one batch (a customer
-    with no paid order here gets the shorter expiry); a failure stays with its order."""
+    """The invoice of every order that needs a new one, asked of the wallet as one batch
+    (a customer with no paid order here gets the shorter expiry); a failure stays with
+    its order."""
     settings = deps.settings
-    priced = [(o, d) for o, d in zip(orders, drafts, strict=True) if isinstance(d, PlaceOrder)]
+    wanted = [(o, d) for o, d in zip(orders, drafts, strict=True) if needs_invoice(d)]
     requests = [
         InvoiceRequest(
             draft.quote.total_msat, f"Order {order.message.id}",
@@ -138,14 +152,16 @@ async def _mint(
                            order.incoming.customer in returning),
             {"merchant_id": merchant_id, "order_id": order.message.id},
         )
-        for order, draft in priced
+        for order, draft in wanted
+        if isinstance(draft, PlaceOrder)
     ]  # fmt: skip
     minted = iter(await deps.wallet.create_invoices(requests) if requests else [])
-    return [draft if isinstance(draft, RejectOrder) else _invoiced(draft, next(minted))
+    return [_invoiced(draft, next(minted)) if needs_invoice(draft) else draft
             for draft in drafts]  # fmt: skip
 
 
-def _invoiced(draft: PlaceOrder, outcome: NewInvoice | WalletError) -> Minted:
+def _invoiced(draft: OrderCommand, outcome: NewInvoice | WalletError) -> Minted:
+    assert isinstance(draft, PlaceOrder)
     if isinstance(outcome, WalletError):
         return WalletUnavailable(f"wallet could not issue an invoice: {outcome}")
     invoice = Invoice(outcome.payment_hash, outcome.bolt11, outcome.amount_msat,
@@ -159,8 +175,9 @@ async def _sealed(
     orders: Sequence[NewOrder],
     commands: Sequence[Minted],
 ) -> list[RunOrder | WalletUnavailable]:
-    """Each order with its command, and its NIP-17 replies sealed with the stamps they
-    will get if nothing else is sent meanwhile (`intake._preseal`, for the run)."""
+    """Each order with its command and what it will send: nothing when the merchant's
+    earlier reply stands for it, and NIP-17 replies sealed with the stamps they will get
+    if nothing else is sent meanwhile (`intake._preseal`, for the run)."""
     wrapped = [o.incoming.customer for o in orders if o.incoming.transport == NIP17]
     stamps = await last_stamps(deps.db, merchant.id, wrapped) if wrapped else {}
     ready: list[RunOrder | WalletUnavailable] = []
@@ -168,10 +185,14 @@ async def _sealed(
         if isinstance(command, WalletUnavailable):
             ready.append(command)
             continue
+        adopted = _adopted(order)
+        silent = order.quiet or answered_before(command, adopted)
         presealed = None
-        if order.incoming.transport == NIP17:
+        if order.incoming.transport == NIP17 and not silent:
             presealed = _preseal(deps, order, command, stamps)
-        ready.append(RunOrder(order.incoming, order.message.id, command, presealed))
+        rest = tuple(p for p in order.parked if p is not adopted)
+        ready.append(RunOrder(order.incoming, order.message.id, command, presealed,
+                              adopted, rest, silent))  # fmt: skip
     return ready
 
 
@@ -199,28 +220,31 @@ async def _write_run(
     merchant: Merchant,
     orders: Sequence[NewOrder],
     prepared: Sequence[RunOrder | WalletUnavailable],
+    restore: bool,
 ) -> tuple[list[Verdict], list[Applied]]:
     """One transaction: claim the inbox rows, then place each order on the run's book."""
     entries = [_entry(order, ready) for order, ready in zip(orders, prepared, strict=True)]
+    if restore:  # parked rows are taken back; one waiting for the wallet stays parked
+        entries = [e for e, r in zip(entries, prepared, strict=True) if isinstance(r, RunOrder)]
     customers = [order.incoming.customer for order in orders]
     product_ids = [item.product_id for order in orders for item in order.message.items]
     verdicts: list[Verdict] = []
     applied: list[Applied] = []
     async with unit_of_work(deps.db) as conn:
-        read = await read_run(conn, merchant.id, entries, customers, product_ids)
+        read = await read_run(conn, merchant.id, entries, customers, product_ids, restore)
         book = RunBook(read)
-        for entry, ready in zip(entries, prepared, strict=True):
-            if entry.id not in read.claimed:
+        for order, ready in zip(orders, prepared, strict=True):
+            if isinstance(ready, WalletUnavailable):
+                verdicts.append(Verdict("parked" if restore else "received", str(ready)))
+            elif order.entry.id not in read.claimed:
                 verdicts.append(Verdict("ignored", "duplicate"))
-            elif isinstance(ready, WalletUnavailable):
-                verdicts.append(Verdict("received", str(ready)))
             else:
                 done, verdict = await place_in_run(conn, deps, book, ready)
                 applied.append(done)
                 verdicts.append(verdict)
-    for entry, ready in zip(entries, prepared, strict=True):
-        if isinstance(ready, WalletUnavailable) and entry.id in read.claimed:
-            logger.warning("order in {} waits for the wallet: {}", entry.id, ready)
+    for order, ready in zip(orders, prepared, strict=True):
+        if isinstance(ready, WalletUnavailable):
+            logger.warning("order in {} waits for the wallet: {}", order.entry.id, ready)
     return verdicts, applied
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..crud import stock as stock_crud
-from ..crud.order_batch import RunRead
+from ..crud.order_batch import RunRead, last_stamps, locked_products
 from ..crud.reservations import count_new_customer_holds
 from ..market import dialect
 from ..market.nip15 import ORDER
@@ -28,19 +28,23 @@ from ..orders.state import OrderItem, OrderState
 from ..storage.database import Connection
 from .conversation import Incoming, Verdict, record_message, settle_verdict
 from .deps import Deps
-from .intake import flood_checked
+from .intake import ParkedReply, apply_parked, flood_checked, settle_adopted
 from .order_store import Applied, apply_command
 from .outgoing import Presealed, send_replies
 
 
 @dataclass(frozen=True)
 class RunOrder:
-    """A new order ready to be placed: its message, id, and the decided command."""
+    """A new order ready to be placed: its message, id and decided command, and the
+    merchant's earlier messages about it (the payment request it adopts, the rest)."""
 
     incoming: Incoming
     order_id: str
     command: OrderCommand
     presealed: Presealed | None = None
+    adopted: ParkedReply | None = None
+    rest: tuple[ParkedReply, ...] = ()
+    silent: bool = False  # the merchant's earlier reply stands for it: nothing is sent
 
 
 class RunBook:
@@ -74,6 +78,16 @@ class RunBook:
             taken.append(item)
         await stock_crud.take(conn, merchant_id, order_id, items, now)
 
+    async def reread(
+        self, conn: Connection, merchant_id: str, customer: str, items: tuple[OrderItem, ...]
+    ) -> None:
+        """Read again what the merchant's own messages, applied after an order, may have
+        changed: its products (a sale, a release) and the customer's newest message."""
+        ids = [item.product_id for item in items]
+        self.products.update(await locked_products(conn, merchant_id, ids))
+        stamps = await last_stamps(conn, merchant_id, [customer])
+        self.last_stamps[customer] = stamps.get(customer, 0)
+
     def _move(self, item: OrderItem, units: int) -> None:
         """`units` of the product go from free to held (negative: back)."""
         product = self.products[item.product_id]
@@ -86,29 +100,54 @@ async def place_in_run(
     conn: Connection, deps: Deps, book: RunBook, order: RunOrder
 ) -> tuple[Applied, Verdict]:
     """`intake._place` for a new order whose inbox row the run claimed, then the
-    conversation and the verdict, as `place_order` writes them."""
+    merchant's earlier messages about it, the conversation and the verdict, as
+    `place_order` writes them."""
     incoming, merchant = order.incoming, order.incoming.merchant
     customer, now = incoming.customer, deps.now()
     command = order.command
-    if isinstance(command, PlaceOrder):
+    if isinstance(command, PlaceOrder) and not command.adopted:
         command = flood_checked(deps, book.open_orders.get(customer, 0), command)
         command = await _share_checked(conn, deps, book, merchant.id, command)
     applied = await apply_command(
         conn, merchant.id, OrderState(order.order_id), command, incoming.cause, now, book.reserve
     )
-    answers = dialect.replies(applied.after, applied.events)
-    sent = await send_replies(conn, merchant, customer, incoming.transport, order.order_id,
-                              answers, now, book.last_stamps.get(customer, 0),
-                              order.presealed)  # fmt: skip
-    if sent:
-        book.last_stamps[customer] = sent[-1].created_at
-    if applied.after.status == "awaiting_payment":
+    if not order.silent:
+        await _answer(conn, deps, book, order, applied)
+    final = await _apply_earlier(conn, deps, book, order, applied)
+    if final.status == "awaiting_payment":
         book.open_orders[customer] = book.open_orders.get(customer, 0) + 1
     reason = applied.after.reason if applied.after.status == "rejected" else None
     verdict = Verdict("rejected" if reason else "processed", reason, order.order_id)
     await record_message(conn, incoming, ORDER, order.order_id)
     await settle_verdict(conn, incoming, verdict)
     return applied, verdict
+
+
+async def _answer(
+    conn: Connection, deps: Deps, book: RunBook, order: RunOrder, applied: Applied
+) -> None:
+    incoming, customer = order.incoming, order.incoming.customer
+    answers = dialect.replies(applied.after, applied.events)
+    sent = await send_replies(conn, incoming.merchant, customer, incoming.transport,
+                              order.order_id, answers, deps.now(),
+                              book.last_stamps.get(customer, 0), order.presealed)  # fmt: skip
+    if sent:
+        book.last_stamps[customer] = sent[-1].created_at
+
+
+async def _apply_earlier(
+    conn: Connection, deps: Deps, book: RunBook, order: RunOrder, applied: Applied
+) -> OrderState:
+    """The adopted payment request is settled, the merchant's later messages applied;
+    the order's state after them."""
+    if order.adopted is None and not order.rest:
+        return applied.after
+    await settle_adopted(conn, order.adopted, order.order_id)
+    final = await apply_parked(conn, deps, applied, order.rest)
+    details = applied.after.details
+    items = details.items if details is not None else ()
+    await book.reread(conn, order.incoming.merchant.id, order.incoming.customer, items)
+    return final
 
 
 async def _share_checked(

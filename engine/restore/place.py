@@ -21,6 +21,7 @@ from ...market.shopstr import ShopstrCheckout
 from ...services.conversation import AlreadyHandled, Verdict
 from ...services.deps import Deps, Merchant
 from ...services.intake import ParkedReply, WalletUnavailable, place_order
+from ...services.intake_batch import NewOrder, place_new_orders
 from ..ingest import WRAP_KIND, Opened, _reopen, parked_replies
 from .progress import RestoreProgress
 from .stock import Loan, StockLoans
@@ -158,6 +159,10 @@ async def _place_chunk(
     progress: RestoreProgress | None = None,
     loans: StockLoans | None = None,
 ) -> None:
+    """The chunk's orders in their canonical order: runs of orders seen for the first time
+    placed together (`intake_batch`), any other (its id placed before, or stock on loan
+    from a recovered catalogue) on its own in between."""
+
     async def load_parked(order_id: str) -> list[ParkedReply]:
         """The replies read with the chunk, unless an order with this id was placed
         already: then from the database, as they may have been adopted since."""
@@ -165,7 +170,14 @@ async def _place_chunk(
             return await parked_replies(deps, merchant, order_id)
         return prepared.replies.get(order_id, [])
 
+    run: list[Opened] = []
     for opened in prepared.orders:
+        if loans is None and _order_id(opened) not in placed:
+            run.append(opened)
+            placed.add(_order_id(opened))
+            continue
+        await _place_run(deps, merchant, run, prepared, load_parked, progress)
+        run = []
         loan = await _lend(loans, opened, load_parked)
         verdict = await _place_one(deps, opened, load_parked)
         if loans is not None and loan is not None:
@@ -173,6 +185,40 @@ async def _place_chunk(
         placed.add(_order_id(opened))
         if progress is not None:
             progress.placed(verdict)
+    await _place_run(deps, merchant, run, prepared, load_parked, progress)
+
+
+async def _place_run(
+    deps: Deps,
+    merchant: Merchant,
+    run: list[Opened],
+    prepared: _Prepared,
+    load_parked: Any,
+    progress: RestoreProgress | None,
+) -> None:
+    """Place the run together; if it cannot be written as a whole, one at a time."""
+    if not run:
+        return
+    orders = [_new_order(merchant, opened, prepared) for opened in run]
+    verdicts = await place_new_orders(deps, merchant, orders, restore=True)
+    if verdicts is None:
+        verdicts = [await _place_one(deps, opened, load_parked) for opened in run]
+    for verdict in verdicts:
+        if verdict.verdict == "parked":
+            logger.warning("restored order waits for the wallet: {}", verdict.reason)
+        if progress is not None:
+            progress.placed(verdict)
+
+
+def _new_order(merchant: Merchant, opened: Opened, prepared: _Prepared) -> NewOrder:
+    message = opened.message
+    assert isinstance(message, OrderMessage)
+    inbox_id = opened.incoming.inbox_id or ""
+    replies = tuple(prepared.replies.get(message.id, []))
+    # A Shopstr checkout came paid: our first word to its buyer was no payment request
+    # (nothing to adopt), so its invoice is issued again in silence.
+    quiet = isinstance(message, ShopstrCheckout)
+    return NewOrder(_entry(inbox_id, merchant.id, ""), opened.incoming, message, replies, quiet)
 
 
 async def _lend(loans: StockLoans | None, opened: Opened, load_parked: Any) -> Loan | None:
