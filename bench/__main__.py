@@ -5,7 +5,8 @@ twice by default because the machine is shared and figures are noisy, prints a
 table of every figure against its target, and writes everything, with the
 machine, the commit and the date, to bench/results/latest.json.
 
-Measurements: ingest, end_to_end, restore, api, growth, settlement, plus the older
+Measurements: floor (the protocol floor the ingest and restore costs are divided by),
+ingest, end_to_end, restore, api, growth, settlement, plus the older
 protocol and wallets scripts (their printed rates are kept as text).
 """
 
@@ -50,15 +51,24 @@ class Target:
 def targets(sizes: Sizes) -> list[Target]:
     big = sizes.growth[-1]
     return [
-        Target("ingest NIP-04", "ingest.nip04", "orders_per_s", 1000, True, "orders/s"),
-        Target("ingest NIP-17", "ingest.nip17", "orders_per_s", 600, True, "orders/s"),
-        Target("ingest Gamma (kind 16)", "ingest.gamma", "orders_per_s", 600, True, "orders/s"),
+        Target("ingest NIP-04", "ingest.nip04", "orders_per_cpu_s", 1000, True, "orders/CPU-s"),
+        Target("  its p99", "ingest.nip04", "p99_ms", 50, False, "ms"),
+        Target("  x the protocol floor", "ratios", "nip04", 5, False, "x"),
+        Target("ingest NIP-17", "ingest.nip17", "orders_per_cpu_s", 600, True, "orders/CPU-s"),
+        Target("  x the protocol floor", "ratios", "nip17", 2, False, "x"),
+        Target(
+            "ingest Gamma (kind 16)", "ingest.gamma", "orders_per_cpu_s", 600, True, "orders/CPU-s"
+        ),
+        Target("  x the protocol floor", "ratios", "gamma", 2, False, "x"),
         Target("end to end p99", "end_to_end", "p99_ms", 50, False, "ms"),
         Target("end to end lost", "end_to_end", "lost", 0, False, "orders"),
-        Target("restore from a relay", "restore", "events_per_s", 5000, True, "events/s"),
+        Target("restore from a relay", "restore", "events_per_cpu_s", 5000, True, "events/CPU-s"),
+        Target("  x the protocol floor", "ratios", "restore", 2.5, False, "x"),
         Target("  all events fetched", "restore", "all_fetched", 1, True, "(1 = yes)"),
         Target("  state equal", "restore", "equal", 1, True, "(1 = yes)"),
-        Target("restore from a file", "restore.file", "events_per_s", 5000, True, "events/s"),
+        Target(
+            "restore from a file", "restore.file", "events_per_cpu_s", 5000, True, "events/CPU-s"
+        ),
         Target("  state equal", "restore.file", "equal", 1, True, "(1 = yes)"),
         Target("API GET /order p99", "api", "p99_ms", 50, False, "ms"),
         Target(f"peak memory, ingest {big:,}", "growth", "ingest_peak_rss_mb", 200, False, "MB"),
@@ -101,6 +111,39 @@ def growth_summary(jobs: dict[str, Job], sizes: Sizes, runs: int) -> list[dict[s
         entry["restore_equal"] = run.get("equal")
         summary.append(entry)
     return summary
+
+
+# What each figure is divided by: the job, its CPU cost per item, and the floor's key.
+_FLOORED = {
+    "nip04": ("ingest.nip04", "cpu_ms_per_order", "nip04_order_us"),
+    "nip17": ("ingest.nip17", "cpu_ms_per_order", "nip17_order_us"),
+    "gamma": ("ingest.gamma", "cpu_ms_per_order", "nip17_order_us"),
+    "restore": ("restore", "events_per_cpu_s", "restored_event_us"),
+    "restore_file": ("restore.file", "events_per_cpu_s", "restored_event_us"),
+}
+
+
+def floor_ratios(jobs: dict[str, Job], runs: int) -> list[dict[str, Any]]:
+    """Per run: each ingest and restore cost as a multiple of the same run's protocol floor
+    (bench/floor.py), the headline of issue 21."""
+    floor = jobs.get("floor")
+    ratios = []
+    for i in range(runs):
+        base = floor.runs[i] if floor and len(floor.runs) > i else {}
+        entry: dict[str, Any] = {}
+        for name, (job_name, key, floor_key) in _FLOORED.items():
+            job = jobs.get(job_name)
+            run = job.runs[i] if job and len(job.runs) > i else {}
+            entry[name] = _ratio(run.get(key), key, base.get(floor_key))
+        ratios.append(entry)
+    return ratios
+
+
+def _ratio(value: Any, key: str, floor_us: Any) -> float | None:
+    if not isinstance(value, int | float) or not isinstance(floor_us, int | float) or not value:
+        return None
+    cost_us = value * 1000 if key.startswith("cpu_ms") else 1e6 / value
+    return round(cost_us / floor_us, 2)
 
 
 def _ingest_cost(run: dict[str, Any]) -> float | None:
@@ -155,7 +198,17 @@ def print_details(jobs: dict[str, Job]) -> None:
 
 # ----------------------------------------------------------------- main
 
-ALL = ["ingest", "end_to_end", "restore", "api", "growth", "settlement", "protocol", "wallets"]
+ALL = [
+    "floor",
+    "ingest",
+    "end_to_end",
+    "restore",
+    "api",
+    "growth",
+    "settlement",
+    "protocol",
+    "wallets",
+]
 SCRIPTS: dict[str, Callable[[], dict[str, Any]]] = {
     "protocol": lambda: run_script("bench/protocol.py", [], 600),
     "wallets": lambda: run_script(
@@ -220,17 +273,19 @@ def run_jobs(jobs: dict[str, Job], runs: int, report: dict[str, Any], out: Path)
 
 
 def table_rows(
-    sizes: Sizes, jobs: dict[str, Job], growth: list[dict[str, Any]]
+    sizes: Sizes, jobs: dict[str, Job], growth: list[dict[str, Any]], ratios: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     rows = []
     for target in targets(sizes):
         if target.job == "growth":
             values = figure(growth, target.key) if growth else []
+        elif target.job == "ratios":
+            values = figure(ratios, target.key)
         elif target.job in jobs:
             values = figure(jobs[target.job].runs, target.key)
         else:
             continue
-        if not values:
+        if not any(value is not None for value in values):
             continue
         rows.append(
             {
@@ -256,6 +311,8 @@ def print_report(report: dict[str, Any], jobs: dict[str, Job]) -> None:
     print_details(jobs)
     for entry in report["growth"]:
         print(f"  growth: {entry}")
+    for i, entry in enumerate(report["floor_ratios"], start=1):
+        print(f"  run {i}, cost as a multiple of the protocol floor: {entry}")
     for name in SCRIPTS:
         if name in report:
             print(f"\n{name}:")
@@ -299,7 +356,8 @@ def main() -> None:
         if name in wanted:
             print(f"[{time.strftime('%H:%M:%S')}] {name} ...", flush=True)
             report[name] = script()
-    report["table"] = table_rows(sizes, jobs, report["growth"])
+    report["floor_ratios"] = floor_ratios(jobs, args.runs)
+    report["table"] = table_rows(sizes, jobs, report["growth"], report["floor_ratios"])
     print_report(report, jobs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str))

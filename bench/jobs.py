@@ -83,6 +83,7 @@ def jobs_for(sizes: Sizes) -> dict[str, list[Job]]:
     as loading 375,000 events onto a LocalRelay would take minutes)."""
     n = str(sizes.ingest_orders)
     return {
+        "floor": [Job("floor", [], 600)],
         "ingest": [
             Job("ingest.nip04", ["--orders", n, "--transport", "nip04"], 1800),
             Job("ingest.nip17", ["--orders", n, "--transport", "nip17"], 1800),
