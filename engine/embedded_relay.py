@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+BIND_PATIENCE = 2.0  # seconds a port in use is tried again (our own relay, just stopped)
+
+
 class RelayPortInUse(OSError):
     """Another process listens on the embedded relay's port."""
 
@@ -61,17 +65,28 @@ class EmbeddedRelay:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    async def _listen(self) -> None:
+        """Bind the port. A relay stopped a moment ago (a restart) lets go of it in the
+        background, so a port in use is tried again for `BIND_PATIENCE` seconds before
+        it is another process's."""
+        deadline = time.monotonic() + BIND_PATIENCE
+        while True:
+            builder = nostr_sdk.LocalRelayBuilder().addr("127.0.0.1").port(self.port)
+            self._relay = builder.rate_limit(RATE_LIMIT).build()
+            try:
+                await self._relay.run()
+                return
+            except nostr_sdk.NostrSdkError as error:
+                self._relay = None
+                if "in use" not in str(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise RelayPortInUse(f"127.0.0.1:{self.port} is in use") from error
+            await asyncio.sleep(0.05)
+
     async def start(self) -> str:
         """Listen, then (with a store) record what is published and send back what was kept."""
-        builder = nostr_sdk.LocalRelayBuilder().addr("127.0.0.1").port(self.port)
-        self._relay = builder.rate_limit(RATE_LIMIT).build()
-        try:
-            await self._relay.run()
-        except nostr_sdk.NostrSdkError as error:
-            self._relay = None
-            if "in use" in str(error):
-                raise RelayPortInUse(f"127.0.0.1:{self.port} is in use") from error
-            raise
+        await self._listen()
         if self.store_path is not None:
             self._recorder = _Recorder(self.url, RelayStore(self.store_path))
             try:
