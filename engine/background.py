@@ -46,7 +46,8 @@ from .publisher import Publisher
 from .watch import WATCH_SECONDS, HealthWatch
 
 WORKERS = 2  # batches in flight at once; their commits are grouped (db_commit)
-BATCH_MAX = 32  # events a worker takes from the queue at once (ingest_batch)
+BATCH_MAX = 16  # events a worker takes at once (ingest_batch); a full queue makes each
+# event wait for its batch: 16 kept p99 near 50 ms, 32 cost 4% less CPU an order
 QUEUE_SIZE = 1000
 STORAGE_RETRY = (1.0, 30.0)  # seconds: first and longest wait before retrying a storage failure
 
