@@ -11,20 +11,17 @@ Every order gets an answer: a payment request, or the reason it was refused.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-
-from loguru import logger
+from dataclasses import replace
 
 from ..crud.order_catalogue import default_zone, load_catalogue
 from ..crud.orders import placement
 from ..crud.reservations import count_new_customer_holds, is_returning, product_holds
 from ..crud.uow import unit_of_work
 from ..market import dialect
-from ..market.gamma import check_amount
-from ..market.nip15 import ORDER, MessageError, OrderMessage, PaymentRequest, StatusUpdate
+from ..market.nip15 import ORDER, MessageError, OrderMessage, PaymentRequest
 from ..orders.commands import OrderCommand, PlaceOrder, RejectOrder
 from ..orders.errors import DuplicateOrder, OrderError, OrderIdTaken
-from ..orders.holds import check_share, crowded, invoice_expiry
+from ..orders.holds import ProductHolds, check_share, crowded, invoice_expiry
 from ..orders.machine import decide, fold
 from ..orders.pricing import Catalogue, OrderInvalid, check_order, price_order
 from ..orders.state import Invoice, OrderDetails, OrderItem, OrderState, Quote
@@ -40,43 +37,20 @@ from .conversation import (
     settle_verdict,
 )
 from .deps import Deps
-from .merchant_messages import apply_merchant_message, invoice_from_bolt11
+from .merchant_messages import apply_merchant_message
+from .order_drafts import (
+    ParkedReply,
+    answered_before,
+    draft_command,
+    needs_invoice,
+    order_details,
+)
 from .order_store import Applied, apply_command
 from .outgoing import NIP17, Presealed, preseal, send_replies
-
-ADDRESS_FOLLOWS = "(the address follows in a later message)"
-# An inactive merchant (PUT /merchant/{id}/toggle) refuses new orders at once, never
-# queues them: the customer reads this, in the order's dialect.
-NOT_TAKING_ORDERS = "this shop is not taking orders right now"
 
 
 class WalletUnavailable(RuntimeError):
     """The wallet could not issue an invoice; the order waits and is tried again."""
-
-
-@dataclass(frozen=True)
-class ParkedReply:
-    """A message from the merchant's own key about this order that arrived before it."""
-
-    inbox_id: str
-    incoming: Incoming
-    message: PaymentRequest | StatusUpdate
-
-
-def order_details(incoming: Incoming, msg: OrderMessage) -> OrderDetails:
-    return OrderDetails(
-        customer=incoming.customer,
-        items=msg.items,
-        transport=incoming.transport,
-        zone_id=msg.shipping_id,
-        address=msg.address,
-        name=msg.name,
-        message=msg.message,
-        contact=msg.contact,
-        event_id=incoming.message_id,
-        created_at=incoming.created_at,
-        dialect=incoming.dialect,
-    )
 
 
 ParkedLoader = Callable[[str], Awaitable[list[ParkedReply]]]
@@ -138,46 +112,6 @@ async def _command(
     return command
 
 
-UNMINTED = Invoice("", "", 0, 0)  # a priced order's invoice until the wallet mints it
-
-
-def needs_invoice(command: OrderCommand) -> bool:
-    return isinstance(command, PlaceOrder) and command.invoice is UNMINTED
-
-
-def draft_command(
-    deps: Deps,
-    incoming: Incoming,
-    msg: OrderMessage,
-    details: OrderDetails,
-    adopted: ParkedReply | None,
-    catalogue: Catalogue,
-) -> OrderCommand:
-    """The order priced, a refusal, or the merchant's earlier invoice adopted; an order
-    that needs a new invoice carries `UNMINTED` (no I/O here: a batch mints together)."""
-    if not incoming.merchant.active and adopted is None:
-        return RejectOrder(details, NOT_TAKING_ORDERS)
-    try:
-        stall_id, quote = price_checked(deps, msg, catalogue)
-    except OrderInvalid as invalid:
-        if adopted is None:
-            return RejectOrder(details, invalid.reason)
-        stall_id, quote = None, None
-    if stall_id is not None:
-        details = replace(details, stall_id=stall_id)
-    if adopted is not None and isinstance(adopted.message, PaymentRequest):
-        if adopted.message.lightning is None:  # the merchant refused it back then
-            return RejectOrder(details, _refusal_reason(msg.id, adopted.message.message))
-        invoice = _adoptable(adopted.message.lightning)
-        if invoice is not None:
-            quote = quote or Quote(msg.shipping_id, invoice.amount_msat, 0, invoice.amount_msat)
-            return PlaceOrder(details, quote, invoice, adopted=True)
-        if quote is None:
-            return RejectOrder(details, "the order no longer fits the catalogue")
-    assert quote is not None
-    return PlaceOrder(details, quote, UNMINTED)
-
-
 async def _preseal(
     deps: Deps, incoming: Incoming, order_id: str, command: OrderCommand
 ) -> Presealed | None:
@@ -195,38 +129,6 @@ async def _preseal(
     expected = dialect.replies(fold(order_id, events), events)
     return await preseal(deps.db, incoming.merchant, incoming.customer, NIP17, expected,
                          deps.now())  # fmt: skip
-
-
-def answered_before(command: OrderCommand, adopted: ParkedReply | None) -> bool:
-    """The merchant's earlier reply stands for this order: nothing more is sent."""
-    if adopted is None or not isinstance(adopted.message, PaymentRequest):
-        return False
-    if isinstance(command, PlaceOrder):
-        return command.adopted
-    return adopted.message.lightning is None
-
-
-def _adoptable(bolt11: str) -> Invoice | None:
-    """The merchant's earlier invoice, or None (logged) when it cannot stand for the order."""
-    try:
-        return invoice_from_bolt11(bolt11)
-    except ValueError as error:
-        logger.warning("not adopting the merchant's earlier invoice: {}", error)
-        return None
-
-
-def _refusal_reason(order_id: str, message: str | None) -> str:
-    """The reason inside the merchant's earlier refusal (as `replies` wrote it)."""
-    text = message or "refused by the merchant"
-    return text.removeprefix(f"Order {order_id} refused: ")
-
-
-def price_checked(deps: Deps, msg: OrderMessage, catalogue: Catalogue) -> tuple[str, Quote]:
-    address = msg.address or (ADDRESS_FOLLOWS if msg.address_follows else None)
-    stall_id = check_order(msg.items, msg.shipping_id, address, catalogue)
-    quote = price_order(msg.items, stall_id, catalogue, deps.rates)
-    check_amount(msg, quote)
-    return stall_id, quote
 
 
 async def quote_for(
@@ -327,6 +229,19 @@ async def _share_checked(
     returning, holds = await product_holds(conn, merchant_id, details.customer, product_ids)
     if returning:
         return command
+    return await share_rule(conn, deps, merchant_id, command, holds)
+
+
+async def share_rule(
+    conn: Connection,
+    deps: Deps,
+    merchant_id: str,
+    command: PlaceOrder,
+    holds: dict[str, ProductHolds],
+) -> OrderCommand:
+    """The share rule for a new customer's order, on the products' `holds`; the units new
+    customers hold are counted in the database only where the rule is close."""
+    share, details = deps.settings.new_customer_stock_share, command.details
     to_count = crowded(details.items, holds, share)
     if to_count:
         holds = await count_new_customer_holds(conn, merchant_id, holds, to_count)

@@ -39,17 +39,17 @@ from ..storage.errors import StorageUnavailable
 from ..wallets.base import InvoiceRequest, NewInvoice, WalletError
 from .conversation import Incoming, Verdict, announce
 from .deps import Deps, Merchant
-from .intake import (
+from .intake import WalletUnavailable
+from .order_batch import RunBook, RunOrder, place_in_run
+from .order_drafts import (
     ParkedReply,
-    WalletUnavailable,
     answered_before,
     draft_command,
     needs_invoice,
     order_details,
 )
-from .order_batch import RunBook, RunOrder, place_in_run
 from .order_store import Applied
-from .outgoing import NIP17, Presealed, reply_stamps, seal_message
+from .outgoing import NIP17, Presealed, reply_stamps, seal_ahead
 
 
 @dataclass(frozen=True)
@@ -208,11 +208,7 @@ def _preseal(
     times = reply_stamps(deps.now(), stamps.get(customer, 0), len(expected))
     if times:
         stamps[customer] = times[-1]
-    merchant = order.incoming.merchant
-    return Presealed({
-        (reply, stamp): seal_message(merchant, customer, reply, NIP17, stamp)
-        for reply, stamp in zip(expected, times, strict=True)
-    })  # fmt: skip
+    return seal_ahead(order.incoming.merchant, customer, NIP17, expected, times)
 
 
 async def _write_run(

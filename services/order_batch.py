@@ -17,18 +17,17 @@ from dataclasses import dataclass, replace
 
 from ..crud import stock as stock_crud
 from ..crud.order_batch import RunRead, last_stamps, locked_products
-from ..crud.reservations import count_new_customer_holds
 from ..market import dialect
 from ..market.nip15 import ORDER
-from ..orders.commands import OrderCommand, PlaceOrder, RejectOrder
+from ..orders.commands import OrderCommand, PlaceOrder
 from ..orders.errors import StockUnavailable
-from ..orders.holds import ProductHolds, check_share, crowded
-from ..orders.pricing import OrderInvalid
+from ..orders.holds import ProductHolds
 from ..orders.state import OrderItem, OrderState
 from ..storage.database import Connection
 from .conversation import Incoming, Verdict, record_message, settle_verdict
 from .deps import Deps
-from .intake import ParkedReply, apply_parked, flood_checked, settle_adopted
+from .intake import apply_parked, flood_checked, settle_adopted, share_rule
+from .order_drafts import ParkedReply
 from .order_store import Applied, apply_command
 from .outgoing import Presealed, send_replies
 
@@ -153,21 +152,12 @@ async def _apply_earlier(
 async def _share_checked(
     conn: Connection, deps: Deps, book: RunBook, merchant_id: str, command: OrderCommand
 ) -> OrderCommand:
-    """`intake._share_checked` on the book (new-customer holds are counted in the
-    database, where the earlier orders' writes are, only when the rule is close)."""
-    share = deps.settings.new_customer_stock_share
-    if not isinstance(command, PlaceOrder) or share >= 100:
+    """`intake._share_checked` on the book."""
+    if not isinstance(command, PlaceOrder) or deps.settings.new_customer_stock_share >= 100:
         return command
     details = command.details
     if details.customer in book.returning:
         return command
     ids = dict.fromkeys(item.product_id for item in details.items)
     holds = {pid: book.products[pid] for pid in ids if pid in book.products}
-    to_count = crowded(details.items, holds, share)
-    if to_count:
-        holds = await count_new_customer_holds(conn, merchant_id, holds, to_count)
-    try:
-        check_share(details.items, holds, share, deps.now())
-    except OrderInvalid as invalid:
-        return RejectOrder(details, invalid.reason)
-    return command
+    return await share_rule(conn, deps, merchant_id, command, holds)

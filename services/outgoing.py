@@ -94,7 +94,14 @@ async def preseal(
 ) -> Presealed:  # fmt: skip
     """Seal `replies` with the timestamps they will get if sent at `now`."""
     last = _stamp_of(await db.fetchone_inline(_LAST_STAMP, (merchant.id, customer)))
-    stamps = reply_stamps(now, last, len(replies))
+    return seal_ahead(merchant, customer, transport, replies, reply_stamps(now, last, len(replies)))
+
+
+def seal_ahead(
+    merchant: Merchant, customer: str, transport: str, replies: Sequence[Reply],
+    stamps: Sequence[int],
+) -> Presealed:  # fmt: skip
+    """`replies` sealed with the timestamps they are expected to get."""
     return Presealed({
         (reply, stamp): seal_message(merchant, customer, reply, transport, stamp)
         for reply, stamp in zip(replies, stamps, strict=True)

@@ -11,7 +11,7 @@ import pytest
 from nostrbazaar.engine.embedded_relay import EmbeddedRelay
 from nostrbazaar.engine.runtime import Runtime
 from nostrbazaar.nostr.keys import PrivateKey
-from nostrbazaar.services.intake import NOT_TAKING_ORDERS
+from nostrbazaar.services.order_drafts import NOT_TAKING_ORDERS
 from support.orders_fixtures import (
     Customer,
     Shop,
