@@ -126,8 +126,17 @@ async def _write(
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (merchant_id, order_id, product_id)"
         " DO UPDATE SET quantity = excluded.quantity, state = excluded.state,"
         " updated_at = excluded.updated_at",
-        [(merchant_id, order_id, i.product_id, i.quantity, state, now) for i in items],
+        [(merchant_id, order_id, pid, n, state, now) for pid, n in per_product(items).items()],
     )
+
+
+def per_product(items: tuple[OrderItem, ...]) -> dict[str, int]:
+    """Units per product: a reservation is one row per product (the parsers add up lines
+    naming the same product already; this keeps the row right whoever builds the items)."""
+    units: dict[str, int] = {}
+    for item in items:
+        units[item.product_id] = units.get(item.product_id, 0) + item.quantity
+    return units
 
 
 async def ledger_balances(db: Database, merchant_id: str) -> dict[str, int]:

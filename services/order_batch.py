@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..crud import stock as stock_crud
-from ..crud.order_batch import RunRead, last_stamps, locked_products
+from ..crud.order_batch import RunRead, locked_products
 from ..market import dialect
 from ..market.nip15 import ORDER
 from ..orders.commands import OrderCommand, PlaceOrder
@@ -77,15 +77,25 @@ class RunBook:
             taken.append(item)
         await stock_crud.take(conn, merchant_id, order_id, items, now)
 
-    async def reread(
-        self, conn: Connection, merchant_id: str, customer: str, items: tuple[OrderItem, ...]
+    async def after_messages(
+        self, conn: Connection, merchant_id: str, before: OrderState, after: OrderState
     ) -> None:
-        """Read again what the merchant's own messages, applied after an order, may have
-        changed: its products (a sale, a release) and the customer's newest message."""
-        ids = [item.product_id for item in items]
-        self.products.update(await locked_products(conn, merchant_id, ids))
-        stamps = await last_stamps(conn, merchant_id, [customer])
-        self.last_stamps[customer] = stamps.get(customer, 0)
+        """Bring the book along after the merchant's own messages moved an order on (they
+        were recorded with the history, so no reply timestamp changes): a sale takes the
+        units out of `held`, a release puts them back to free; anything else is read."""
+        if before.stock == after.stock:
+            return
+        if before.stock != "held" or after.stock not in ("sold", "released"):
+            ids = [item.product_id for item in before.items]
+            self.products.update(await locked_products(conn, merchant_id, ids))
+            return
+        for item in before.items:
+            self._move(item, -item.quantity)  # back to free ...
+            if after.stock == "sold":  # ... and out of stock for good
+                product = self.products[item.product_id]
+                self.products[item.product_id] = replace(
+                    product, available=product.available - item.quantity
+                )
 
     def _move(self, item: OrderItem, units: int) -> None:
         """`units` of the product go from free to held (negative: back)."""
@@ -143,9 +153,7 @@ async def _apply_earlier(
         return applied.after
     await settle_adopted(conn, order.adopted, order.order_id)
     final = await apply_parked(conn, deps, applied, order.rest)
-    details = applied.after.details
-    items = details.items if details is not None else ()
-    await book.reread(conn, order.incoming.merchant.id, order.incoming.customer, items)
+    await book.after_messages(conn, order.incoming.merchant.id, applied.after, final)
     return final
 
 

@@ -35,6 +35,7 @@ from .errors import StorageBusy
 T = TypeVar("T")
 
 BUSY_RETRY_FIRST = 0.001
+IN_PLACE_ROWS = 12  # buffered rows a unit applies on the loop's thread (a chat message's few)
 BUSY_RETRY_MAX = 0.05
 
 
@@ -109,9 +110,14 @@ class SyncConnection(Connection):
         return self._raw
 
     async def flush_off_loop(self) -> None:
-        """Apply the buffered writes on a worker thread (errors surface here)."""
-        if self._pending:
-            pending, self._pending = self._pending, []
+        """Apply the buffered writes on a worker thread (errors surface here); a few rows
+        are applied in place, where the hand-off would cost more than the writes."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        if sum(len(rows) for _, rows in pending) <= IN_PLACE_ROWS:
+            _apply(self._raw, pending)
+        else:
             await self.off_loop(_apply, self._raw, pending)
 
     def discard_pending(self) -> None:
