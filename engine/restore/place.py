@@ -71,7 +71,7 @@ async def _parked_orders(deps: Deps, merchant: Merchant, order_id: str | None) -
         rows = await deps.db.fetchall(
             "SELECT id, kind, created_at, CASE WHEN kind = ? THEN raw END AS raw FROM inbox"
             " WHERE merchant_id = ? AND verdict = 'parked' AND (kind = ? OR pubkey <> ?)"
-            " AND (? IS NULL OR order_id = ?) AND (created_at, id) > (?, ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR order_id = ?) AND (created_at, id) > (?, ?)"
             " ORDER BY created_at, id LIMIT ?",
             (WRAP_KIND, merchant.id, WRAP_KIND, merchant.public_key, order_id, order_id,
              *after, SCAN),
