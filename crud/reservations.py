@@ -29,6 +29,7 @@ _BY_NEW = (
 )
 _PRODUCTS = (
     "SELECT id, name, quantity, held FROM products WHERE merchant_id = ? AND id IN ({marks})"
+    " ORDER BY id"
 )
 
 
@@ -43,13 +44,18 @@ async def product_holds(
 ) -> tuple[bool, dict[str, ProductHolds]]:
     """Inside the order's transaction: whether the customer is returning, and (for a new
     one) each product's free units and the units its unpaid orders hold (`products.held`,
-    kept by triggers: no sum over the reservations)."""
+    kept by triggers: no sum over the reservations).
+
+    For a new customer the product rows are held until the unit ends, where locking is per
+    row (PostgreSQL): two new customers' orders for one product then check the share one
+    after the other, each seeing what the other reserved (SQLite's one writer does that)."""
 
     returning = await conn.fetchone(_RETURNING, (merchant_id, customer))
     if returning is not None and returning[0]:
         return True, {}
-    ids = list(dict.fromkeys(product_ids))
-    rows = await conn.fetchall(_PRODUCTS.format(marks=_marks(ids)), (merchant_id, *ids))
+    ids = sorted(set(product_ids))  # always locked in the same order: no deadlock between two
+    sql = _PRODUCTS.format(marks=_marks(ids)) + conn.dialect.for_update
+    rows = await conn.fetchall(sql, (merchant_id, *ids))
     return False, {pid: ProductHolds(pid, name, n, held) for pid, name, n, held in rows}
 
 
