@@ -36,8 +36,8 @@ from nostrbazaar.services.accounts import create_merchant, new_account
 from nostrbazaar.services.catalogue import create_stall, create_zone
 from nostrbazaar.services.catalogue_products import create_product
 from nostrbazaar.services.order_admin import ship_order
-from support.pg import DatabaseAt
 from support.orders_fixtures import order_content, order_state, settings_for
+from support.pg import DatabaseAt
 from support.relay_customer import RelayCustomer, of_type
 
 MERCHANT = PrivateKey.generate()
