@@ -43,9 +43,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def guarded(
-    tmp_path: Path, clock: Clock, database_url: str | None
-) -> AsyncIterator[Shop]:
+async def guarded(tmp_path: Path, clock: Clock, database_url: str | None) -> AsyncIterator[Shop]:
     """A shop with the defaults: new customers hold at most 50 % of a product, 10 minutes;
     on each engine (on PostgreSQL the hundred orders run in concurrent transactions)."""
     shop = await make_shop(
