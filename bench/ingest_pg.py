@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ingest
-from .pg_server import server_cpu_s, throwaway_database
+from .pg_server import ServerCpu, throwaway_database
 
 
 async def measure(
@@ -28,13 +28,11 @@ async def measure(
     count_sql: bool = False,
     mode: str = "engine",
 ) -> dict[str, Any]:
-    async with throwaway_database() as url:
-        before = server_cpu_s()
+    async with throwaway_database() as url, ServerCpu() as server:
         result = await ingest.measure(orders, transport, profile, count_sql, mode, url)
-        after = server_cpu_s()
-    if before is not None and after is not None:
+    if server.seconds is not None:
         # the set-up (migrations, catalogue) is in it too: a few ms in all
-        result["server_cpu_ms_per_order"] = round((after - before) / orders * 1000, 3)
+        result["server_cpu_ms_per_order"] = round(server.seconds / orders * 1000, 3)
     result["engine"] = "postgresql"
     return result
 

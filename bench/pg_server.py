@@ -4,12 +4,13 @@ measurement, dropped (with any connection left) at its end, whatever happened.
 The server is `NOSTRBAZAAR_BENCH_PG` (default the project's local PostgreSQL 15,
 postgresql://postgres@127.0.0.1:5432, trust auth). The database is made as the test
 harness makes its own (template0, byte-order collation, as SQLite compares text);
-the benchmark does not import the tests. `server_cpu_s` reads the CPU time of the
+the benchmark does not import the tests. `ServerCpu` reads the CPU time of the
 server's processes, so a figure can say what the database itself cost.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -52,22 +53,60 @@ async def new_schema(database_url: str) -> str:
     return f"{database_url}?search_path={schema}"
 
 
-def server_cpu_s() -> float | None:
-    """User + system CPU seconds of every `postgres` process on this machine (Linux /proc;
-    None elsewhere). Processes that end between two readings are not counted, and other
-    clients of the same server are: read it as an estimate."""
+def _postgres_ticks() -> dict[int, int] | None:
+    """CPU ticks (user + system) of each `postgres` process now; None without /proc."""
     proc = Path("/proc")
     if not proc.is_dir():
         return None
-    total = 0
+    ticks: dict[int, int] = {}
     for stat in proc.glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
-            continue
+            continue  # it ended meanwhile
         name_end = text.rfind(")")
         if text[text.find("(") + 1 : name_end] != "postgres":
             continue
         fields = text[name_end + 2 :].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / _TICKS
+        ticks[int(stat.parent.name)] = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks
+
+
+class ServerCpu:
+    """The CPU the PostgreSQL server spent while a block ran: every `postgres` process is
+    sampled a few times a second, so connections opened and closed inside the block count
+    (up to their last sample). Other clients of the same server count too: an estimate,
+    fair on a machine where the benchmark is the server's main client."""
+
+    def __init__(self, every_s: float = 0.25) -> None:
+        self.every_s = every_s
+        self.first: dict[int, int] = {}
+        self.last: dict[int, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def _sample(self, at_start: bool = False) -> None:
+        for pid, ticks in (_postgres_ticks() or {}).items():
+            self.first.setdefault(pid, ticks if at_start else 0)
+            self.last[pid] = ticks
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.every_s)
+            self._sample()
+
+    async def __aenter__(self) -> ServerCpu:
+        self._sample(at_start=True)
+        self._task = asyncio.create_task(self._loop())
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._sample()
+
+    @property
+    def seconds(self) -> float | None:
+        if not self.last:
+            return None
+        return sum(self.last[pid] - self.first.get(pid, 0) for pid in self.last) / _TICKS
