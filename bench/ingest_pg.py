@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ingest
-from .pg_server import ServerCpu, throwaway_database
+from .pg_server import ServerCpu, stopped_by_sigterm, throwaway_database
 
 
 async def measure(
@@ -50,7 +50,7 @@ def main() -> None:
 
     quiet_logs()
     work = measure(args.orders, args.transport, args.profile, args.count_sql, args.mode)
-    text = json.dumps(asyncio.run(work), indent=2)
+    text = json.dumps(asyncio.run(stopped_by_sigterm(work)), indent=2)
     if args.out:
         args.out.write_text(text)
     print(text)

@@ -30,7 +30,7 @@ from typing import Any
 
 from .common import REPO, OrderSpec, generate_orders, open_shop, percentiles
 from .instance_worker import ready_file
-from .pg_server import ServerCpu, new_schema, throwaway_database
+from .pg_server import ServerCpu, new_schema, stopped_by_sigterm, throwaway_database
 
 PY = sys.executable
 
@@ -150,7 +150,7 @@ def main() -> None:
     from .common import quiet_logs
 
     quiet_logs()
-    text = json.dumps(asyncio.run(measure(args.orders)), indent=2)
+    text = json.dumps(asyncio.run(stopped_by_sigterm(measure(args.orders))), indent=2)
     if args.out:
         args.out.write_text(text)
     print(text)

@@ -13,12 +13,15 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 
+T = TypeVar("T")
 SERVER = os.environ.get("NOSTRBAZAAR_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -40,6 +43,19 @@ async def throwaway_database(prefix: str = "nostrbazaar_bench") -> AsyncIterator
         yield f"{SERVER}/{name}"
     finally:
         await _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+async def stopped_by_sigterm(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work`, cancelled by SIGTERM (a harness's timeout, a `kill`), so a throwaway
+    database is still dropped on the way out instead of left behind."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await work
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def new_schema(database_url: str) -> str:
