@@ -6,8 +6,10 @@ table of every figure against its target, and writes everything, with the
 machine, the commit and the date, to bench/results/latest.json.
 
 Measurements: floor (the protocol floor the ingest and restore costs are divided by),
-ingest, end_to_end, restore, api, growth, settlement, plus the older
-protocol and wallets scripts (their printed rates are kept as text).
+ingest, end_to_end, restore, api, growth, settlement, postgresql (NIP-04 ingest on a
+throwaway PostgreSQL database, and two instances on one; with `ingest` it gives
+PostgreSQL's figures over SQLite's from the same run), plus the older protocol and
+wallets scripts (their printed rates are kept as text).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from typing import Any
 
 from .common import REPO, RESULTS, git_commit, machine, now_iso
 from .jobs import FULL, PY, QUICK, Job, Sizes, jobs_for, module_for, run_module, run_script
+from .pg_report import TARGETS as PG_TARGETS
+from .pg_report import postgresql_summary
 
 # ----------------------------------------------------------------- the table
 
@@ -35,16 +39,18 @@ class Target:
     label: str
     job: str
     key: str
-    bound: float
+    bound: float | None  # None: a figure shown beside the others, without a target
     higher_is_better: bool
     unit: str
 
     def passes(self, value: float | None) -> bool | None:
-        if value is None:
+        if value is None or self.bound is None:
             return None
         return value >= self.bound if self.higher_is_better else value <= self.bound
 
     def text(self) -> str:
+        if self.bound is None:
+            return f"({self.unit})"
         return f"{'>=' if self.higher_is_better else '<='} {self.bound:,g} {self.unit}"
 
 
@@ -75,6 +81,7 @@ def targets(sizes: Sizes) -> list[Target]:
         Target(f"peak memory, restore {big:,}", "growth", "restore_peak_rss_mb", 200, False, "MB"),
         Target("growth ingest cost ratio", "growth", "ingest_ratio", 1.5, False, "x"),
         Target("growth restore cost ratio", "growth", "restore_ratio", 1.5, False, "x"),
+        *(Target(label, "postgresql", key, *rest) for label, key, *rest in PG_TARGETS),
     ]
 
 
@@ -160,6 +167,8 @@ def verdict(target: Target, values: list[float | None]) -> str:
     known = [v for v in values if v is not None]
     if not known:
         return "n/a"
+    if target.bound is None:
+        return ""
     best = max(known) if target.higher_is_better else min(known)
     return "PASS" if target.passes(best) else "MISS"
 
@@ -198,17 +207,8 @@ def print_details(jobs: dict[str, Job]) -> None:
 
 # ----------------------------------------------------------------- main
 
-ALL = [
-    "floor",
-    "ingest",
-    "end_to_end",
-    "restore",
-    "api",
-    "growth",
-    "settlement",
-    "protocol",
-    "wallets",
-]
+ALL = ["floor", "ingest", "end_to_end", "restore", "api", "growth", "settlement", "postgresql",
+       "protocol", "wallets"]  # fmt: skip
 SCRIPTS: dict[str, Callable[[], dict[str, Any]]] = {
     "protocol": lambda: run_script("bench/protocol.py", [], 600),
     "wallets": lambda: run_script(
@@ -273,14 +273,17 @@ def run_jobs(jobs: dict[str, Job], runs: int, report: dict[str, Any], out: Path)
 
 
 def table_rows(
-    sizes: Sizes, jobs: dict[str, Job], growth: list[dict[str, Any]], ratios: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    sizes: Sizes, jobs: dict[str, Job], growth: list[dict[str, Any]],
+    postgresql: list[dict[str, Any]], ratios: list[dict[str, Any]],
+) -> list[dict[str, Any]]:  # fmt: skip
     rows = []
     for target in targets(sizes):
         if target.job == "growth":
             values = figure(growth, target.key) if growth else []
         elif target.job == "ratios":
             values = figure(ratios, target.key)
+        elif target.job == "postgresql":
+            values = figure(postgresql, target.key)
         elif target.job in jobs:
             values = figure(jobs[target.job].runs, target.key)
         else:
@@ -313,6 +316,8 @@ def print_report(report: dict[str, Any], jobs: dict[str, Job]) -> None:
         print(f"  growth: {entry}")
     for i, entry in enumerate(report["floor_ratios"], start=1):
         print(f"  run {i}, cost as a multiple of the protocol floor: {entry}")
+    for entry in report["postgresql"]:
+        print(f"  postgresql: {entry}")
     for name in SCRIPTS:
         if name in report:
             print(f"\n{name}:")
@@ -352,12 +357,15 @@ def main() -> None:
     report["complete"] = True
     report["results"] = {name: job.runs for name, job in jobs.items()}
     report["growth"] = growth_summary(jobs, sizes, args.runs) if "growth" in wanted else []
+    report["postgresql"] = postgresql_summary({name: job.runs for name, job in jobs.items()})
     for name, script in SCRIPTS.items():
         if name in wanted:
             print(f"[{time.strftime('%H:%M:%S')}] {name} ...", flush=True)
             report[name] = script()
     report["floor_ratios"] = floor_ratios(jobs, args.runs)
-    report["table"] = table_rows(sizes, jobs, report["growth"], report["floor_ratios"])
+    report["table"] = table_rows(
+        sizes, jobs, report["growth"], report["postgresql"], report["floor_ratios"]
+    )
     print_report(report, jobs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str))

@@ -74,9 +74,13 @@ class Shop:
     account: Any = None  # models.Account: its keys for the HTTP API
 
 
-def bench_settings(data_dir: Path, relays: Sequence[str] = ()) -> Settings:
+def bench_settings(
+    data_dir: Path, relays: Sequence[str] = (), database_url: str | None = None
+) -> Settings:
+    """The bench shop's settings; `database_url` None: the SQLite file in `data_dir`."""
     return Settings(
         data_dir=data_dir,
+        database_url=database_url,
         relays=tuple(relays) or ("ws://127.0.0.1:9",),
         secret="bench-secret",
         fiat_rates={"USD": Decimal("1600")},
@@ -98,9 +102,12 @@ async def bare_runtime(settings: Settings) -> Runtime:
 
 
 @asynccontextmanager
-async def open_shop(data_dir: Path, relays: Sequence[str] = ()) -> AsyncIterator[Shop]:
-    """A fresh database with one merchant and its catalogue, made by the real services."""
-    settings = bench_settings(data_dir, relays)
+async def open_shop(
+    data_dir: Path, relays: Sequence[str] = (), database_url: str | None = None
+) -> AsyncIterator[Shop]:
+    """A fresh database with one merchant and its catalogue, made by the real services
+    (`database_url`: an empty PostgreSQL database instead of a SQLite file in `data_dir`)."""
+    settings = bench_settings(data_dir, relays, database_url)
     runtime = await bare_runtime(settings)
     wallet = FakeWallet(data_dir)
     await wallet.start()

@@ -50,10 +50,11 @@ async def measure(
     profile: Path | None = None,
     count_sql: bool = False,
     mode: str = "engine",
+    database_url: str | None = None,
 ) -> dict[str, Any]:
     memory = PeakMemory()
     with tempfile.TemporaryDirectory(prefix="nb-bench-ingest-") as tmp:
-        async with open_shop(Path(tmp) / "data") as shop:
+        async with open_shop(Path(tmp) / "data", database_url=database_url) as shop:
             spec = OrderSpec(
                 shop.merchant.public_key, tuple(shop.product_ids), shop.zone_id, transport
             )

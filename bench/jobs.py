@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import REPO
+from .pg_report import postgresql_jobs
 
 PY = sys.executable
 
@@ -112,6 +113,8 @@ def jobs_for(sizes: Sizes) -> dict[str, list[Job]]:
             for size in sizes.growth
         ],
         "settlement": [Job("settlement", ["--count", "20"], 1200)],
+        # NIP-04 ingest on PostgreSQL beside `ingest.nip04`, and two instances against one
+        "postgresql": [Job(*job) for job in postgresql_jobs(sizes.ingest_orders)],
     }
 
 

@@ -92,16 +92,16 @@ async def load_state(conn: Connection, merchant_id: str, order_id: str) -> Order
 
 
 async def hold_order(conn: Connection, merchant_id: str, order_id: str) -> None:
-    """Lock the order's row until the unit of work ends, where locking is per row.
+    """Hold the order's id until the unit of work ends, where locking is not the whole
+    database (PostgreSQL: a lock on the id's name, which exists before the order's row).
 
-    The log is read after this, by a statement of its own, so it includes whatever
-    the unit that held the lock before committed (the second of two concurrent
-    payments then finds the first, instead of failing on the version's key)."""
-    if conn.dialect.for_update:
-        await conn.fetchone(_HOLD + conn.dialect.for_update, (merchant_id, order_id))
-
-
-_HOLD = "SELECT version FROM orders WHERE merchant_id = ? AND id = ?"
+    The log is read after this, by a statement of its own, so it includes whatever the
+    unit that held the id before committed: the second of two concurrent payments finds
+    the first, and the second of two instances placing one new order id finds the order
+    (a duplicate or a taken id, as on one instance), instead of failing on the version's
+    key and leaving the event rejected with an internal error."""
+    if conn.dialect.lock_name:
+        await conn.fetchone(conn.dialect.lock_name, (f"order:{merchant_id}:{order_id}",))
 
 
 async def append_events(

@@ -27,8 +27,11 @@ _BY_NEW = (
     f" WHERE r.merchant_id = ? AND r.state = 'held' AND r.product_id IN ({{marks}}) AND {_NEW}"
     " GROUP BY r.product_id"
 )
+# The products and whether the customer is returning, in one round trip.
 _PRODUCTS = (
-    "SELECT id, name, quantity, held FROM products WHERE merchant_id = ? AND id IN ({marks})"
+    "SELECT id, name, quantity, held, EXISTS (SELECT 1 FROM orders WHERE merchant_id = ?"
+    " AND public_key = ? AND paid = 1) AS paid_before"
+    " FROM products WHERE merchant_id = ? AND id IN ({marks}) ORDER BY id"
 )
 
 
@@ -43,14 +46,23 @@ async def product_holds(
 ) -> tuple[bool, dict[str, ProductHolds]]:
     """Inside the order's transaction: whether the customer is returning, and (for a new
     one) each product's free units and the units its unpaid orders hold (`products.held`,
-    kept by triggers: no sum over the reservations)."""
+    kept by triggers: no sum over the reservations).
 
-    returning = await conn.fetchone(_RETURNING, (merchant_id, customer))
-    if returning is not None and returning[0]:
+    The product rows are held until the unit ends, where locking is per
+    row (PostgreSQL): two new customers' orders for one product then check the share one
+    after the other, each seeing what the other reserved (SQLite's one writer does that)."""
+
+    ids = sorted(set(product_ids))  # always locked in the same order: no deadlock between two
+    sql = _PRODUCTS.format(marks=_marks(ids)) + conn.dialect.for_update
+    rows = await conn.fetchall(sql, (merchant_id, customer, merchant_id, *ids))
+    if rows:
+        returning = bool(rows[0]["paid_before"])
+    else:  # none of the products exists: the order is refused later, but say who it is
+        found = await conn.fetchone(_RETURNING, (merchant_id, customer))
+        returning = found is not None and bool(found[0])
+    if returning:
         return True, {}
-    ids = list(dict.fromkeys(product_ids))
-    rows = await conn.fetchall(_PRODUCTS.format(marks=_marks(ids)), (merchant_id, *ids))
-    return False, {pid: ProductHolds(pid, name, n, held) for pid, name, n, held in rows}
+    return False, {row[0]: ProductHolds(row[0], row[1], row[2], row[3]) for row in rows}
 
 
 async def count_new_customer_holds(

@@ -30,20 +30,18 @@ async def reserve(
     """Take the items out of stock for this order, all or none; `StockUnavailable` if short.
 
     Products are taken in id order: two orders for the same products lock their rows
-    in the same order, so they wait for each other instead of deadlocking (PostgreSQL)."""
-    if len(items) > 1:
-        await conn.execute("SAVEPOINT reserve")
+    in the same order, so they wait for each other instead of deadlocking (PostgreSQL).
+    When one is short, the units already taken go back in the same unit of work (no
+    savepoint: on PostgreSQL that would be two more round trips on every order)."""
+    taken: list[OrderItem] = []
     for item in sorted(items, key=lambda i: i.product_id):
         cursor = await conn.execute(
             _TAKE, (item.quantity, item.product_id, merchant_id, item.quantity)
         )
         if cursor.rowcount != 1:
-            if len(items) > 1:
-                await conn.execute("ROLLBACK TO reserve")
-                await conn.execute("RELEASE reserve")
+            await conn.executemany(_GIVE, [(i.quantity, i.product_id) for i in taken])
             raise StockUnavailable(await _shortage(conn, merchant_id, item))
-    if len(items) > 1:
-        await conn.execute("RELEASE reserve")
+        taken.append(item)
     await _write(conn, merchant_id, order_id, items, -1, "reserved", "held", now)
 
 

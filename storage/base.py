@@ -30,10 +30,18 @@ class Dialect:
     # whole database, so there is nothing to add; PostgreSQL locks the rows read.
     for_update: str = ""  # the rows read are this unit's until it ends (others wait)
     skip_locked: str = ""  # rows another unit holds are skipped (claiming work)
+    # A statement taking a lock on a name (one text parameter) until the unit ends, held
+    # even where no row exists yet: two units placing one new order id take turns.
+    lock_name: str = ""
 
 
 SQLITE = Dialect("sqlite")
-POSTGRESQL = Dialect("postgresql", for_update=" FOR UPDATE", skip_locked=" FOR UPDATE SKIP LOCKED")
+POSTGRESQL = Dialect(
+    "postgresql",
+    for_update=" FOR UPDATE",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
+    lock_name="SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+)
 
 
 class Cursor(ABC):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -40,6 +41,7 @@ def _bind(sql: str, params: Params) -> tuple[str, list[Any]]:
     return translate(sql), list(params)
 
 
+@lru_cache(maxsize=4096)
 def _returns_rows(sql: str) -> bool:
     head = sql.lstrip()[:8].upper()
     return head.startswith(_ROWS_FIRST) or " RETURNING " in sql.upper()
@@ -121,6 +123,15 @@ class PgConnection(Connection):
         await self.raw.execute(translate_ddl(script))
 
 
+async def _keep_session(_raw: asyncpg.Connection) -> None:
+    """A connection going back to the pool keeps its session as it is. asyncpg's default
+    sends a reset (advisory unlock all, CLOSE ALL, UNLISTEN *, RESET ALL): one more round
+    trip on every unit of work, for state we never leave on a pooled connection (our
+    locks are per transaction, the migration lock is released by its holder, LISTEN has
+    its own connection, settings come from the URL). A transaction left open is still
+    rolled back by the pool before this is called."""
+
+
 class PgDatabase(Database):
     """A PostgreSQL database reached through `url` (postgresql://user@host:port/name)."""
 
@@ -146,6 +157,7 @@ class PgDatabase(Database):
                 max_size=self._sizes[1],
                 statement_cache_size=1024,
                 command_timeout=60,
+                reset=_keep_session,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as error:
             raise DatabaseUnavailable(f"cannot connect to {redact(self.url)}: {error}") from None

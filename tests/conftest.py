@@ -71,6 +71,22 @@ async def database_url(db_engine: str, request: pytest.FixtureRequest) -> str | 
     return await pg.new_schema(request.getfixturevalue("pg_database"))
 
 
+@pytest.fixture
+def database_at(db_engine: str, request: pytest.FixtureRequest) -> pg.DatabaseAt:
+    """The database of a data dir on this test's engine: None (the dir's SQLite file) or a
+    fresh PostgreSQL schema's URL, the same URL for the same dir (a restart reopens it). A
+    test that opens several shops (live, then restored into an empty database) uses it."""
+    server = None if db_engine == "sqlite" else str(request.getfixturevalue("pg_database"))
+    urls: dict[Path, str | None] = {}
+
+    async def at(data_dir: Path) -> str | None:
+        if data_dir not in urls:
+            urls[data_dir] = None if server is None else await pg.new_schema(server)
+        return urls[data_dir]
+
+    return at
+
+
 @pytest.fixture(params=ENGINES)
 def db_engine(request: pytest.FixtureRequest) -> str:
     """The storage engine a test runs on: each test using it runs once per engine."""

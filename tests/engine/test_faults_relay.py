@@ -65,8 +65,10 @@ async def _until(ready: Callable[[], Any], attempts: int = 200) -> None:
 
 
 @pytest.fixture
-async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
-    opened = await make_shop(tmp_path / "shop", max_open_orders_per_customer=10)
+async def shop(tmp_path: Path, database_url: str | None) -> AsyncIterator[Shop]:
+    opened = await make_shop(
+        tmp_path / "shop", max_open_orders_per_customer=10, database_url=database_url
+    )
     yield opened
     await opened.close()
 

@@ -23,6 +23,7 @@ from nostrbazaar.services import lnurl
 from nostrbazaar.services.order_admin import ship_order
 from support.gamma_buyer import GammaBuyer, kinds_and_types, value
 from support.orders_fixtures import create_catalogue, order_state, settings_for
+from support.pg import DatabaseAt
 
 MERCHANT = PrivateKey.generate()
 PK = MERCHANT.public_key
@@ -83,11 +84,15 @@ async def buyer(relay: EmbeddedRelay) -> AsyncIterator[RelayBuyer]:
 
 
 @pytest.fixture
-async def runtimes(relay: EmbeddedRelay) -> AsyncIterator[Callable[..., Any]]:
+async def runtimes(
+    relay: EmbeddedRelay, database_at: DatabaseAt
+) -> AsyncIterator[Callable[..., Any]]:
     running: list[Runtime] = []
 
     async def start(data_dir: Path, background: bool = True) -> Runtime:
-        runtime = Runtime(settings_for(data_dir, relays=(relay.url,)), background=background)
+        url = await database_at(data_dir)
+        settings = settings_for(data_dir, relays=(relay.url,), database_url=url)
+        runtime = Runtime(settings, background=background)
         await runtime.start()
         running.append(runtime)
         await create_catalogue(runtime.db, runtime.keystore, MERCHANT)

@@ -1,6 +1,6 @@
 """Issue 17: stock held hostage by throwaway keys. A hundred fresh keys, each ordering and
 never paying, hold at most the new-customer share of a product, and only for the new-customer
-expiry; a paying customer gets through (real SQLite file, the real fake wallet)."""
+expiry; a paying customer gets through (SQLite and PostgreSQL, the real fake wallet)."""
 
 from __future__ import annotations
 
@@ -43,11 +43,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def guarded(tmp_path: Path, clock: Clock) -> AsyncIterator[Shop]:
-    """A shop with the defaults: new customers hold at most 50 % of a product, 10 minutes."""
+async def guarded(tmp_path: Path, clock: Clock, database_url: str | None) -> AsyncIterator[Shop]:
+    """A shop with the defaults: new customers hold at most 50 % of a product, 10 minutes;
+    on each engine (on PostgreSQL the hundred orders run in concurrent transactions)."""
     shop = await make_shop(
         tmp_path / "shop",
         clock=clock,
+        database_url=database_url,
         invoice_expiry_seconds=EXPIRY,
         new_customer_expiry_seconds=NEW_EXPIRY,
         new_customer_stock_share=SHARE,

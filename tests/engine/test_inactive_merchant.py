@@ -77,10 +77,11 @@ async def relay() -> AsyncIterator[EmbeddedRelay]:
 
 
 async def test_an_inactive_merchant_is_still_watched_and_refuses_over_the_relay(
-    tmp_path: Path, relay: EmbeddedRelay
+    tmp_path: Path, relay: EmbeddedRelay, database_url: str | None
 ) -> None:
     key = PrivateKey.generate()
-    runtime = Runtime(settings_for(tmp_path / "shop", relays=(relay.url,)))
+    settings = settings_for(tmp_path / "shop", relays=(relay.url,), database_url=database_url)
+    runtime = Runtime(settings)
     await runtime.start()
     customer = RelayCustomer([relay.url])
     try:

@@ -27,6 +27,7 @@ from nostrbazaar.services.order_admin import ship_order
 from support.gamma_buyer import GammaBuyer, value
 from support.market_buyers import ConduitBuyer, ShopstrBuyer, json_content
 from support.orders_fixtures import ORDER_FIELDS, create_catalogue, settings_for
+from support.pg import DatabaseAt
 
 MERCHANT = PrivateKey.generate()
 PK = MERCHANT.public_key
@@ -83,11 +84,15 @@ async def buyers(relay: EmbeddedRelay) -> AsyncIterator[tuple[OnRelay, OnRelay]]
 
 
 @pytest.fixture
-async def runtimes(relay: EmbeddedRelay) -> AsyncIterator[Callable[..., Any]]:
+async def runtimes(
+    relay: EmbeddedRelay, database_at: DatabaseAt
+) -> AsyncIterator[Callable[..., Any]]:
     running: list[Runtime] = []
 
     async def start(data_dir: Path, background: bool = True) -> Runtime:
-        runtime = Runtime(settings_for(data_dir, relays=(relay.url,)), background=background)
+        url = await database_at(data_dir)
+        settings = settings_for(data_dir, relays=(relay.url,), database_url=url)
+        runtime = Runtime(settings, background=background)
         await runtime.start()
         running.append(runtime)
         await create_catalogue(runtime.db, runtime.keystore, MERCHANT)

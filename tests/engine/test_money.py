@@ -136,14 +136,14 @@ async def test_reissuing_an_expired_order_reserves_again_or_refuses_clearly(
 
 
 async def test_a_payment_made_while_the_processor_was_down_is_applied_once_at_start_up(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str | None
 ) -> None:
-    shop = await make_shop(tmp_path / "shop")
+    shop = await make_shop(tmp_path / "shop", database_url=database_url)
     customer = Customer()
     await place(shop, customer, "o-1")
     await shop.wallet.pay(await current_bolt11(shop, "o-1"))  # nobody listening
     await shop.close()
-    restarted = await make_shop(tmp_path / "shop")
+    restarted = await make_shop(tmp_path / "shop", database_url=database_url)
     try:
         assert await recheck_unsettled(restarted.deps) == 1
         assert await recheck_unsettled(restarted.deps) == 0
@@ -155,9 +155,11 @@ async def test_a_payment_made_while_the_processor_was_down_is_applied_once_at_st
 
 
 async def test_fiat_prices_become_integer_millisatoshis_with_the_rate_recorded(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str | None
 ) -> None:
-    shop = await make_shop(tmp_path / "shop", fiat_rates={"EUR": Decimal("1234.5678")})
+    shop = await make_shop(
+        tmp_path / "shop", fiat_rates={"EUR": Decimal("1234.5678")}, database_url=database_url
+    )
     try:
         await shop.product("eur", "1.99", 5, currency="EUR", zone_cost=None)
         await place(shop, Customer(), "o-1", [("eur", 3)])

@@ -21,6 +21,7 @@ from nostrbazaar.engine.runtime import Runtime
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.services.order_admin import ship_order
 from support.orders_fixtures import create_catalogue, order_content, order_state, settings_for
+from support.pg import DatabaseAt
 from support.relay_customer import RelayCustomer, of_type
 
 MERCHANT = PrivateKey.generate()
@@ -39,14 +40,17 @@ async def relays() -> AsyncIterator[list[EmbeddedRelay]]:
 
 
 @pytest.fixture
-async def runtime_at(relays: list[EmbeddedRelay]) -> AsyncIterator[RuntimeFactory]:
+async def runtime_at(
+    relays: list[EmbeddedRelay], database_at: DatabaseAt
+) -> AsyncIterator[RuntimeFactory]:
     """Start runtimes on a data dir (the merchant and catalogue created once); stop them all."""
     running: list[Runtime] = []
 
     async def start(
         data_dir: Path, urls: list[str] | None = None, background: bool = True
     ) -> Runtime:
-        settings = settings_for(data_dir, relays=tuple(urls or [relays[0].url]))
+        url = await database_at(data_dir)
+        settings = settings_for(data_dir, relays=tuple(urls or [relays[0].url]), database_url=url)
         runtime = Runtime(settings, background=background)
         await runtime.start()
         running.append(runtime)
@@ -58,7 +62,7 @@ async def runtime_at(relays: list[EmbeddedRelay]) -> AsyncIterator[RuntimeFactor
 
     yield start
     for runtime in running:
-        if runtime.db._writer is not None:
+        if runtime.started:
             await runtime.stop()
 
 

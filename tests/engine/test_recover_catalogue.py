@@ -1,4 +1,4 @@
-"""The catalogue recovered from the merchant's own events (a real SQLite file): the newest
+"""The catalogue recovered from the merchant's own events (on both engines): the newest
 undeleted version of each stall and product, accepted, under its `d` id, with the zones
 of the stalls' shipping options; nothing signed by another key; never over a catalogue."""
 
@@ -16,14 +16,15 @@ from nostrbazaar.nostr.event import Event, sign_event
 from nostrbazaar.nostr.keys import PrivateKey
 from nostrbazaar.services.catalogue_recover import recover_catalogue
 from nostrbazaar.storage.database import Database
+from nostrbazaar.storage.engines import open_database
 
 KEY = PrivateKey.generate()
 T = 1_790_000_000
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    opened = Database(tmp_path / "shop.sqlite3")
+async def db(tmp_path: Path, database_url: str | None) -> AsyncIterator[Database]:
+    opened = open_database(database_url, tmp_path / "shop.sqlite3")
     await opened.connect()
     await run_migrations(opened)
     for n, key in ((1, KEY), (2, PrivateKey.generate())):

@@ -2,7 +2,8 @@
 private key, and a restore brings back the catalogue (from the merchant's own signed
 stalls and products on the relay) and then every order, with its status, total and stock.
 
-Everything is real: a LocalRelay on 127.0.0.1, SQLite files, the FakeWallet, nostr-sdk
+Everything is real: a LocalRelay on 127.0.0.1, SQLite files or PostgreSQL (a lost database
+is a schema left behind, the fresh one a new schema), the FakeWallet, nostr-sdk
 customers over NIP-04 and NIP-17, the catalogue created and published by the services.
 """
 
@@ -36,6 +37,7 @@ from nostrbazaar.services.catalogue import create_stall, create_zone
 from nostrbazaar.services.catalogue_products import create_product
 from nostrbazaar.services.order_admin import ship_order
 from support.orders_fixtures import order_content, order_state, settings_for
+from support.pg import DatabaseAt
 from support.relay_customer import RelayCustomer, of_type
 
 MERCHANT = PrivateKey.generate()
@@ -60,8 +62,12 @@ async def customers(relay: EmbeddedRelay) -> AsyncIterator[tuple[RelayCustomer, 
         await customer.close()
 
 
-async def server(data_dir: Path, relay: EmbeddedRelay, background: bool) -> Runtime:
-    runtime = Runtime(settings_for(data_dir, relays=(relay.url,)), background=background)
+async def server(
+    data_dir: Path, relay: EmbeddedRelay, background: bool, database_url: str | None
+) -> Runtime:
+    """A server on `data_dir` and `database_url` (None: the data dir's SQLite file)."""
+    settings = settings_for(data_dir, relays=(relay.url,), database_url=database_url)
+    runtime = Runtime(settings, background=background)
     await runtime.start()
     return runtime
 
@@ -172,17 +178,19 @@ async def catalogue(runtime: Runtime) -> list[tuple[Any, ...]]:
 
 
 async def test_a_fresh_server_with_only_the_key_restores_catalogue_orders_and_stock(
-    tmp_path: Path, relay: EmbeddedRelay, customers: tuple[RelayCustomer, RelayCustomer]
-) -> None:
+    tmp_path: Path, relay: EmbeddedRelay, customers: tuple[RelayCustomer, RelayCustomer],
+    database_at: DatabaseAt,
+) -> None:  # fmt: skip
     data_dir = tmp_path / "shop"
-    live = await server(data_dir, relay, background=True)
+    live = await server(data_dir, relay, True, await database_at(tmp_path / "lost"))
     try:
         ids, before = await live_day(live, *customers)
         published = await catalogue(live)
     finally:
         await live.stop()
-    shutil.rmtree(data_dir)  # the database, the sealed-key secret and the wallet's invoices
-    fresh = await server(data_dir, relay, background=False)
+    # the database, the sealed-key secret and the wallet's invoices (none there with a URL)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    fresh = await server(data_dir, relay, False, await database_at(tmp_path / "new"))
     try:
         merchant = await import_key(fresh)
         summary = await restore_orders(fresh.deps, fresh.pool, merchant.id)
@@ -221,18 +229,19 @@ async def restore_job_done(runtime: Runtime, attempts: int = 400) -> dict[str, A
 
 
 async def test_importing_the_key_into_a_running_server_restores_before_taking_live_orders(
-    tmp_path: Path, relay: EmbeddedRelay, customers: tuple[RelayCustomer, RelayCustomer]
-) -> None:
+    tmp_path: Path, relay: EmbeddedRelay, customers: tuple[RelayCustomer, RelayCustomer],
+    database_at: DatabaseAt,
+) -> None:  # fmt: skip
     """With the engine running, importing the key restores the history as a job first: live
     catch-up alone would take the last two days of orders as new against an empty shop."""
     data_dir = tmp_path / "shop"
-    live = await server(data_dir, relay, background=True)
+    live = await server(data_dir, relay, True, await database_at(tmp_path / "lost"))
     try:
         _, before = await live_day(live, *customers)
     finally:
         await live.stop()
-    shutil.rmtree(data_dir)
-    fresh = await server(data_dir, relay, background=True)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    fresh = await server(data_dir, relay, True, await database_at(tmp_path / "new"))
     try:
         await import_key(fresh)
         job = await restore_job_done(fresh)

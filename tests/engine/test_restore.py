@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nostrbazaar.engine.restore import restore_events
 from nostrbazaar.nostr import nip04
@@ -29,13 +30,18 @@ from support.orders_fixtures import (
     order_content,
     order_state,
 )
+from support.pg import DatabaseAt, new_schema
 
 MERCHANT = PrivateKey.generate().hex
 
 
-async def live_run(base: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+async def live_run(
+    base: Path, database_url: str | None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """A busy day processed live; the history the relays would keep, and the result."""
-    shop = await make_shop(base / "live", MERCHANT)
+    shop = await make_shop(
+        base / "live", MERCHANT, wallet_in_database=False, database_url=database_url
+    )
     try:
         await busy_shop(shop)
         return await dm_history(shop), await order_state(shop)
@@ -43,18 +49,28 @@ async def live_run(base: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         await shop.close()
 
 
-async def restored(base: Path, name: str, history: list[dict[str, Any]]) -> tuple[Shop, Any]:
-    shop = await make_shop(base / name, MERCHANT, wallet_dir=base / "live" / "wallet")
+async def restored(
+    base: Path, name: str, history: list[dict[str, Any]], database_url: str | None
+) -> tuple[Shop, Any]:
+    """The history restored into an empty database (`database_url`, None: a new SQLite
+    file), asking the live run's Lightning node (its wallet dir) about its invoices."""
+    wallet_dir = base / "live" / "wallet"
+    shop = await make_shop(
+        base / name, MERCHANT, wallet_dir, wallet_in_database=False, database_url=database_url
+    )
     await shop.product("p2", "50", 10)  # the same catalogue as the live shop started with
     await shop.product("last", "10", 1)
     summary = await restore_events(shop.deps, shop.merchant, history)
     return shop, summary
 
 
-async def test_restore_into_an_empty_database_equals_the_live_state(tmp_path: Path) -> None:
-    history, live = await live_run(tmp_path)
+async def test_restore_into_an_empty_database_equals_the_live_state(
+    tmp_path: Path, database_at: DatabaseAt
+) -> None:
+    history, live = await live_run(tmp_path, await database_at(tmp_path / "live"))
     random.Random(7).shuffle(history)
-    shop, summary = await restored(tmp_path, "restored", history)
+    fresh = await database_at(tmp_path / "restored")
+    shop, summary = await restored(tmp_path, "restored", history, fresh)
     try:
         assert await order_state(shop) == live
         assert summary.orders_restored == len(live["orders"])
@@ -66,9 +82,12 @@ async def test_restore_into_an_empty_database_equals_the_live_state(tmp_path: Pa
         await shop.close()
 
 
-async def test_restoring_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
-    history, live = await live_run(tmp_path)
-    shop, _ = await restored(tmp_path, "restored", history)
+async def test_restoring_twice_changes_nothing_the_second_time(
+    tmp_path: Path, database_at: DatabaseAt
+) -> None:
+    history, live = await live_run(tmp_path, await database_at(tmp_path / "live"))
+    fresh = await database_at(tmp_path / "restored")
+    shop, _ = await restored(tmp_path, "restored", history, fresh)
     try:
         again = await restore_events(shop.deps, shop.merchant, list(reversed(history)))
         assert (again.events_new, again.orders_restored, again.orders_updated) == (0, 0, 0)
@@ -78,29 +97,40 @@ async def test_restoring_twice_changes_nothing_the_second_time(tmp_path: Path) -
 
 
 @functools.cache
-def _live() -> tuple[Path, list[dict[str, Any]], dict[str, Any]]:
-    """One live run shared by every example (built on first use, removed at exit)."""
+def _live(server: str | None) -> tuple[Path, list[dict[str, Any]], dict[str, Any]]:
+    """One live run per engine shared by every example (built on first use, removed at
+    exit); `server`: the session's PostgreSQL database, None for SQLite."""
     base = Path(tempfile.mkdtemp(prefix="restore-property-"))
     atexit.register(shutil.rmtree, base, ignore_errors=True)
-    history, live = asyncio.run(live_run(base))
+    history, live = asyncio.run(live_run(base, _fresh(server)))
     return base, history, live
+
+
+def _fresh(server: str | None) -> str | None:
+    """An empty database: a new schema of `server`, or None (a new SQLite file)."""
+    return None if server is None else asyncio.run(new_schema(server))
 
 
 _RUNS = itertools.count()
 
 
-@settings(max_examples=12, deadline=None)
+# db_engine and request stay the same across the examples of one engine.
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_any_order_of_the_history_with_duplicates_restores_the_same_state(
-    data: st.DataObject,
+    data: st.DataObject, db_engine: str, request: pytest.FixtureRequest
 ) -> None:
-    base, history, live = _live()
+    server = None if db_engine == "sqlite" else str(request.getfixturevalue("pg_database"))
+    base, history, live = _live(server)
     order = data.draw(st.permutations(range(len(history))), label="order")
     repeats = data.draw(st.lists(st.sampled_from(range(len(history))), max_size=8), label="again")
     events = [history[i] for i in order] + [history[i] for i in repeats]
 
     async def run() -> dict[str, Any]:
-        shop, _ = await restored(base, f"r-{next(_RUNS)}", events)
+        fresh = None if server is None else await new_schema(server)
+        shop, _ = await restored(base, f"r-{next(_RUNS)}", events, fresh)
         try:
             return await order_state(shop)
         finally:
@@ -110,9 +140,9 @@ def test_any_order_of_the_history_with_duplicates_restores_the_same_state(
 
 
 async def test_an_earlier_reply_whose_invoice_cannot_be_read_gets_a_fresh_invoice(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str | None
 ) -> None:
-    shop = await make_shop(tmp_path / "shop", MERCHANT)
+    shop = await make_shop(tmp_path / "shop", MERCHANT, database_url=database_url)
     try:
         customer = Customer()
         order = customer.nip04(shop.merchant.public_key, order_content("o-1"))

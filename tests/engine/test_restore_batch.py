@@ -13,9 +13,9 @@ MERCHANT = PrivateKey.generate().hex
 
 
 async def test_a_page_with_an_order_twice_and_a_forged_copy_places_it_once(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str | None
 ) -> None:
-    shop = await make_shop(tmp_path / "shop", MERCHANT)
+    shop = await make_shop(tmp_path / "shop", MERCHANT, database_url=database_url)
     try:
         customer = Customer()
         order = customer.nip04(shop.merchant.public_key, order_content("o-1"))

@@ -16,6 +16,7 @@ from nostrbazaar.engine.runtime import Runtime
 from nostrbazaar.nostr.event import Event
 from nostrbazaar.nostr.keys import PrivateKey
 from support.orders_fixtures import create_catalogue, order_content, order_state, settings_for
+from support.pg import DatabaseAt
 from support.relay_customer import RelayCustomer, of_type
 
 MERCHANT = PrivateKey.generate()
@@ -32,11 +33,15 @@ async def relay() -> AsyncIterator[EmbeddedRelay]:
 
 
 @pytest.fixture
-async def runtime_at(relay: EmbeddedRelay) -> AsyncIterator[RuntimeFactory]:
+async def runtime_at(
+    relay: EmbeddedRelay, database_at: DatabaseAt
+) -> AsyncIterator[RuntimeFactory]:
     running: list[Runtime] = []
 
     async def start(data_dir: Path, background: bool = True) -> Runtime:
-        runtime = Runtime(settings_for(data_dir, relays=(relay.url,)), background=background)
+        url = await database_at(data_dir)
+        settings = settings_for(data_dir, relays=(relay.url,), database_url=url)
+        runtime = Runtime(settings, background=background)
         await runtime.start()
         running.append(runtime)
         if await runtime.db.fetchone("SELECT 1 FROM merchants") is None:
@@ -47,7 +52,7 @@ async def runtime_at(relay: EmbeddedRelay) -> AsyncIterator[RuntimeFactory]:
 
     yield start
     for runtime in running:
-        if runtime.db._writer is not None:
+        if runtime.started:
             await runtime.stop()
 
 

@@ -14,6 +14,7 @@ from nostrbazaar.engine.restore import reach
 from nostrbazaar.engine.runtime import Runtime
 from nostrbazaar.nostr.keys import PrivateKey
 from support.orders_fixtures import create_catalogue, settings_for
+from support.pg import DatabaseAt
 
 Start = Callable[[Path, tuple[str, ...]], Awaitable[Runtime]]
 
@@ -24,11 +25,13 @@ def short_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def start() -> AsyncIterator[Start]:
+async def start(database_at: DatabaseAt) -> AsyncIterator[Start]:
     running: list[Runtime] = []
 
     async def opened(data_dir: Path, relays: tuple[str, ...]) -> Runtime:
-        runtime = Runtime(settings_for(data_dir, relays=relays), background=False)
+        url = await database_at(data_dir)
+        settings = settings_for(data_dir, relays=relays, database_url=url)
+        runtime = Runtime(settings, background=False)
         await runtime.start()
         running.append(runtime)
         await create_catalogue(runtime.db, runtime.keystore, PrivateKey.generate())

@@ -21,8 +21,9 @@ MERCHANT = PrivateKey.generate()
 
 
 @pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    started = Runtime(settings_for(tmp_path / "shop"), background=False)
+async def runtime(tmp_path: Path, database_url: str | None) -> AsyncIterator[Runtime]:
+    settings = settings_for(tmp_path / "shop", database_url=database_url)
+    started = Runtime(settings, background=False)
     await started.start()
     await create_catalogue(started.db, started.keystore, MERCHANT)
     yield started

@@ -15,9 +15,9 @@ async def _stored_transitions(runtime: Runtime) -> set[tuple[str, str]]:
 
 
 async def test_a_stale_transition_table_is_rewritten_from_orders_py_at_start_up(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str | None
 ) -> None:
-    settings = Settings(data_dir=tmp_path, secret="s")
+    settings = Settings(data_dir=tmp_path, secret="s", database_url=database_url)
     first = Runtime(settings, background=False)
     await first.start()
     async with first.db.transaction() as conn:

@@ -115,16 +115,21 @@ async def make_shop(
     merchant_secret: str | None = None,
     wallet_dir: Path | None = None,
     clock: Callable[[], float] = time.time,
+    wallet_in_database: bool = True,
     **overrides: Any,
 ) -> Shop:
     """Open (or reopen) the shop in `data_dir`; the catalogue is created once. `clock`
-    is the engine's and the wallet's time (a test moves it to expire invoices)."""
+    is the engine's and the wallet's time (a test moves it to expire invoices). With a
+    database URL the fake wallet keeps its invoices in the database, unless
+    `wallet_in_database` is False: then in `wallet_dir`, as a node that outlives the
+    database (a restore into an empty database asks the same node)."""
     settings = settings_for(data_dir, **overrides)
     db = open_database(settings.database_url, settings.database_path)
     await db.connect()
     await run_migrations(db)
     keystore = KeyStore(SECRET)
-    store = DbFakeStore(db) if settings.database_url else None  # the invoices in the database
+    in_database = settings.database_url and wallet_in_database
+    store = DbFakeStore(db) if in_database else None  # the invoices in the database
     wallet = FakeWallet(wallet_dir or data_dir / "wallet", clock, store=store)
     await wallet.start()
     key = PrivateKey.from_hex(merchant_secret) if merchant_secret else PrivateKey.generate()

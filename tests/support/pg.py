@@ -13,7 +13,7 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 import asyncpg
 
 T = TypeVar("T")
+# The `database_at` fixture: a data dir's database URL on the test's engine (None: SQLite).
+DatabaseAt = Callable[[Path], Awaitable[str | None]]
 
 SERVER = os.environ.get("NOSTRBAZAAR_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 CLUSTERS = Path("/etc/postgresql")
