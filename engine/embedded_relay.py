@@ -65,6 +65,19 @@ class EmbeddedRelay:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    async def _closed(self) -> None:
+        """Return once the port refuses connections: nostr-sdk's shutdown returns before
+        its listener has stopped, and a stopped relay must not take one more event."""
+        deadline = time.monotonic() + BIND_PATIENCE
+        while time.monotonic() < deadline:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                return
+            writer.close()
+            await asyncio.sleep(0.02)
+        logger.warning("embedded relay on port {} still answers after its shutdown", self.port)
+
     async def _listen(self) -> None:
         """Bind the port. A relay stopped a moment ago (a restart) lets go of it in the
         background, so a port in use is tried again for `BIND_PATIENCE` seconds before
@@ -100,6 +113,7 @@ class EmbeddedRelay:
         if self._relay is not None:
             self._relay.shutdown()
             self._relay = None
+            await self._closed()
         if self._recorder is not None:
             await self._recorder.stop()
             self._recorder = None

@@ -229,15 +229,16 @@ async def _write_run(
     async with unit_of_work(deps.db) as conn:
         read = await read_run(conn, merchant.id, entries, customers, product_ids, restore)
         book = RunBook(read)
-        for order, ready in zip(orders, prepared, strict=True):
-            if isinstance(ready, WalletUnavailable):
-                verdicts.append(Verdict("parked" if restore else "received", str(ready)))
-            elif order.entry.id not in read.claimed:
-                verdicts.append(Verdict("ignored", "duplicate"))
-            else:
-                done, verdict = await place_in_run(conn, deps, book, ready)
-                applied.append(done)
-                verdicts.append(verdict)
+        async with conn.grouped():  # all new orders: each table's rows can go together
+            for order, ready in zip(orders, prepared, strict=True):
+                if isinstance(ready, WalletUnavailable):
+                    verdicts.append(Verdict("parked" if restore else "received", str(ready)))
+                elif order.entry.id not in read.claimed:
+                    verdicts.append(Verdict("ignored", "duplicate"))
+                else:
+                    done, verdict = await place_in_run(conn, deps, book, ready)
+                    applied.append(done)
+                    verdicts.append(verdict)
     for order, ready in zip(orders, prepared, strict=True):
         if isinstance(ready, WalletUnavailable):
             logger.warning("order in {} waits for the wallet: {}", order.entry.id, ready)

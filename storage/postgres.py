@@ -77,6 +77,7 @@ class _PgStatement(Statement):
         self._conn, self._sql, self._params = conn, sql, params
 
     async def run(self) -> PgCursor:
+        await self._conn.send_grouped()
         text, args = _bind(self._sql, self._params)
         raw = self._conn.raw
         if _returns_rows(text):
@@ -86,13 +87,25 @@ class _PgStatement(Statement):
         return PgCursor([], _rowcount(status))
 
 
+async def _send(raw: asyncpg.Connection, text: str, args: list[list[Any]]) -> None:
+    if len(args) == 1:
+        await raw.execute(text, *args[0])
+    else:
+        await raw.executemany(text, args)
+
+
 class PgConnection(Connection):
     """One pooled asyncpg connection inside its transaction."""
 
     dialect = POSTGRESQL
 
     def __init__(self, raw: asyncpg.Connection) -> None:
-        self.raw = raw
+        self._raw = raw
+        self._groups: dict[str, list[list[Any]]] | None = None  # inside `grouped()`
+
+    @property
+    def raw(self) -> asyncpg.Connection:
+        return self._raw
 
     def execute(self, sql: str, params: Params = ()) -> Statement:
         return _PgStatement(self, sql, params)
@@ -106,21 +119,41 @@ class PgConnection(Connection):
             args = [[row[name] for name in names] for row in batch]  # type: ignore[call-overload]
         else:
             text, args = translate(sql), [list(row) for row in batch]
-        if len(args) == 1:
-            await self.raw.execute(text, *args[0])
+        if self._groups is not None:
+            self._groups.setdefault(text, []).extend(args)
         else:
-            await self.raw.executemany(text, args)
+            await _send(self._raw, text, args)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        await self.send_grouped()
         text, args = _bind(sql, params)
-        return list(await self.raw.fetch(text, *args))
+        return list(await self._raw.fetch(text, *args))
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        await self.send_grouped()
         text, args = _bind(sql, params)
-        return await self.raw.fetchrow(text, *args)
+        return await self._raw.fetchrow(text, *args)
+
+    @asynccontextmanager
+    async def grouped(self) -> AsyncIterator[None]:
+        """A round trip per statement instead of per row (see `Connection.grouped`)."""
+        self._groups = {}
+        try:
+            yield
+            await self.send_grouped()
+        finally:
+            self._groups = None
+
+    async def send_grouped(self) -> None:
+        """Send the gathered writes now (before a read, which must see them)."""
+        if self._groups:
+            groups, self._groups = self._groups, {}
+            for text, args in groups.items():
+                await _send(self._raw, text, args)
 
     async def script(self, script: str) -> None:
-        await self.raw.execute(translate_ddl(script))
+        await self.send_grouped()
+        await self._raw.execute(translate_ddl(script))
 
 
 async def _keep_session(_raw: asyncpg.Connection) -> None:
