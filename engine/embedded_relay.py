@@ -46,6 +46,7 @@ def free_port() -> int:
 
 
 BIND_PATIENCE = 2.0  # seconds a port in use is tried again (our own relay, just stopped)
+CLOSE_PATIENCE = 0.5  # seconds a stop waits for the port to refuse connections
 
 
 class RelayPortInUse(OSError):
@@ -68,7 +69,7 @@ class EmbeddedRelay:
     async def _closed(self) -> None:
         """Return once the port refuses connections: nostr-sdk's shutdown returns before
         its listener has stopped, and a stopped relay must not take one more event."""
-        deadline = time.monotonic() + BIND_PATIENCE
+        deadline = time.monotonic() + CLOSE_PATIENCE
         while time.monotonic() < deadline:
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
@@ -76,7 +77,9 @@ class EmbeddedRelay:
                 return
             writer.close()
             await asyncio.sleep(0.02)
-        logger.warning("embedded relay on port {} still answers after its shutdown", self.port)
+        # Seen in tests where clients kept reconnecting: nostr-sdk's listener outlives its
+        # shutdown (accepting, and serving, until the process lets go of it).
+        logger.debug("embedded relay on port {} still accepts after its shutdown", self.port)
 
     async def _listen(self) -> None:
         """Bind the port. A relay stopped a moment ago (a restart) lets go of it in the
