@@ -54,6 +54,20 @@ async def order_ids_in_use(db: Database, merchant_id: str, order_ids: Sequence[s
     return {str(row[0]) for row in rows}
 
 
+async def existing_order_ids(
+    conn: Connection, merchant_id: str, order_ids: Sequence[str]
+) -> set[str]:
+    """Which of `order_ids` the merchant has as orders."""
+    ids = list(dict.fromkeys(order_ids))
+    if not ids:
+        return set()
+    rows = await conn.fetchall(
+        f"SELECT id FROM orders WHERE merchant_id = ? AND id IN ({_marks(ids)})",  # noqa: S608
+        (merchant_id, *ids),
+    )
+    return {str(row[0]) for row in rows}
+
+
 async def returning_customers(
     db: Database | Connection, merchant_id: str, customers: Sequence[str]
 ) -> set[str]:

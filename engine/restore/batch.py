@@ -2,8 +2,9 @@
 
 The same steps as `ingest.ingest_event` for each event (verified, envelope checked,
 recorded in the inbox once, then opened and routed in restore mode), but the
-page's inbox rows are written in one transaction instead of one each, and the
-events are then processed side by side: restore parks whatever depends on order,
+page's inbox rows are written in one transaction instead of one each, what only
+waits for its order is parked in one more (`parking.py`), and the other events
+are then processed side by side: restore parks whatever depends on order,
 so any interleaving gives the same state, and units of work ready together share
 a commit. An event left `received` by a crash in between is processed by the
 next restore (`restore._reprocess_local`) or by `ingest.retry_waiting`.
@@ -16,10 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from ...crud import inbox as inbox_crud
+from ...crud.order_batch import claim_entries
 from ...nostr.event import Event, InvalidEvent, parse_event
 from ...services.conversation import Verdict
 from ...services.deps import Deps, Merchant
 from ..ingest import envelope_problem, ingest_event, process
+from .parking import park_page
 
 IN_FLIGHT = 32  # events of a page processed at once
 DUPLICATE = Verdict("ignored", "duplicate")
@@ -42,7 +45,10 @@ async def ingest_page(
             verdict = await work
         count(verdict.verdict, verdict.reason)
 
-    processing = [process(deps, merchant, event, restore=True) for event in new]
+    parked, rest = await park_page(deps, merchant, new)
+    for verdict in parked:
+        count(verdict.verdict, verdict.reason)
+    processing = [process(deps, merchant, event, restore=True) for event in rest]
     refusing = [ingest_event(deps, merchant, raw, None, restore=True) for raw in one_by_one]
     await asyncio.gather(*(one(work) for work in processing + refusing))
 
@@ -71,12 +77,10 @@ def _sort_out(
 async def _record(deps: Deps, merchant: Merchant, events: list[Event]) -> list[Event]:
     """Insert the page's inbox rows in one transaction; the events seen for the first time."""
     now = deps.now()
-    new: list[Event] = []
+    unique = list({event.id: event for event in events}.values())
     async with deps.db.transaction() as conn:
-        for event in events:
-            if await inbox_crud.insert_entry(conn, _received(event, merchant, now)):
-                new.append(event)
-    return new
+        new = await claim_entries(conn, [_received(event, merchant, now) for event in unique])
+    return [event for event in unique if event.id in new]
 
 
 def _received(event: Event, merchant: Merchant, now: int) -> inbox_crud.InboxEntry:

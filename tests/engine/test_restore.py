@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nostrbazaar.engine.restore import batch as restore_batch
 from nostrbazaar.engine.restore import restore_events
 from nostrbazaar.nostr import nip04
 from nostrbazaar.nostr.event import sign_event
@@ -33,6 +34,7 @@ from support.orders_fixtures import (
 from support.pg import DatabaseAt, new_schema
 
 MERCHANT = PrivateKey.generate().hex
+PUBKEY = PrivateKey.from_hex(MERCHANT).public_key
 
 
 async def live_run(
@@ -157,3 +159,49 @@ async def test_an_earlier_reply_whose_invoice_cannot_be_read_gets_a_fresh_invoic
         assert request["payment_options"][0]["link"] == (await shop.order("o-1")).bolt11
     finally:
         await shop.close()
+
+
+# A restore's first pass parks in bulk what only waits for its order
+# (engine/restore/parking.py): the inbox verdicts, the conversation and the customers it
+# leaves are those `ingest.process` leaves one event at a time.
+
+
+async def _first_pass(shop: Any) -> dict[str, list[tuple[Any, ...]]]:
+    queries = {
+        "inbox": "SELECT id, verdict, reason, order_id FROM inbox ORDER BY id",
+        # what the restored shop sends itself is signed anew (a new id each time): no ids
+        "messages": "SELECT merchant_id, public_key, direction, type, order_id, message,"
+        " transport, read,"
+        " created_at FROM direct_messages ORDER BY public_key, created_at, type, message",
+        "customers": "SELECT merchant_id, public_key, unread, last_message_at FROM customers"
+        " ORDER BY public_key",
+    }
+    return {name: [tuple(row) for row in await shop.db.fetchall(sql)]
+            for name, sql in queries.items()}  # fmt: skip
+
+
+async def test_parking_in_bulk_leaves_what_one_at_a_time_leaves(
+    tmp_path: Path, database_at: DatabaseAt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history, _ = await live_run(tmp_path, await database_at(tmp_path / "live"))
+    # one customer's orders never reached a relay: the merchant's replies to them stay parked
+    lost = next(e["pubkey"] for e in history if e["kind"] == 4 and e["pubkey"] != PUBKEY)
+    history = [e for e in history if e["pubkey"] != lost]
+    bulk, summary = await restored(tmp_path, "bulk", history, await database_at(tmp_path / "b"))
+    try:
+        in_bulk = await _first_pass(bulk)
+    finally:
+        await bulk.close()
+    assert summary.orders_restored > 0
+    assert any(row[1] == "parked" for row in in_bulk["inbox"])
+
+    async def nothing_in_bulk(deps: Any, merchant: Any, events: list[Any]) -> Any:
+        return [], list(events)
+
+    monkeypatch.setattr(restore_batch, "park_page", nothing_in_bulk)
+    single, again = await restored(tmp_path, "single", history, await database_at(tmp_path / "s"))
+    try:
+        assert await _first_pass(single) == in_bulk
+        assert (again.orders_restored, again.errors) == (summary.orders_restored, summary.errors)
+    finally:
+        await single.close()
