@@ -44,16 +44,15 @@ class Tracer:
         table[key].setdefault(name, time.time())
 
     def install(self) -> None:
-        from nostrbazaar.engine import publisher
+        from nostrbazaar.engine import background, publisher
         from nostrbazaar.nostr import relay, relay_pool
-        from nostrbazaar.services import background
 
         self._patch(relay.Relay, "_on_frame", self._traced_frame(relay.Relay._on_frame))
         self._patch(relay.Relay, "send", self._traced_send(relay.Relay.send))
         self._patch(
             relay_pool.RelayPool, "_verify", self._traced_verify(relay_pool.RelayPool._verify)
         )
-        self._patch(background, "ingest_event", self._traced_ingest(background.ingest_event))
+        self._patch(background, "ingest_batch", self._traced_ingest(background.ingest_batch))
         self._patch(
             publisher.Publisher, "_attempt", self._traced_attempt(publisher.Publisher._attempt)
         )
@@ -77,13 +76,15 @@ class Tracer:
 
     def _traced_ingest(self, ingest: Any) -> Any:
         async def traced(*args: Any, **kwargs: Any) -> Any:
-            event_id = args[2].id
-            self._stamp(self.by_event, event_id, "ingest_start")
-            verdict = await ingest(*args, **kwargs)
-            self._stamp(self.by_event, event_id, "ingest_end")
-            if verdict.order_id:
-                self.order_of[event_id] = verdict.order_id
-            return verdict
+            ids = [event.id for event, _ in args[2]]  # the batch's events
+            for event_id in ids:
+                self._stamp(self.by_event, event_id, "ingest_start")
+            verdicts = await ingest(*args, **kwargs)
+            for event_id, verdict in zip(ids, verdicts, strict=True):
+                self._stamp(self.by_event, event_id, "ingest_end")
+                if verdict.order_id:
+                    self.order_of[event_id] = verdict.order_id
+            return verdicts
 
         return traced
 
