@@ -34,7 +34,7 @@ from ..crud.messages import customers_without_profile, set_profile
 from ..nostr.event import Event
 from ..nostr.relay_pool import RelayPool
 from ..services.cashu_payments import resume_claimed
-from ..services.deps import Deps, Merchant
+from ..services.deps import Deps, Merchant, MerchantNotFound
 from ..services.notifications import Notifier
 from ..services.payments import expire_due, receive_payment, recheck_unsettled
 from ..storage.errors import StorageUnavailable
@@ -184,7 +184,7 @@ class OrderEngine:
         delay, longest = self.storage_retry
         for attempt in itertools.count():
             try:
-                await ingest_batch(self.deps, merchant, events)
+                await ingest_batch(self.deps, await self._current(merchant), events)
                 break
             except StorageUnavailable as error:
                 level = "WARNING" if attempt == 0 else "DEBUG"  # once per batch, not per try
@@ -195,6 +195,15 @@ class OrderEngine:
             delay = min(delay * 2, longest)
         if attempt:
             logger.info("{} event(s) ingested after {} storage retries", len(events), attempt)
+
+    async def _current(self, merchant: Merchant) -> Merchant:
+        """The merchant as it is now (`merchant_changed` drops the cached one: a merchant
+        switched off refuses the next order at once), not as it was when it was watched;
+        a merchant deleted meanwhile is taken as it was."""
+        try:
+            return await self.deps.merchants.get(merchant.id)
+        except MerchantNotFound:
+            return merchant
 
     async def drain(self) -> None:
         """Wait until every queued event was ingested (for tests and shutdown)."""

@@ -86,7 +86,8 @@ async def test_an_inactive_merchant_is_still_watched_and_refuses_over_the_relay(
     customer = RelayCustomer([relay.url])
     try:
         await create_catalogue(runtime.db, runtime.keystore, key)
-        async with runtime.db.transaction() as conn:
+        await runtime.merchant_changed("merchant-1")  # watched while it takes orders ...
+        async with runtime.db.transaction() as conn:  # ... then switched off
             await conn.execute("UPDATE merchants SET active = 0")
         await runtime.merchant_changed("merchant-1")
         await customer.connect()
