@@ -46,7 +46,6 @@ def free_port() -> int:
 
 
 BIND_PATIENCE = 2.0  # seconds a port in use is tried again (our own relay, just stopped)
-CLOSE_PATIENCE = 0.5  # seconds a stop waits for the port to refuse connections
 
 
 class RelayPortInUse(OSError):
@@ -65,21 +64,6 @@ class EmbeddedRelay:
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
-
-    async def _closed(self) -> None:
-        """Return once the port refuses connections: nostr-sdk's shutdown returns before
-        its listener has stopped, and a stopped relay must not take one more event."""
-        deadline = time.monotonic() + CLOSE_PATIENCE
-        while time.monotonic() < deadline:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            except OSError:
-                return
-            writer.close()
-            await asyncio.sleep(0.02)
-        # Seen in tests where clients kept reconnecting: nostr-sdk's listener outlives its
-        # shutdown (accepting, and serving, until the process lets go of it).
-        logger.debug("embedded relay on port {} still accepts after its shutdown", self.port)
 
     async def _listen(self) -> None:
         """Bind the port. A relay stopped a moment ago (a restart) lets go of it in the
@@ -116,7 +100,6 @@ class EmbeddedRelay:
         if self._relay is not None:
             self._relay.shutdown()
             self._relay = None
-            await self._closed()
         if self._recorder is not None:
             await self._recorder.stop()
             self._recorder = None
