@@ -50,7 +50,10 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
 )
-CHECKPOINT_EVERY = 200  # commits between two checkpoints of the WAL (on the checkpointer's thread)
+# Commits between two checkpoints of the WAL (on the checkpointer's thread). A commit carries
+# a batch of 16-32 orders: a WAL left to grow over 200 of them made ingest at 40,000 orders
+# 9% slower (0.83 against 0.76 ms an order; every 20: 0.78).
+CHECKPOINT_EVERY = 40
 
 
 class SqliteDatabase(Database):
