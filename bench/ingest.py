@@ -22,7 +22,7 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,17 @@ async def _direct_feed(
 async def _engine_feed(
     shop: Any, files: list[Path], latencies: list[float], verdicts: Counter[str]
 ) -> None:
+    await feed_engine(shop.deps, shop.merchant, _lines(files), latencies, verdicts, RELAY)
+
+
+async def feed_engine(
+    deps: Any,
+    merchant: Any,
+    lines: Iterable[str],
+    latencies: list[float],
+    verdicts: Counter[str],
+    relay: str,
+) -> None:
     """The relay pool's way in: verify, then the engine's subscription handler, whose
     bounded queue feeds the engine's ingest workers (`OrderEngine._worker`).
 
@@ -140,7 +151,7 @@ async def _engine_feed(
     (`ingest_batch`, waiting for the write lock included); the queue wait is not
     counted, as the feed keeps the queue full on purpose to measure throughput.
     """
-    deps, merchant, clock = shop.deps, shop.merchant, time.perf_counter
+    clock = time.perf_counter
     engine = background.OrderEngine(deps, RelayPool([]))  # the pool is never started
     verify_s: dict[str, float] = {}
     original = background.ingest_batch
@@ -158,11 +169,11 @@ async def _engine_feed(
     workers = [asyncio.create_task(engine._worker()) for _ in range(background.WORKERS)]
     try:
         handle = engine._handler(merchant)
-        for line in _lines(files):
+        for line in lines:
             start = clock()
             event = parse_event(json.loads(line))  # what RelayPool._verify does
             verify_s[event.id] = clock() - start
-            await handle(event, RELAY)
+            await handle(event, relay)
         await engine.drain()
     finally:
         background.ingest_batch = original  # type: ignore[assignment]

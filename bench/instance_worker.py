@@ -16,14 +16,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from nostrbazaar.engine import background
-from nostrbazaar.nostr.event import parse_event
-from nostrbazaar.nostr.relay_pool import RelayPool
 from nostrbazaar.orders.rates import FixedRates
 from nostrbazaar.services.deps import Deps, Merchant, Merchants
 from nostrbazaar.wallets.fake import FakeWallet
 
 from .common import bare_runtime, bench_settings
+from .ingest import feed_engine
 
 RELAY = "bench://shared-relay"
 
@@ -59,37 +57,11 @@ async def run(url: str, merchant_id: str, events: Path, data_dir: Path, go: Path
 
 
 async def _feed(deps: Deps, merchant: Merchant, lines: list[str]) -> tuple[list[float], Any]:
-    """Verify each event, then the engine's handler and workers (as `bench.ingest` does);
+    """Verify each event, then the engine's handler and workers (`bench.ingest`'s feed);
     per event: verification plus the time of the batch it was ingested in."""
-    clock, latencies, verdicts = time.perf_counter, [], Counter[str]()
-    engine = background.OrderEngine(deps, RelayPool([]))  # the pool is never started
-    verify_s: dict[str, float] = {}
-    original = background.ingest_batch
-
-    async def timed(*args: Any, **kwargs: Any) -> Any:
-        start = clock()
-        found = await original(*args, **kwargs)
-        spent = clock() - start
-        for (event, _), verdict in zip(args[2], found, strict=True):
-            latencies.append(spent + verify_s.pop(event.id, 0.0))
-            verdicts[verdict.verdict] += 1
-        return found
-
-    background.ingest_batch = timed  # type: ignore[assignment]
-    workers = [asyncio.create_task(engine._worker()) for _ in range(background.WORKERS)]
-    try:
-        handle = engine._handler(merchant)
-        for line in lines:
-            start = clock()
-            event = parse_event(json.loads(line))
-            verify_s[event.id] = clock() - start
-            await handle(event, RELAY)
-        await engine.drain()
-    finally:
-        background.ingest_batch = original  # type: ignore[assignment]
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+    latencies: list[float] = []
+    verdicts: Counter[str] = Counter()
+    await feed_engine(deps, merchant, lines, latencies, verdicts, RELAY)
     return latencies, verdicts
 
 
